@@ -1,0 +1,100 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import type { z } from 'zod';
+import { type Env, envSchema } from './env-schema.js';
+import type { PipelineConfig } from './pipeline-config.js';
+
+export interface Config {
+  redis: { url: string };
+  database: { url: string };
+  queue: { prefix: string; attempts: number; backoffMs: number };
+  storage: { root: string };
+  models: { dir: string; model: string };
+  pipeline: PipelineConfig;
+  ingest: { concurrency: number; maxPendingSegments: number };
+  ffmpeg: { ffmpegPath: string | undefined; ffprobePath: string | undefined };
+  log: { level: Env['VAD_LOG_LEVEL'] };
+}
+
+/** A configuration value is wrong: the message names each variable and what it allows. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadConfigOptions {
+  /** Variables to read; defaults to process.env. */
+  env?: Record<string, string | undefined>;
+  /** A .env file whose values apply where `env` has none; defaults to ./.env when present. */
+  envFile?: string | false;
+  /** Base for relative paths; defaults to the current directory. */
+  cwd?: string;
+}
+
+function readEnvFile(path: string): Record<string, string> {
+  try {
+    return parseEnv(readFileSync(path, 'utf8')) as Record<string, string>;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new ConfigError([`${path}: cannot be read (${(error as Error).message})`]);
+  }
+}
+
+function describeIssue(issue: z.core.$ZodIssue, raw: Record<string, string | undefined>): string {
+  const name = String(issue.path[0] ?? 'configuration');
+  const value = raw[name];
+  const shown = value === undefined ? '' : ` (got ${JSON.stringify(value)})`;
+  return `${name}: ${issue.message}${shown}`;
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const cwd = options.cwd ?? process.cwd();
+  const fromFile = options.envFile === false ? {} : readEnvFile(resolve(cwd, options.envFile ?? '.env'));
+  const raw: Record<string, string | undefined> = { ...fromFile };
+  for (const [key, value] of Object.entries(options.env ?? process.env)) {
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+
+  const parsed = envSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => describeIssue(issue, raw)));
+  }
+  const env = parsed.data;
+  return {
+    redis: { url: env.VAD_REDIS_URL },
+    database: { url: env.VAD_DATABASE_URL },
+    queue: { prefix: env.VAD_QUEUE_PREFIX, attempts: env.VAD_JOB_ATTEMPTS, backoffMs: env.VAD_JOB_BACKOFF_MS },
+    storage: { root: resolve(cwd, env.VAD_STORAGE_DIR) },
+    models: { dir: resolve(cwd, env.VAD_MODEL_DIR), model: env.VAD_MODEL },
+    pipeline: {
+      model: env.VAD_MODEL,
+      inputSize: env.VAD_INPUT_SIZE,
+      sampleFps: env.VAD_SAMPLE_FPS,
+      segmentFrames: env.VAD_SEGMENT_FRAMES,
+      clipFrames: env.VAD_CLIP_FRAMES,
+      clipStride: env.VAD_CLIP_STRIDE,
+    },
+    ingest: { concurrency: env.VAD_INGEST_CONCURRENCY, maxPendingSegments: env.VAD_MAX_PENDING_SEGMENTS },
+    ffmpeg: { ffmpegPath: env.VAD_FFMPEG_PATH, ffprobePath: env.VAD_FFPROBE_PATH },
+    log: { level: env.VAD_LOG_LEVEL },
+  };
+}
+
+/**
+ * For a process's entry point: load the configuration or print what is wrong
+ * and exit with EX_CONFIG (78), before anything connects anywhere.
+ */
+export function loadConfigOrExit(options?: LoadConfigOptions): Config {
+  try {
+    return loadConfig(options);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\nSee .env.example for every variable and its default.\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
+}

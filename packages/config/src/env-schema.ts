@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+const positiveInt = (min = 1) => z.coerce.number().int().min(min);
+const positiveNumber = z.coerce.number().positive();
+
+/**
+ * Every environment variable vad reads, with its default and what it allows.
+ * `.env.example` at the repository root documents the same list; a test keeps
+ * the two in agreement.
+ */
+export const envSchema = z
+  .object({
+    VAD_REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+    VAD_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/vad'),
+    VAD_QUEUE_PREFIX: z
+      .string()
+      .regex(/^\{[\w.-]+\}$/, 'must be a hash-tagged name in braces, e.g. {vad}, so Redis Cluster keeps a queue on one slot')
+      .default('{vad}'),
+    VAD_STORAGE_DIR: z.string().min(1).default('./var/storage'),
+    VAD_MODEL_DIR: z.string().min(1).default('./var/models'),
+    VAD_MODEL: z
+      .string()
+      .regex(/^[\w.-]+$/, 'must be a model name from models/manifest.json')
+      .default('clip-vit-base-patch32'),
+    VAD_INPUT_SIZE: positiveInt(16).max(1024).default(224),
+    VAD_SAMPLE_FPS: positiveNumber.max(60).default(2),
+    VAD_SEGMENT_FRAMES: positiveInt().max(4096).default(64),
+    VAD_CLIP_FRAMES: positiveInt().max(1024).default(16),
+    VAD_CLIP_STRIDE: positiveInt().max(1024).default(8),
+    VAD_INGEST_CONCURRENCY: positiveInt().max(64).default(1),
+    VAD_MAX_PENDING_SEGMENTS: positiveInt().max(10_000).default(8),
+    VAD_JOB_ATTEMPTS: positiveInt().max(100).default(5),
+    VAD_JOB_BACKOFF_MS: positiveInt().default(5_000),
+    VAD_FFMPEG_PATH: z.string().min(1).optional(),
+    VAD_FFPROBE_PATH: z.string().min(1).optional(),
+    VAD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .refine((env) => env.VAD_CLIP_STRIDE <= env.VAD_CLIP_FRAMES, {
+    path: ['VAD_CLIP_STRIDE'],
+    message: 'must not exceed VAD_CLIP_FRAMES, or frames between clips would never be scored',
+  });
+
+export type Env = z.infer<typeof envSchema>;

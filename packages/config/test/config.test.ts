@@ -1,0 +1,72 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, envSchema, hashPipelineConfig, loadConfig } from '../src/index.js';
+
+const repoRoot = resolve(import.meta.dirname, '../../..');
+
+describe('loadConfig', () => {
+  it('has defaults that work on a single machine', () => {
+    const config = loadConfig({ env: {}, envFile: false, cwd: '/srv/vad' });
+    expect(config.redis.url).toBe('redis://127.0.0.1:6379');
+    expect(config.database.url).toBe('postgres://postgres@127.0.0.1:5432/vad');
+    expect(config.queue.prefix).toBe('{vad}');
+    expect(config.storage.root).toBe('/srv/vad/var/storage');
+    expect(config.pipeline).toEqual({
+      model: 'clip-vit-base-patch32',
+      inputSize: 224,
+      sampleFps: 2,
+      segmentFrames: 64,
+      clipFrames: 16,
+      clipStride: 8,
+    });
+  });
+
+  it('names the variable, the value and what is allowed', () => {
+    const attempt = () => loadConfig({ env: { VAD_SAMPLE_FPS: 'fast', VAD_QUEUE_PREFIX: 'vad' }, envFile: false });
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (error) {
+      const message = (error as Error).message;
+      expect(message).toMatch(/VAD_SAMPLE_FPS: .*number.*\(got "fast"\)/);
+      expect(message).toMatch(/VAD_QUEUE_PREFIX: must be a hash-tagged name/);
+    }
+  });
+
+  it('rejects a stride longer than the clip', () => {
+    expect(() => loadConfig({ env: { VAD_CLIP_FRAMES: '8', VAD_CLIP_STRIDE: '9' }, envFile: false })).toThrow(
+      /VAD_CLIP_STRIDE: must not exceed VAD_CLIP_FRAMES/,
+    );
+  });
+
+  it('reads a .env file, and the environment wins over it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vad-config-'));
+    writeFileSync(join(dir, '.env'), 'VAD_SAMPLE_FPS=4\nVAD_SEGMENT_FRAMES=32\n');
+    const config = loadConfig({ env: { VAD_SEGMENT_FRAMES: '16' }, cwd: dir });
+    expect(config.pipeline.sampleFps).toBe(4);
+    expect(config.pipeline.segmentFrames).toBe(16);
+  });
+
+  it('.env.example documents exactly the variables the schema reads', () => {
+    const documented = readFileSync(join(repoRoot, '.env.example'), 'utf8')
+      .split('\n')
+      .filter((line) => /^VAD_\w+=/.test(line))
+      .map((line) => line.split('=')[0])
+      .sort();
+    const known = Object.keys(envSchema.shape).sort();
+    expect(documented).toEqual(known);
+  });
+});
+
+describe('hashPipelineConfig', () => {
+  const base = { model: 'm', inputSize: 224, sampleFps: 2, segmentFrames: 64, clipFrames: 16, clipStride: 8 };
+  it('ignores how work is split into segments', () => {
+    expect(hashPipelineConfig({ ...base, segmentFrames: 8 })).toBe(hashPipelineConfig(base));
+  });
+  it('changes with anything that changes results', () => {
+    expect(hashPipelineConfig({ ...base, sampleFps: 1 })).not.toBe(hashPipelineConfig(base));
+    expect(hashPipelineConfig({ ...base, model: 'other' })).not.toBe(hashPipelineConfig(base));
+  });
+});

@@ -1,0 +1,25 @@
+export { createDatabase, type CreateDatabaseOptions, type Database, type DatabaseHandle } from './client.js';
+export { dropDatabase, ensureDatabase, migrateDatabase, migrationsFolder } from './migrate.js';
+export { CameraRepository } from './repositories/camera-repository.js';
+export { FrameEmbeddingRepository } from './repositories/frame-embedding-repository.js';
+export { type VideoProbe, VideoRepository } from './repositories/video-repository.js';
+export * from './schema.js';
+
+import type { Database } from './client.js';
+import { CameraRepository } from './repositories/camera-repository.js';
+import { FrameEmbeddingRepository } from './repositories/frame-embedding-repository.js';
+import { VideoRepository } from './repositories/video-repository.js';
+
+export interface Repositories {
+  cameras: CameraRepository;
+  videos: VideoRepository;
+  frameEmbeddings: FrameEmbeddingRepository;
+}
+
+export function createRepositories(db: Database): Repositories {
+  return {
+    cameras: new CameraRepository(db),
+    videos: new VideoRepository(db),
+    frameEmbeddings: new FrameEmbeddingRepository(db),
+  };
+}

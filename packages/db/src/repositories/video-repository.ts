@@ -1,0 +1,76 @@
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { Database } from '../client.js';
+import { type NewVideo, type Video, type VideoStatus, videos } from '../schema.js';
+
+export interface VideoProbe {
+  durationMs: number;
+  fps: number | null;
+  width: number;
+  height: number;
+  codec: string;
+}
+
+const touched = { updatedAt: sql`now()` };
+
+export class VideoRepository {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * Inserts the video unless one with the same content and pipeline config
+   * exists; either way returns the row, and whether this call created it.
+   */
+  async insertOrGet(values: NewVideo): Promise<{ video: Video; created: boolean }> {
+    const [inserted] = await this.db.insert(videos).values(values).onConflictDoNothing().returning();
+    if (inserted) return { video: inserted, created: true };
+    const existing = await this.db.query.videos.findFirst({
+      where: and(eq(videos.sha256, values.sha256), eq(videos.configHash, values.configHash)),
+    });
+    if (!existing) throw new Error(`video ${values.sha256} conflicted on insert but cannot be found`);
+    return { video: existing, created: false };
+  }
+
+  async get(id: string): Promise<Video | undefined> {
+    return this.db.query.videos.findFirst({ where: eq(videos.id, id) });
+  }
+
+  async listByStatus(statuses: VideoStatus[]): Promise<Video[]> {
+    return this.db.select().from(videos).where(inArray(videos.status, statuses)).orderBy(videos.createdAt);
+  }
+
+  /** Start (or restart, after a crash) of ingest: clears any earlier error. */
+  async markIngesting(id: string): Promise<void> {
+    await this.db
+      .update(videos)
+      .set({ status: 'ingesting', error: null, ingestStartedAt: sql`now()`, ...touched })
+      .where(eq(videos.id, id));
+  }
+
+  async saveProbe(id: string, probe: VideoProbe): Promise<void> {
+    await this.db
+      .update(videos)
+      .set({ ...probe, ...touched })
+      .where(eq(videos.id, id));
+  }
+
+  async recordIngestProgress(id: string, framesDecoded: number, segmentsWritten: number): Promise<void> {
+    await this.db
+      .update(videos)
+      .set({ framesDecoded, segmentsWritten, ...touched })
+      .where(eq(videos.id, id));
+  }
+
+  /** Decoding finished: every segment is written and queued; the video now waits on embedding. */
+  async markIngested(id: string, framesDecoded: number, segmentsWritten: number): Promise<void> {
+    await this.db
+      .update(videos)
+      .set({ status: 'embedding', framesDecoded, segmentsWritten, ingestFinishedAt: sql`now()`, ...touched })
+      .where(and(eq(videos.id, id), eq(videos.status, 'ingesting')));
+  }
+
+  async markFailed(id: string, error: string): Promise<void> {
+    await this.db
+      .update(videos)
+      .set({ status: 'failed', error, ...touched })
+      .where(eq(videos.id, id));
+  }
+}

@@ -1,0 +1,188 @@
+import {
+  bigint,
+  customType,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  real,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+/** Raw bytes: embeddings are stored as little-endian float16/float32 arrays, not as JSON. */
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+
+export const videoStatus = pgEnum('video_status', ['queued', 'ingesting', 'embedding', 'aggregating', 'done', 'failed']);
+export type VideoStatus = (typeof videoStatus.enumValues)[number];
+
+export const embeddingDtype = pgEnum('embedding_dtype', ['float16', 'float32']);
+
+export const cameras = pgTable('cameras', {
+  id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+  name: text('name').notNull().unique(),
+  timezone: text('timezone').notNull().default('UTC'),
+  createdAt: createdAt(),
+});
+
+export const videos = pgTable(
+  'videos',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    cameraId: integer('camera_id').references(() => cameras.id),
+    sourceUri: text('source_uri').notNull(),
+    sha256: text('sha256').notNull(),
+    bytes: bigint('bytes', { mode: 'number' }).notNull(),
+    durationMs: integer('duration_ms'),
+    fps: doublePrecision('fps'),
+    width: integer('width'),
+    height: integer('height'),
+    codec: text('codec'),
+    recordedAt: timestamp('recorded_at', { withTimezone: true }),
+    status: videoStatus('status').notNull().default('queued'),
+    error: text('error'),
+    model: text('model').notNull(),
+    pipelineConfig: jsonb('pipeline_config').notNull(),
+    configHash: text('config_hash').notNull(),
+    /** Sampled frames decoded so far, and segments (embed jobs) written so far. */
+    framesDecoded: integer('frames_decoded').notNull().default(0),
+    segmentsWritten: integer('segments_written').notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    ingestStartedAt: timestamp('ingest_started_at', { withTimezone: true }),
+    ingestFinishedAt: timestamp('ingest_finished_at', { withTimezone: true }),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('videos_sha256_config_uq').on(t.sha256, t.configHash),
+    index('videos_camera_recorded_idx').on(t.cameraId, t.recordedAt),
+    index('videos_status_idx').on(t.status, t.createdAt),
+  ],
+);
+
+export const frameEmbeddings = pgTable(
+  'frame_embeddings',
+  {
+    videoId: uuid('video_id')
+      .notNull()
+      .references(() => videos.id, { onDelete: 'cascade' }),
+    frameIndex: integer('frame_index').notNull(),
+    model: text('model').notNull(),
+    ptsMs: integer('pts_ms').notNull(),
+    dtype: embeddingDtype('dtype').notNull().default('float32'),
+    embedding: bytea('embedding').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.videoId, t.model, t.frameIndex] })],
+);
+
+export const scoringRuns = pgTable(
+  'scoring_runs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    videoId: uuid('video_id')
+      .notNull()
+      .references(() => videos.id, { onDelete: 'cascade' }),
+    model: text('model').notNull(),
+    promptSet: text('prompt_set').notNull(),
+    aggregator: text('aggregator').notNull(),
+    /** Threshold, smoothing, minimum duration, merge gap, logit scale… as used for this run. */
+    params: jsonb('params').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('scoring_runs_video_created_idx').on(t.videoId, t.createdAt.desc())],
+);
+
+export const clipScores = pgTable(
+  'clip_scores',
+  {
+    scoringRunId: uuid('scoring_run_id')
+      .notNull()
+      .references(() => scoringRuns.id, { onDelete: 'cascade' }),
+    clipIndex: integer('clip_index').notNull(),
+    videoId: uuid('video_id')
+      .notNull()
+      .references(() => videos.id, { onDelete: 'cascade' }),
+    startMs: integer('start_ms').notNull(),
+    endMs: integer('end_ms').notNull(),
+    validFrames: integer('valid_frames').notNull(),
+    anomalyScore: real('anomaly_score').notNull(),
+    label: text('label').notNull(),
+    /** Class name → probability, for every class of the prompt set. */
+    probabilities: jsonb('probabilities').$type<Record<string, number>>().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.scoringRunId, t.clipIndex] }), index('clip_scores_video_idx').on(t.videoId)],
+);
+
+export const anomalyEvents = pgTable(
+  'anomaly_events',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    videoId: uuid('video_id')
+      .notNull()
+      .references(() => videos.id, { onDelete: 'cascade' }),
+    cameraId: integer('camera_id').references(() => cameras.id),
+    scoringRunId: uuid('scoring_run_id')
+      .notNull()
+      .references(() => scoringRuns.id, { onDelete: 'cascade' }),
+    startMs: integer('start_ms').notNull(),
+    endMs: integer('end_ms').notNull(),
+    peakMs: integer('peak_ms').notNull(),
+    /** Absolute times: recorded_at + offset; null when the recording time is unknown. */
+    startAt: timestamp('start_at', { withTimezone: true }),
+    endAt: timestamp('end_at', { withTimezone: true }),
+    peakScore: real('peak_score').notNull(),
+    label: text('label').notNull(),
+    thumbnailPath: text('thumbnail_path'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('anomaly_events_camera_start_idx').on(t.cameraId, t.startAt.desc(), t.id.desc()),
+    index('anomaly_events_start_idx').on(t.startAt.desc(), t.id.desc()),
+    index('anomaly_events_score_idx').on(t.peakScore.desc(), t.id.desc()),
+    index('anomaly_events_run_idx').on(t.scoringRunId),
+    index('anomaly_events_video_idx').on(t.videoId),
+  ],
+);
+
+export const textEmbeddings = pgTable(
+  'text_embeddings',
+  {
+    model: text('model').notNull(),
+    prompt: text('prompt').notNull(),
+    dtype: embeddingDtype('dtype').notNull().default('float32'),
+    embedding: bytea('embedding').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.model, t.prompt] })],
+);
+
+export const schema = {
+  videoStatus,
+  embeddingDtype,
+  cameras,
+  videos,
+  frameEmbeddings,
+  scoringRuns,
+  clipScores,
+  anomalyEvents,
+  textEmbeddings,
+};
+
+export type Camera = typeof cameras.$inferSelect;
+export type Video = typeof videos.$inferSelect;
+export type NewVideo = typeof videos.$inferInsert;
+export type FrameEmbedding = typeof frameEmbeddings.$inferSelect;
+export type NewFrameEmbedding = typeof frameEmbeddings.$inferInsert;
+export type ScoringRun = typeof scoringRuns.$inferSelect;
+export type ClipScore = typeof clipScores.$inferSelect;
+export type AnomalyEvent = typeof anomalyEvents.$inferSelect;
+export type TextEmbedding = typeof textEmbeddings.$inferSelect;
+

@@ -1,0 +1,10 @@
+export { configToEnv, createTestConfig, type TestConfigOptions } from './test-config.js';
+export { createTestDatabase, TEST_DATABASE_SERVER, type TestDatabase } from './test-database.js';
+export { createTestRedis, TEST_REDIS_URL, type TestRedis } from './test-redis.js';
+export {
+  type GeneratedVideoOptions,
+  generateAudioOnly,
+  generateVideo,
+  truncateCopy,
+  writeTextAsVideo,
+} from './video-fixtures.js';

@@ -1,0 +1,51 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Config, loadConfig } from '@vad/config';
+
+export interface TestConfigOptions {
+  databaseUrl: string;
+  redisUrl: string;
+  prefix: string;
+  env?: Record<string, string>;
+}
+
+/** The configuration a test process runs with: its own database, prefix and storage folder. */
+export function createTestConfig(options: TestConfigOptions): Config {
+  const storage = mkdtempSync(join(tmpdir(), 'vad-test-storage-'));
+  return loadConfig({
+    envFile: false,
+    env: {
+      VAD_DATABASE_URL: options.databaseUrl,
+      VAD_REDIS_URL: options.redisUrl,
+      VAD_QUEUE_PREFIX: options.prefix,
+      VAD_STORAGE_DIR: storage,
+      VAD_MODEL_DIR: join(storage, 'models'),
+      VAD_LOG_LEVEL: 'silent',
+      VAD_JOB_BACKOFF_MS: '200',
+      ...options.env,
+    },
+  });
+}
+
+/** The same configuration as environment variables, for worker processes started by a test. */
+export function configToEnv(config: Config): Record<string, string> {
+  return {
+    VAD_DATABASE_URL: config.database.url,
+    VAD_REDIS_URL: config.redis.url,
+    VAD_QUEUE_PREFIX: config.queue.prefix,
+    VAD_STORAGE_DIR: config.storage.root,
+    VAD_MODEL_DIR: config.models.dir,
+    VAD_MODEL: config.models.model,
+    VAD_INPUT_SIZE: String(config.pipeline.inputSize),
+    VAD_SAMPLE_FPS: String(config.pipeline.sampleFps),
+    VAD_SEGMENT_FRAMES: String(config.pipeline.segmentFrames),
+    VAD_CLIP_FRAMES: String(config.pipeline.clipFrames),
+    VAD_CLIP_STRIDE: String(config.pipeline.clipStride),
+    VAD_INGEST_CONCURRENCY: String(config.ingest.concurrency),
+    VAD_MAX_PENDING_SEGMENTS: String(config.ingest.maxPendingSegments),
+    VAD_JOB_ATTEMPTS: String(config.queue.attempts),
+    VAD_JOB_BACKOFF_MS: String(config.queue.backoffMs),
+    VAD_LOG_LEVEL: config.log.level,
+  };
+}

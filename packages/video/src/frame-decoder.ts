@@ -1,0 +1,160 @@
+import type { Readable } from 'node:stream';
+import ffmpeg from 'fluent-ffmpeg';
+import type { FfmpegBinaries } from './binaries.js';
+import { DecodeError } from './errors.js';
+
+export interface DecodeOptions {
+  /** Frames per second of video to sample. */
+  sampleFps: number;
+  /** Side of the square output: shortest side resized to it, then centre-cropped, as CLIP preprocesses. */
+  size: number;
+  /** Subtracted from decoder timestamps so the first frame of the stream is at 0 ms. */
+  startTimeMs?: number;
+  signal?: AbortSignal;
+  /** Called with each line ffmpeg writes to stderr that is not per-frame noise (warnings, errors). */
+  onLog?: (line: string) => void;
+}
+
+export interface DecodedFrame {
+  /** 0-based index among sampled frames. */
+  index: number;
+  /** Presentation time from the decoder, in ms from the start of the video. */
+  ptsMs: number;
+  /** size × size × 3 bytes, RGB, row-major (HWC). */
+  rgb: Buffer;
+}
+
+/** The ffmpeg filter graph: sample, resize the shortest side, centre-crop, report each frame's pts. */
+export function frameFilter(sampleFps: number, size: number): string {
+  return [
+    `fps=${sampleFps}`,
+    `scale=${size}:${size}:force_original_aspect_ratio=increase:flags=bicubic`,
+    `crop=${size}:${size}`,
+    'showinfo',
+  ].join(',');
+}
+
+const SHOWINFO_PTS = /Parsed_showinfo.*\bpts_time:\s*(-?[\d.]+)/;
+const NOISE = /Parsed_showinfo|^\s*(frame=|size=|video:|Stream mapping|Press \[q\]|Output #|Input #|Metadata:|Duration:|Stream #|\s+\w+\s*:)/;
+
+/** Waits for values that arrive from another stream, in order. */
+class OrderedMailbox<T> {
+  private readonly values: T[] = [];
+  private waiter: ((value: T | undefined) => void) | undefined;
+  private closed = false;
+
+  push(value: T): void {
+    if (this.waiter) {
+      const waiter = this.waiter;
+      this.waiter = undefined;
+      waiter(value);
+    } else this.values.push(value);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.waiter?.(undefined);
+    this.waiter = undefined;
+  }
+
+  next(): Promise<T | undefined> {
+    if (this.values.length) return Promise.resolve(this.values.shift());
+    if (this.closed) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      this.waiter = resolve;
+    });
+  }
+}
+
+/** Yields exactly `frameBytes`-sized buffers from a byte stream; a short tail is an error. */
+async function* fixedSizeChunks(stream: Readable, frameBytes: number): AsyncGenerator<Buffer> {
+  let frame = Buffer.allocUnsafe(frameBytes);
+  let filled = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    let offset = 0;
+    while (offset < chunk.length) {
+      const n = Math.min(frameBytes - filled, chunk.length - offset);
+      chunk.copy(frame, filled, offset, offset + n);
+      filled += n;
+      offset += n;
+      if (filled === frameBytes) {
+        yield frame;
+        frame = Buffer.allocUnsafe(frameBytes);
+        filled = 0;
+      }
+    }
+  }
+  if (filled !== 0) throw new DecodeError(`ffmpeg output ended inside a frame (${filled} of ${frameBytes} bytes)`, []);
+}
+
+/**
+ * Decodes a video with ffmpeg into sampled, resized, centre-cropped RGB frames,
+ * streaming: ffmpeg is paused by the pipe while the consumer is busy, so memory
+ * stays flat whatever the length of the video. Each frame carries the pts the
+ * decoder gave it (not a count), so variable-frame-rate video stays aligned.
+ * Stopping the iteration early (or aborting) kills ffmpeg.
+ */
+export async function* decodeFrames(
+  path: string,
+  binaries: FfmpegBinaries,
+  options: DecodeOptions,
+): AsyncGenerator<DecodedFrame> {
+  const { sampleFps, size, startTimeMs = 0, signal, onLog } = options;
+  const frameBytes = size * size * 3;
+  const timestamps = new OrderedMailbox<number>();
+  const stderrTail: string[] = [];
+  let failure: Error | undefined;
+  let finished = false;
+
+  const command = ffmpeg(path)
+    .setFfmpegPath(binaries.ffmpeg)
+    .inputOptions(['-nostdin', '-hide_banner'])
+    .noAudio()
+    .videoFilters(frameFilter(sampleFps, size))
+    .outputOptions(['-pix_fmt', 'rgb24', '-f', 'rawvideo'])
+    .on('stderr', (line: string) => {
+      const pts = SHOWINFO_PTS.exec(line);
+      if (pts?.[1] !== undefined) {
+        timestamps.push(Number.parseFloat(pts[1]) * 1000);
+        return;
+      }
+      if (NOISE.test(line) || !line.trim()) return;
+      stderrTail.push(line);
+      if (stderrTail.length > 20) stderrTail.shift();
+      onLog?.(line);
+    })
+    .on('error', (error: Error) => {
+      if (!finished) failure = new DecodeError(`ffmpeg failed: ${stderrTail.at(-1) ?? error.message}`, [...stderrTail]);
+      timestamps.close();
+    })
+    .on('end', () => timestamps.close());
+  const exited = new Promise<void>((resolve) => {
+    command.once('end', () => resolve());
+    command.once('error', () => resolve());
+  });
+
+  const abort = () => command.kill('SIGKILL');
+  signal?.addEventListener('abort', abort, { once: true });
+  const output = command.pipe() as Readable;
+  output.on('error', () => {});
+
+  let index = 0;
+  try {
+    for await (const rgb of fixedSizeChunks(output, frameBytes)) {
+      const ptsTime = await timestamps.next();
+      if (ptsTime === undefined) {
+        throw failure ?? new DecodeError(`ffmpeg gave no timestamp for frame ${index}`, [...stderrTail]);
+      }
+      yield { index, ptsMs: Math.max(0, Math.round(ptsTime - startTimeMs)), rgb };
+      index += 1;
+    }
+    // Output ended: ffmpeg's exit status decides whether the video was read to its end.
+    await exited;
+    signal?.throwIfAborted();
+    if (failure) throw failure;
+  } finally {
+    finished = true;
+    signal?.removeEventListener('abort', abort);
+    command.kill('SIGKILL');
+  }
+}
