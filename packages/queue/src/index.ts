@@ -1,1 +1,25 @@
-export {};
+export { DelayedError, type Job, UnrecoverableError } from 'bullmq';
+export { type ConnectionRole, createRedisConnection } from './connection.js';
+export { jobIds, QUEUE_NAMES, type QueueName } from './names.js';
+export {
+  type AggregateJobData,
+  aggregateJobSchema,
+  type EmbedJobData,
+  embedJobSchema,
+  type IngestJobData,
+  ingestJobSchema,
+  type JobData,
+  jobSchemas,
+  parseJobData,
+} from './payloads.js';
+export {
+  addEmbedJob,
+  addVideoFlow,
+  createQueues,
+  defaultJobOptions,
+  jobExists,
+  type Queues,
+  type VadQueue,
+  type VideoFlowOptions,
+} from './queues.js';
+export { createWorker, type VadProcessor, type WorkerOptions } from './worker.js';

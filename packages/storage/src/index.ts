@@ -1,1 +1,9 @@
-export {};
+export {
+  decodeSegment,
+  encodeSegmentPreamble,
+  SEGMENT_MAGIC,
+  type Segment,
+  type SegmentFrameInfo,
+  type SegmentHeader,
+} from './segment-format.js';
+export { SegmentStore } from './segment-store.js';

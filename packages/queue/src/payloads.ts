@@ -1,0 +1,41 @@
+import { UnrecoverableError } from 'bullmq';
+import { z } from 'zod';
+import type { QueueName } from './names.js';
+
+export const ingestJobSchema = z.object({ videoId: z.uuid() });
+export type IngestJobData = z.infer<typeof ingestJobSchema>;
+
+export const embedJobSchema = z.object({
+  videoId: z.uuid(),
+  segmentIndex: z.number().int().nonnegative(),
+  /** Index of the segment's first frame among the video's sampled frames. */
+  firstFrameIndex: z.number().int().nonnegative(),
+  frameCount: z.number().int().positive(),
+  model: z.string().min(1),
+});
+export type EmbedJobData = z.infer<typeof embedJobSchema>;
+
+export const aggregateJobSchema = z.object({ videoId: z.uuid() });
+export type AggregateJobData = z.infer<typeof aggregateJobSchema>;
+
+export const jobSchemas = {
+  ingest: ingestJobSchema,
+  embed: embedJobSchema,
+  aggregate: aggregateJobSchema,
+} as const satisfies Record<QueueName, z.ZodType>;
+
+export type JobData = {
+  ingest: IngestJobData;
+  embed: EmbedJobData;
+  aggregate: AggregateJobData;
+};
+
+/** Validates a job's payload; a malformed one can never succeed, so it is not retried. */
+export function parseJobData<Q extends QueueName>(queue: Q, data: unknown): JobData[Q] {
+  const result = jobSchemas[queue].safeParse(data);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || 'data'}: ${i.message}`).join('; ');
+    throw new UnrecoverableError(`invalid ${queue} job payload: ${problems}`);
+  }
+  return result.data as JobData[Q];
+}

@@ -1,0 +1,40 @@
+import type { Config } from '@vad/config';
+import { type Job, MetricsTime, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { QueueName } from './names.js';
+import type { JobData } from './payloads.js';
+
+export type VadProcessor<Q extends QueueName> = (
+  job: Job<JobData[Q], unknown, Q>,
+  token: string | undefined,
+  signal: AbortSignal | undefined,
+) => Promise<unknown>;
+
+export interface WorkerOptions {
+  concurrency: number;
+  /** How long a job's lock lasts without renewal; renewed every half of it. */
+  lockDurationMs?: number;
+}
+
+/**
+ * A BullMQ worker for one of vad's queues, with the settings every vad worker
+ * shares: the hash-tagged prefix, a week of throughput metrics (read by the
+ * queue-health view), and no autorun so the caller attaches handlers first.
+ */
+export function createWorker<Q extends QueueName>(
+  queue: Q,
+  processor: VadProcessor<Q>,
+  config: Pick<Config, 'queue'>,
+  connection: Redis,
+  options: WorkerOptions,
+): Worker<JobData[Q], unknown, Q> {
+  return new Worker<JobData[Q], unknown, Q>(queue, processor, {
+    connection,
+    prefix: config.queue.prefix,
+    concurrency: options.concurrency,
+    lockDuration: options.lockDurationMs ?? 60_000,
+    maxStalledCount: 2,
+    metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
+    autorun: false,
+  });
+}
