@@ -1,1 +1,12 @@
-export {};
+export { sha256File } from './hash-file.js';
+export { type IngestResult, IngestService, type IngestServiceDeps } from './ingest-service.js';
+export { isFinalAttempt, type JobContext } from './job-context.js';
+export { createJobProcessor, type JobHandler } from './job-processor.js';
+export {
+  SubmitError,
+  type SubmitHooks,
+  type SubmitInput,
+  type SubmitResult,
+  SubmitService,
+  type SubmitServiceDeps,
+} from './submit-service.js';

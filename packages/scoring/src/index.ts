@@ -1,1 +1,1 @@
-export {};
+export { type Clip, cutClips } from './clips.js';

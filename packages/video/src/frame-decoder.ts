@@ -141,8 +141,10 @@ export async function* decodeFrames(
   let index = 0;
   try {
     for await (const rgb of fixedSizeChunks(output, frameBytes)) {
+      signal?.throwIfAborted();
       const ptsTime = await timestamps.next();
       if (ptsTime === undefined) {
+        signal?.throwIfAborted();
         throw failure ?? new DecodeError(`ffmpeg gave no timestamp for frame ${index}`, [...stderrTail]);
       }
       yield { index, ptsMs: Math.max(0, Math.round(ptsTime - startTimeMs)), rgb };
