@@ -1,1 +1,32 @@
-export {};
+import { Command } from 'commander';
+import { registerDb } from './commands/db.js';
+import { registerStatus } from './commands/status.js';
+import { registerSubmit } from './commands/submit.js';
+import { CliContext } from './context.js';
+
+let context: CliContext | undefined;
+const getContext = () => {
+  context ??= new CliContext();
+  return context;
+};
+
+const program = new Command()
+  .name('vad')
+  .description('Video anomaly detection for surveillance footage')
+  .showHelpAfterError()
+  .hook('postAction', async () => {
+    await context?.close();
+  });
+
+registerSubmit(program, getContext);
+registerStatus(program, getContext);
+registerDb(program, getContext);
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  await context?.close().catch(() => {});
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`error: ${message}\n`);
+  process.exitCode = 1;
+}

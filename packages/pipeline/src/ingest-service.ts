@@ -64,7 +64,8 @@ export class IngestService {
     const result = await this.decodeIntoSegments(video, probe.durationMs, probe.startTimeMs, context).catch(asBadInput);
     if (result.frames === 0) throw new UnrecoverableError('no frames could be decoded from the video');
     await repos.videos.markIngested(video.id, result.frames, result.segments);
-    log.info(result, 'ingest finished');
+    await context.updateProgress({ percent: 100, framesDecoded: result.frames, segmentsWritten: result.segments });
+    log.info({ frames: result.frames, segments: result.segments, skipped: result.segmentsSkipped }, 'ingest finished');
     return result;
   }
 

@@ -41,7 +41,9 @@ function ffprobeReason(error: Error, path: string): string {
     .map((l) => l.trim())
     .filter((l) => l && !/^(ffprobe (version|exited)|built with|configuration:|lib\w+\s+\d)/.test(l));
   const isDemuxerLine = (l: string) => /^\[[^\]]+ @ 0x[0-9a-f]+\]/.test(l);
-  const details = lines.filter(isDemuxerLine).map((l) => l.replace(/^\[[^\]]+\]\s*/, ''));
+  const details = lines
+    .filter((l) => isDemuxerLine(l) && !/misdetection possible/.test(l))
+    .map((l) => l.replace(/^\[[^\]]+\]\s*/, ''));
   const verdict = lines
     .filter((l) => !isDemuxerLine(l))
     .at(-1)
