@@ -17,7 +17,11 @@ export class CliContext {
   constructor() {
     this.config = loadConfigOrExit();
     // The CLI talks to people on stdout/stderr; its structured logs only say what went wrong.
-    this.logger = createLogger({ log: { level: process.env.VAD_LOG_LEVEL ? this.config.log.level : 'warn' } }, 'cli');
+    this.logger = createLogger(
+      { log: { level: process.env.VAD_LOG_LEVEL ? this.config.log.level : 'warn' } },
+      'cli',
+      2,
+    );
   }
 
   private repositories?: Repositories;

@@ -1,6 +1,6 @@
 import type { Config, Logger } from '@vad/config';
 import { createDatabase, createRepositories } from '@vad/db';
-import { IngestService, createJobProcessor } from '@vad/pipeline';
+import { createJobProcessor, IngestService } from '@vad/pipeline';
 import { createQueues, createRedisConnection, createWorker } from '@vad/queue';
 import { SegmentStore } from '@vad/storage';
 import { resolveFfmpegBinaries } from '@vad/video';
@@ -13,7 +13,10 @@ export interface RunningWorker {
 /** Wires the ingest service to the `ingest` queue. */
 export function startIngestWorker(config: Config, logger: Logger): RunningWorker {
   const binaries = resolveFfmpegBinaries(config.ffmpeg);
-  const database = createDatabase(config.database.url, { max: config.ingest.concurrency + 2, applicationName: 'vad-ingest' });
+  const database = createDatabase(config.database.url, {
+    max: config.ingest.concurrency + 2,
+    applicationName: 'vad-ingest',
+  });
   const repos = createRepositories(database.db);
   const connection = createRedisConnection(config.redis.url, 'worker');
   const queues = createQueues(config, connection);
@@ -37,7 +40,10 @@ export function startIngestWorker(config: Config, logger: Logger): RunningWorker
   const worker = createWorker('ingest', processor, config, connection, { concurrency: config.ingest.concurrency });
   worker.on('error', (error) => logger.error({ err: error }, 'ingest worker error'));
   void worker.run();
-  logger.info({ concurrency: config.ingest.concurrency, ffmpeg: binaries.ffmpeg, source: binaries.source }, 'ingest worker started');
+  logger.info(
+    { concurrency: config.ingest.concurrency, ffmpeg: binaries.ffmpeg, source: binaries.source },
+    'ingest worker started',
+  );
 
   return {
     async close() {

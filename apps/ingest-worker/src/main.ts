@@ -20,4 +20,3 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     );
   });
 }
-

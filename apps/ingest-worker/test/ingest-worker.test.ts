@@ -55,7 +55,7 @@ async function waitFor<T>(what: string, check: () => Promise<T>, accept: (v: T) 
 }
 
 /** Stands in for the embed stage: checks each segment, deletes it and completes the job. */
-function startSegmentConsumer(delayMs = 0): Worker {
+function startSegmentConsumer(delayMs = 0): Pick<Worker, 'close'> {
   const worker = createWorker(
     'embed',
     async (job, _token, _signal) => {
@@ -139,7 +139,7 @@ describe('submit', () => {
 
 describe('ingest worker', () => {
   let worker: RunningWorker;
-  let consumer: Worker | undefined;
+  let consumer: Pick<Worker, 'close'> | undefined;
 
   beforeAll(() => {
     worker = startIngestWorker(config, logger);
@@ -152,7 +152,11 @@ describe('ingest worker', () => {
   it('writes segments and embed jobs while decoding, and waits while too many are unembedded', async () => {
     const { videoId } = await submit.submit({ path: files.long, camera: 'yard' });
     // 30 s at 2 fps = 60 frames = 8 segments of 8 frames; no consumer yet, so decoding must stall at 2.
-    await waitFor('two segments', () => segments.countPending(videoId), (n) => n === 2);
+    await waitFor(
+      'two segments',
+      () => segments.countPending(videoId),
+      (n) => n === 2,
+    );
     await new Promise((r) => setTimeout(r, 1_000));
     expect(await segments.countPending(videoId)).toBe(2);
     expect(await queues.ingest.getJobState(jobIds.ingest(videoId))).toBe('active');
@@ -164,9 +168,20 @@ describe('ingest worker', () => {
     expect((await db.repos.videos.get(videoId))?.status).toBe('ingesting');
 
     consumer = startSegmentConsumer(50);
-    await waitFor('aggregate to be runnable', () => queues.aggregate.getJobState(jobIds.aggregate(videoId)), (s) => s === 'waiting');
+    await waitFor(
+      'aggregate to be runnable',
+      () => queues.aggregate.getJobState(jobIds.aggregate(videoId)),
+      (s) => s === 'waiting',
+    );
     const video = await db.repos.videos.get(videoId);
-    expect(video).toMatchObject({ status: 'embedding', framesDecoded: 60, segmentsWritten: 8, width: 320, height: 240, codec: 'h264' });
+    expect(video).toMatchObject({
+      status: 'embedding',
+      framesDecoded: 60,
+      segmentsWritten: 8,
+      width: 320,
+      height: 240,
+      codec: 'h264',
+    });
     expect(video?.durationMs).toBeGreaterThan(29_000);
     expect(await segments.countPending(videoId)).toBe(0);
     const ingest = await queues.ingest.getJob(jobIds.ingest(videoId));
@@ -196,15 +211,27 @@ describe('ingest worker', () => {
     await addVideoFlow(queues, config, audio.video.id);
     const good = await submit.submit({ path: files.good });
 
-    const failed = await waitFor('bad video failed', () => db.repos.videos.get(bad.video.id), (v) => v?.status === 'failed');
+    const failed = await waitFor(
+      'bad video failed',
+      () => db.repos.videos.get(bad.video.id),
+      (v) => v?.status === 'failed',
+    );
     expect(failed?.error).toMatch(/not a readable video file: .*Invalid data found/);
-    const audioFailed = await waitFor('audio failed', () => db.repos.videos.get(audio.video.id), (v) => v?.status === 'failed');
+    const audioFailed = await waitFor(
+      'audio failed',
+      () => db.repos.videos.get(audio.video.id),
+      (v) => v?.status === 'failed',
+    );
     expect(audioFailed?.error).toBe('contains no video stream (only audio)');
     const job = await queues.ingest.getJob(jobIds.ingest(bad.video.id));
     expect(job?.attemptsMade).toBe(1);
     expect(await queues.ingest.getJobState(jobIds.ingest(bad.video.id))).toBe('failed');
 
-    await waitFor('good video ingested', () => db.repos.videos.get(good.videoId), (v) => v?.status === 'embedding');
+    await waitFor(
+      'good video ingested',
+      () => db.repos.videos.get(good.videoId),
+      (v) => v?.status === 'embedding',
+    );
     expect((await db.repos.videos.get(good.videoId))?.framesDecoded).toBe(20);
   });
 
@@ -218,7 +245,11 @@ describe('ingest worker', () => {
       worker = startIngestWorker(config, logger);
       return result;
     })();
-    const video = await waitFor('failed', () => db.repos.videos.get(videoId), (v) => v?.status === 'failed');
+    const video = await waitFor(
+      'failed',
+      () => db.repos.videos.get(videoId),
+      (v) => v?.status === 'failed',
+    );
     expect(video?.error).toMatch(/no such file|source file no longer exists/i);
   });
 });
@@ -230,7 +261,11 @@ describe('shutdown and restart', () => {
     const { videoId } = await submit.submit({ path });
     const first = startIngestWorker(config, logger);
     // Stalls at 2 pending segments (no consumer): interrupt it there.
-    await waitFor('two segments', () => segments.countPending(videoId), (n) => n === 2);
+    await waitFor(
+      'two segments',
+      () => segments.countPending(videoId),
+      (n) => n === 2,
+    );
     await first.close();
     expect(await queues.ingest.getJobState(jobIds.ingest(videoId))).toBe('waiting');
     const video = await db.repos.videos.get(videoId);
@@ -239,12 +274,23 @@ describe('shutdown and restart', () => {
     const consumer = startSegmentConsumer();
     const second = startIngestWorker(config, logger);
     try {
-      await waitFor('ingested', () => db.repos.videos.get(videoId), (v) => v?.status === 'embedding');
+      await waitFor(
+        'ingested',
+        () => db.repos.videos.get(videoId),
+        (v) => v?.status === 'embedding',
+      );
       const job = await queues.ingest.getJob(jobIds.ingest(videoId));
       expect(job?.returnvalue).toMatchObject({ frames: 40, segments: 5, segmentsSkipped: 2 });
       // One attempt counted (BullMQ counts the completed one): the released run spent none, and nothing failed.
-      expect({ attemptsMade: job?.attemptsMade, stacktrace: job?.stacktrace }).toEqual({ attemptsMade: 1, stacktrace: [] });
-      await waitFor('all embedded', () => queues.aggregate.getJobState(jobIds.aggregate(videoId)), (s) => s === 'waiting');
+      expect({ attemptsMade: job?.attemptsMade, stacktrace: job?.stacktrace }).toEqual({
+        attemptsMade: 1,
+        stacktrace: [],
+      });
+      await waitFor(
+        'all embedded',
+        () => queues.aggregate.getJobState(jobIds.aggregate(videoId)),
+        (s) => s === 'waiting',
+      );
       expect(await queues.embed.getJobCounts('completed')).toMatchObject({ completed: expect.any(Number) });
       expect(await readdir(segments.videoDir(videoId))).toEqual([]);
     } finally {

@@ -14,7 +14,10 @@ export const envSchema = z
     VAD_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/vad'),
     VAD_QUEUE_PREFIX: z
       .string()
-      .regex(/^\{[\w.-]+\}$/, 'must be a hash-tagged name in braces, e.g. {vad}, so Redis Cluster keeps a queue on one slot')
+      .regex(
+        /^\{[\w.-]+\}$/,
+        'must be a hash-tagged name in braces, e.g. {vad}, so Redis Cluster keeps a queue on one slot',
+      )
       .default('{vad}'),
     VAD_STORAGE_DIR: z.string().min(1).default('./var/storage'),
     VAD_MODEL_DIR: z.string().min(1).default('./var/models'),

@@ -1,4 +1,4 @@
-export { createDatabase, type CreateDatabaseOptions, type Database, type DatabaseHandle } from './client.js';
+export { type CreateDatabaseOptions, createDatabase, type Database, type DatabaseHandle } from './client.js';
 export { dropDatabase, ensureDatabase, migrateDatabase, migrationsFolder } from './migrate.js';
 export { CameraRepository } from './repositories/camera-repository.js';
 export { FrameEmbeddingRepository } from './repositories/frame-embedding-repository.js';

@@ -25,8 +25,10 @@ export async function ensureDatabase(url: string): Promise<{ created: boolean }>
     try {
       await client.query(`create database ${quoteIdentifier(name)}`);
     } catch (error) {
-      // Another process created it between our check and our create.
-      if ((error as { code?: string }).code !== '42P04') throw error;
+      // Another process created it between our check and our create
+      // (duplicate_database, or unique_violation when both raced inside the catalog).
+      const code = (error as { code?: string }).code;
+      if (code !== '42P04' && code !== '23505') throw error;
       return { created: false };
     }
     return { created: true };

@@ -20,7 +20,14 @@ const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () =>
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
-export const videoStatus = pgEnum('video_status', ['queued', 'ingesting', 'embedding', 'aggregating', 'done', 'failed']);
+export const videoStatus = pgEnum('video_status', [
+  'queued',
+  'ingesting',
+  'embedding',
+  'aggregating',
+  'done',
+  'failed',
+]);
 export type VideoStatus = (typeof videoStatus.enumValues)[number];
 
 export const embeddingDtype = pgEnum('embedding_dtype', ['float16', 'float32']);
@@ -185,4 +192,3 @@ export type ScoringRun = typeof scoringRuns.$inferSelect;
 export type ClipScore = typeof clipScores.$inferSelect;
 export type AnomalyEvent = typeof anomalyEvents.$inferSelect;
 export type TextEmbedding = typeof textEmbeddings.$inferSelect;
-

@@ -1,15 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Config, Logger } from '@vad/config';
+import { type Config, type Logger, type PipelineConfig, pipelineConfigSchema } from '@vad/config';
 import type { Repositories, Video } from '@vad/db';
 import { addEmbedJob, type IngestJobData, jobExists, jobIds, type Queues, UnrecoverableError } from '@vad/queue';
 import type { SegmentStore } from '@vad/storage';
 import {
-  DecodeError,
   type DecodedFrame,
+  DecodeError,
   decodeFrames,
   type FfmpegBinaries,
   InvalidVideoError,
   probeVideo,
+  type VideoProbeResult,
 } from '@vad/video';
 import type { JobContext } from './job-context.js';
 
@@ -22,7 +23,7 @@ export interface IngestResult {
 }
 
 export interface IngestServiceDeps {
-  config: Pick<Config, 'pipeline' | 'ingest'>;
+  config: Pick<Config, 'ingest'>;
   repos: Pick<Repositories, 'videos' | 'frameEmbeddings'>;
   queues: Queues;
   segments: SegmentStore;
@@ -49,6 +50,10 @@ export class IngestService {
     const video = await repos.videos.get(data.videoId);
     if (!video) throw new UnrecoverableError(`video ${data.videoId} does not exist`);
     const log = logger.child({ videoId: video.id, jobId: context.jobId, attempt: context.attemptsMade + 1 });
+    // The settings recorded at submit decide the results, whatever this worker's own defaults are.
+    const parsedPipeline = pipelineConfigSchema.safeParse(video.pipelineConfig);
+    if (!parsedPipeline.success) throw new UnrecoverableError(`video ${video.id} has an invalid pipeline config`);
+    const pipeline = parsedPipeline.data;
 
     await repos.videos.markIngesting(video.id);
     const probe = await probeVideo(video.sourceUri, this.deps.binaries).catch(asBadInput);
@@ -61,7 +66,7 @@ export class IngestService {
     });
     log.info({ probe }, 'ingest started');
 
-    const result = await this.decodeIntoSegments(video, probe.durationMs, probe.startTimeMs, context).catch(asBadInput);
+    const result = await this.decodeIntoSegments(video, pipeline, probe, context).catch(asBadInput);
     if (result.frames === 0) throw new UnrecoverableError('no frames could be decoded from the video');
     await repos.videos.markIngested(video.id, result.frames, result.segments);
     await context.updateProgress({ percent: 100, framesDecoded: result.frames, segmentsWritten: result.segments });
@@ -71,30 +76,39 @@ export class IngestService {
 
   private async decodeIntoSegments(
     video: Video,
-    durationMs: number,
-    startTimeMs: number,
+    pipeline: PipelineConfig,
+    probe: Pick<VideoProbeResult, 'durationMs' | 'startTimeMs'>,
     context: JobContext,
   ): Promise<IngestResult> {
-    const { config, logger } = this.deps;
-    const { sampleFps, inputSize, segmentFrames, model } = config.pipeline;
+    const { logger } = this.deps;
+    const { sampleFps, inputSize, segmentFrames } = pipeline;
+    const { durationMs, startTimeMs } = probe;
     let pending: DecodedFrame[] = [];
     let segments = 0;
     let segmentsSkipped = 0;
     let frames = 0;
     let lastPtsMs = 0;
 
+    // One segment is written (and its job queued) while decoding fills the next,
+    // so ffmpeg is not paused for file and database I/O: at most two segments in memory.
+    let writing: Promise<void> | undefined;
     const flush = async () => {
       if (pending.length === 0) return;
-      const written = await this.writeSegment(video.id, model, segments, pending, context.signal);
-      if (!written) segmentsSkipped += 1;
-      segments += 1;
+      if (writing) await writing;
+      const batch = pending;
       pending = [];
-      await this.deps.repos.videos.recordIngestProgress(video.id, frames, segments);
-      await context.updateProgress({
-        percent: Math.min(100, Math.round((lastPtsMs / Math.max(1, durationMs)) * 100)),
-        framesDecoded: frames,
-        segmentsWritten: segments,
-      });
+      const segmentIndex = segments;
+      segments += 1;
+      const framesSoFar = frames;
+      const percent = Math.min(100, Math.round((lastPtsMs / Math.max(1, durationMs)) * 100));
+      const task = (async () => {
+        const written = await this.writeSegment(video.id, pipeline, segmentIndex, batch, context.signal);
+        if (!written) segmentsSkipped += 1;
+        await this.deps.repos.videos.recordIngestProgress(video.id, framesSoFar, segmentIndex + 1);
+        await context.updateProgress({ percent, framesDecoded: framesSoFar, segmentsWritten: segmentIndex + 1 });
+      })();
+      task.catch(() => {}); // observed by the next `await writing`
+      writing = task;
     };
 
     const decoder = decodeFrames(video.sourceUri, this.deps.binaries, {
@@ -104,25 +118,32 @@ export class IngestService {
       signal: context.signal,
       onLog: (line) => logger.debug({ videoId: video.id, ffmpeg: line }, 'ffmpeg'),
     });
-    for await (const frame of decoder) {
-      pending.push(frame);
-      frames += 1;
-      lastPtsMs = frame.ptsMs;
-      if (pending.length === segmentFrames) await flush();
+    try {
+      for await (const frame of decoder) {
+        pending.push(frame);
+        frames += 1;
+        lastPtsMs = frame.ptsMs;
+        if (pending.length === segmentFrames) await flush();
+      }
+      await flush();
+    } finally {
+      // Never leave a write running behind a failed or interrupted attempt.
+      await writing?.catch(() => {});
     }
-    await flush();
+    await writing;
     return { videoId: video.id, frames, segments, segmentsSkipped };
   }
 
   /** Writes one segment and queues its embed job; false when an earlier attempt already did. */
   private async writeSegment(
     videoId: string,
-    model: string,
+    pipeline: PipelineConfig,
     segmentIndex: number,
     frames: DecodedFrame[],
     signal: AbortSignal | undefined,
   ): Promise<boolean> {
     const { queues, segments, repos, config } = this.deps;
+    const { model, inputSize: size } = pipeline;
     const firstFrameIndex = frames[0]?.index ?? 0;
     const lastFrameIndex = firstFrameIndex + frames.length - 1;
     const done =
@@ -135,7 +156,6 @@ export class IngestService {
       await sleep(pollMs, undefined, { signal });
     }
 
-    const size = config.pipeline.inputSize;
     await segments.write(
       {
         videoId,

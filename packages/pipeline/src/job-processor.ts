@@ -44,7 +44,10 @@ export function createJobProcessor<Q extends QueueName, R>(handler: JobHandler<Q
           logger.error({ jobId: job.id, err: hookError }, 'could not record the failure');
         });
       } else {
-        logger.warn({ jobId: job.id, queue: handler.queue, reason, attempt: context.attemptsMade + 1 }, 'job will retry');
+        logger.warn(
+          { jobId: job.id, queue: handler.queue, reason, attempt: context.attemptsMade + 1 },
+          'job will retry',
+        );
       }
       throw error;
     }

@@ -22,7 +22,7 @@ const config = loadConfig({
 const producer = createRedisConnection(redis.url, 'producer');
 const workerConnection = createRedisConnection(redis.url, 'worker');
 const queues = createQueues(config, producer);
-const workers: Worker[] = [];
+const workers: Pick<Worker, 'run' | 'close'>[] = [];
 
 afterEach(async () => {
   await Promise.all(workers.splice(0).map((w) => w.close()));

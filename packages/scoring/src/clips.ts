@@ -20,7 +20,8 @@ export interface Clip<T> {
  * (f0 f1 f2 f0 f1 f2 …), never with zeros or frames from outside the clip.
  */
 export function cutClips<T>(frames: readonly T[], clipFrames: number, clipStride: number): Clip<T>[] {
-  if (!Number.isInteger(clipFrames) || clipFrames < 1) throw new RangeError(`clipFrames must be a positive integer, got ${clipFrames}`);
+  if (!Number.isInteger(clipFrames) || clipFrames < 1)
+    throw new RangeError(`clipFrames must be a positive integer, got ${clipFrames}`);
   if (!Number.isInteger(clipStride) || clipStride < 1 || clipStride > clipFrames) {
     throw new RangeError(`clipStride must be an integer in 1..clipFrames (${clipFrames}), got ${clipStride}`);
   }

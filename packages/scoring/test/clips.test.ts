@@ -13,7 +13,9 @@ describe('cutClips', () => {
 
   it('repeats a single frame to fill the clip', () => {
     const clips = cutClips(['only'], 4, 2);
-    expect(clips).toEqual([{ index: 0, start: 0, frames: ['only', 'only', 'only', 'only'], positions: [0, 0, 0, 0], validFrames: 1 }]);
+    expect(clips).toEqual([
+      { index: 0, start: 0, frames: ['only', 'only', 'only', 'only'], positions: [0, 0, 0, 0], validFrames: 1 },
+    ]);
   });
 
   it('returns no clip for no frames', () => {

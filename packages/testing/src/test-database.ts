@@ -1,5 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { createDatabase, createRepositories, type DatabaseHandle, dropDatabase, migrateDatabase, type Repositories } from '@vad/db';
+import {
+  createDatabase,
+  createRepositories,
+  type DatabaseHandle,
+  dropDatabase,
+  migrateDatabase,
+  type Repositories,
+} from '@vad/db';
 
 export const TEST_DATABASE_SERVER = process.env.VAD_TEST_DATABASE_SERVER ?? 'postgres://postgres@127.0.0.1:5432';
 

@@ -51,7 +51,8 @@ function resolveOne(
   npmPackage: '@ffmpeg-installer/ffmpeg' | '@ffprobe-installer/ffprobe',
 ): { path: string; source: BinarySource } {
   if (override) {
-    if (!isExecutable(override)) throw new Error(`${name} at ${override} (from configuration) is not an executable file`);
+    if (!isExecutable(override))
+      throw new Error(`${name} at ${override} (from configuration) is not an executable file`);
     return { path: override, source: 'config' };
   }
   const system = findOnPath(name);

@@ -35,7 +35,8 @@ export function frameFilter(sampleFps: number, size: number): string {
 }
 
 const SHOWINFO_PTS = /Parsed_showinfo.*\bpts_time:\s*(-?[\d.]+)/;
-const NOISE = /Parsed_showinfo|^\s*(frame=|size=|video:|Stream mapping|Press \[q\]|Output #|Input #|Metadata:|Duration:|Stream #|\s+\w+\s*:)/;
+const NOISE =
+  /Parsed_showinfo|^\s*(frame=|size=|video:|Stream mapping|Press \[q\]|Output #|Input #|Metadata:|Duration:|Stream #|\s+\w+\s*:)/;
 
 /** Waits for values that arrive from another stream, in order. */
 class OrderedMailbox<T> {

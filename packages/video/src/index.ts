@@ -2,3 +2,10 @@ export { type BinaryOverrides, type BinarySource, type FfmpegBinaries, resolveFf
 export { DecodeError, InvalidVideoError } from './errors.js';
 export { type DecodedFrame, type DecodeOptions, decodeFrames, frameFilter } from './frame-decoder.js';
 export { DIMENSION_LIMITS, probeVideo, type VideoProbeResult } from './probe.js';
+export {
+  type SynthesizeOptions,
+  synthesizeAudioOnly,
+  synthesizeVideo,
+  truncateCopy,
+  writeTextAsVideo,
+} from './synthesize.js';

@@ -78,7 +78,12 @@ export async function probeVideo(path: string, binaries: FfmpegBinaries): Promis
 
   const width = video.width ?? 0;
   const height = video.height ?? 0;
-  if (width < DIMENSION_LIMITS.min || height < DIMENSION_LIMITS.min || width > DIMENSION_LIMITS.max || height > DIMENSION_LIMITS.max) {
+  if (
+    width < DIMENSION_LIMITS.min ||
+    height < DIMENSION_LIMITS.min ||
+    width > DIMENSION_LIMITS.max ||
+    height > DIMENSION_LIMITS.max
+  ) {
     throw new InvalidVideoError(
       `video dimensions ${width}x${height} are outside ${DIMENSION_LIMITS.min}..${DIMENSION_LIMITS.max} pixels`,
     );

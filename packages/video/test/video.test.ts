@@ -2,9 +2,17 @@ import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateAudioOnly, generateVideo, truncateCopy, writeTextAsVideo } from '@vad/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeFrames, InvalidVideoError, probeVideo, resolveFfmpegBinaries } from '../src/index.js';
+import {
+  decodeFrames,
+  InvalidVideoError,
+  probeVideo,
+  resolveFfmpegBinaries,
+  synthesizeAudioOnly,
+  synthesizeVideo,
+  truncateCopy,
+  writeTextAsVideo,
+} from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vad-video-'));
 const binaries = resolveFfmpegBinaries();
@@ -17,16 +25,13 @@ const files = {
 };
 
 beforeAll(async () => {
-  await generateVideo(files.pattern, { durationS: 5, width: 320, height: 240, fps: 25 });
-  // A wide frame: left third blue, centre red, right third green. Centre crop keeps only red.
-  await generateVideo(files.wide, {
-    durationS: 2,
-    width: 480,
-    height: 160,
-    source: 'color=c=red',
-    fps: 10,
-  });
-  await generateAudioOnly(files.audio, 2);
+  await synthesizeVideo(files.pattern, { durationS: 5, width: 320, height: 240, fps: 25 }, binaries);
+  await synthesizeVideo(
+    files.wide,
+    { durationS: 2, width: 480, height: 160, source: 'color=c=red', fps: 10 },
+    binaries,
+  );
+  await synthesizeAudioOnly(files.audio, 2, binaries);
   await writeTextAsVideo(files.text);
   await truncateCopy(files.pattern, files.truncated, 0.5);
 });

@@ -10,6 +10,8 @@ export function registerDb(program: Command, context: () => CliContext): void {
       const ctx = context();
       const url = new URL(ctx.config.database.url);
       const { created } = await migrateDatabase(ctx.config.database.url);
-      process.stdout.write(`${created ? 'created database' : 'database'} ${url.pathname.slice(1)} on ${url.host}: migrations applied\n`);
+      process.stdout.write(
+        `${created ? 'created database' : 'database'} ${url.pathname.slice(1)} on ${url.host}: migrations applied\n`,
+      );
     });
 }

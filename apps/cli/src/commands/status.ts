@@ -38,7 +38,10 @@ export function registerStatus(program: Command, context: () => CliContext): voi
         ['source', video.sourceUri],
         ['size', formatBytes(video.bytes)],
         ['duration', formatDuration(video.durationMs)],
-        ['video', video.width ? `${video.width}x${video.height} ${video.codec ?? ''} ${video.fps?.toFixed(2) ?? '?'} fps` : '-'],
+        [
+          'video',
+          video.width ? `${video.width}x${video.height} ${video.codec ?? ''} ${video.fps?.toFixed(2) ?? '?'} fps` : '-',
+        ],
         ['recorded at', video.recordedAt?.toISOString() ?? '-'],
         ['model', video.model],
         ['ingest', `${ingestState}${progress.percent !== undefined ? ` (${progress.percent}%)` : ''}`],

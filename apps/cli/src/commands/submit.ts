@@ -53,7 +53,14 @@ export function registerSubmit(program: Command, context: () => CliContext): voi
 
       const files = await expandPaths(paths);
       if (files.length === 0) program.error('error: no video files found in the given folders', { exitCode: 2 });
-      const sizes = await Promise.all(files.map((f) => stat(f).then((s) => (s.isFile() ? s.size : 0), () => 0)));
+      const sizes = await Promise.all(
+        files.map((f) =>
+          stat(f).then(
+            (s) => (s.isFile() ? s.size : 0),
+            () => 0,
+          ),
+        ),
+      );
       const totalBytes = sizes.reduce((a, b) => a + b, 0);
       const bar = new cliProgress.SingleBar(
         {

@@ -67,6 +67,12 @@ export class VideoRepository {
       .where(and(eq(videos.id, id), eq(videos.status, 'ingesting')));
   }
 
+  /** Removes the video and, by cascade, its embeddings, scores and events. */
+  async delete(id: string): Promise<boolean> {
+    const deleted = await this.db.delete(videos).where(eq(videos.id, id)).returning({ id: videos.id });
+    return deleted.length > 0;
+  }
+
   async markFailed(id: string, error: string): Promise<void> {
     await this.db
       .update(videos)

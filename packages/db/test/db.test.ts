@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto';
+import { hashPipelineConfig } from '@vad/config';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createDatabase,
+  createRepositories,
+  type DatabaseHandle,
+  dropDatabase,
+  ensureDatabase,
+  migrateDatabase,
+  type Repositories,
+} from '../src/index.js';
+
+// @vad/testing depends on this package, so these tests make their own database.
+const TEST_DATABASE_SERVER = process.env.VAD_TEST_DATABASE_SERVER ?? 'postgres://postgres@127.0.0.1:5432';
+const testDatabaseUrl = () => `${TEST_DATABASE_SERVER}/vad_test_${randomBytes(5).toString('hex')}`;
+
+const pipeline = { model: 'm', inputSize: 224, sampleFps: 2, segmentFrames: 64, clipFrames: 16, clipStride: 8 };
+const newVideo = (sha256: string) => ({
+  sourceUri: `/footage/${sha256}.mp4`,
+  sha256,
+  bytes: 1000,
+  model: 'm',
+  pipelineConfig: pipeline,
+  configHash: hashPipelineConfig(pipeline),
+});
+
+describe('migrations', () => {
+  it('create the database when missing, and running them again (also concurrently) is harmless', async () => {
+    const url = testDatabaseUrl();
+    try {
+      const results = await Promise.all([migrateDatabase(url), migrateDatabase(url), migrateDatabase(url)]);
+      expect(results.filter((r) => r.created)).toHaveLength(1);
+      expect(await ensureDatabase(url)).toEqual({ created: false });
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      const tables = await client.query<{ tablename: string }>(
+        "select tablename from pg_tables where schemaname = 'public' order by tablename",
+      );
+      await client.end();
+      expect(tables.rows.map((r) => r.tablename)).toEqual([
+        'anomaly_events',
+        'cameras',
+        'clip_scores',
+        'frame_embeddings',
+        'scoring_runs',
+        'text_embeddings',
+        'videos',
+      ]);
+    } finally {
+      await dropDatabase(url);
+    }
+  });
+});
+
+describe('repositories', () => {
+  const url = testDatabaseUrl();
+  let handle: DatabaseHandle;
+  let db: DatabaseHandle & { repos: Repositories };
+  beforeAll(async () => {
+    await migrateDatabase(url);
+    handle = createDatabase(url);
+    db = { ...handle, repos: createRepositories(handle.db) };
+  });
+  afterAll(async () => {
+    await handle.close();
+    await dropDatabase(url);
+  });
+
+  it('creates a camera once, whatever the number of callers', async () => {
+    const cameras = await Promise.all([1, 2, 3].map(() => db.repos.cameras.ensure('loading-dock')));
+    expect(new Set(cameras.map((c) => c.id)).size).toBe(1);
+    expect(cameras[0]?.timezone).toBe('UTC');
+    expect((await db.repos.cameras.findByName('loading-dock'))?.id).toBe(cameras[0]?.id);
+  });
+
+  it('deduplicates videos on (sha256, pipeline config), also under concurrent inserts', async () => {
+    const results = await Promise.all([1, 2, 3, 4].map(() => db.repos.videos.insertOrGet(newVideo('a'.repeat(64)))));
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    expect(new Set(results.map((r) => r.video.id)).size).toBe(1);
+    const otherConfig = { ...newVideo('a'.repeat(64)), configHash: 'different' };
+    expect((await db.repos.videos.insertOrGet(otherConfig)).created).toBe(true);
+  });
+
+  it('moves a video through ingest states and records failures', async () => {
+    const { video } = await db.repos.videos.insertOrGet(newVideo('b'.repeat(64)));
+    expect(video.status).toBe('queued');
+    await db.repos.videos.markIngesting(video.id);
+    await db.repos.videos.saveProbe(video.id, { durationMs: 5000, fps: 25, width: 640, height: 360, codec: 'h264' });
+    await db.repos.videos.recordIngestProgress(video.id, 4, 1);
+    await db.repos.videos.markIngested(video.id, 10, 2);
+    expect(await db.repos.videos.get(video.id)).toMatchObject({
+      status: 'embedding',
+      durationMs: 5000,
+      width: 640,
+      framesDecoded: 10,
+      segmentsWritten: 2,
+    });
+    await db.repos.videos.markFailed(video.id, 'contains no video stream');
+    expect(await db.repos.videos.get(video.id)).toMatchObject({ status: 'failed', error: 'contains no video stream' });
+    expect(await db.repos.videos.listByStatus(['failed'])).toHaveLength(1);
+    expect(await db.repos.videos.delete(video.id)).toBe(true);
+    expect(await db.repos.videos.get(video.id)).toBeUndefined();
+  });
+
+  it('counts embedded frames in a range', async () => {
+    const { video } = await db.repos.videos.insertOrGet(newVideo('c'.repeat(64)));
+    const embedding = Buffer.alloc(8);
+    const { frameEmbeddings } = await import('../src/schema.js');
+    await db.db.insert(frameEmbeddings).values(
+      [0, 1, 2, 3, 4].map((frameIndex) => ({
+        videoId: video.id,
+        frameIndex,
+        model: 'm',
+        ptsMs: frameIndex * 500,
+        embedding,
+      })),
+    );
+    expect(await db.repos.frameEmbeddings.countInRange(video.id, 'm', 0, 3)).toBe(4);
+    expect(await db.repos.frameEmbeddings.countInRange(video.id, 'm', 4, 10)).toBe(1);
+    expect(await db.repos.frameEmbeddings.countInRange(video.id, 'other', 0, 10)).toBe(0);
+  });
+});

@@ -1,0 +1,92 @@
+import { execFile } from 'node:child_process';
+import { open, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import type { FfmpegBinaries } from './binaries.js';
+
+const run = promisify(execFile);
+
+export interface SynthesizeOptions {
+  durationS: number;
+  width?: number;
+  height?: number;
+  fps?: number;
+  /** A lavfi source, e.g. `testsrc2` (moving pattern) or `color=c=gray`. */
+  source?: string;
+  /** Extra filters after the source, e.g. `noise=alls=6:allf=t+u` or a `drawbox` with `enable=`. */
+  filters?: string;
+  /** Move the moov atom to the front (as `-movflags +faststart` does). */
+  faststart?: boolean;
+  audio?: boolean;
+  /** x264 preset: ultrafast for tests, slower presets for camera-like bitstreams. */
+  preset?: string;
+  /** Target bitrate in bit/s; unset = x264's default rate control. */
+  bitrate?: number;
+}
+
+/**
+ * Writes an H.264 MP4 made by ffmpeg's lavfi sources: synthetic footage for
+ * tests, benchmarks and the demo, without downloading or committing videos.
+ */
+export async function synthesizeVideo(
+  path: string,
+  options: SynthesizeOptions,
+  binaries: FfmpegBinaries,
+): Promise<string> {
+  const { durationS, width = 320, height = 240, fps = 25, source = 'testsrc2', preset = 'ultrafast' } = options;
+  const sized = source.includes('=')
+    ? `${source}:s=${width}x${height}:r=${fps}`
+    : `${source}=s=${width}x${height}:r=${fps}`;
+  const input = options.filters ? `${sized},${options.filters}` : sized;
+  const args = ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', input];
+  if (options.audio) args.push('-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=16000');
+  args.push(
+    '-t',
+    String(durationS),
+    '-c:v',
+    'libx264',
+    '-preset',
+    preset,
+    '-pix_fmt',
+    'yuv420p',
+    '-g',
+    String(fps * 2),
+  );
+  if (options.bitrate) {
+    const rate = String(Math.round(options.bitrate));
+    args.push('-b:v', rate, '-maxrate', rate, '-bufsize', String(Math.round(options.bitrate * 2)));
+  }
+  if (options.audio) args.push('-c:a', 'aac', '-shortest');
+  if (options.faststart) args.push('-movflags', '+faststart');
+  args.push(path);
+  await run(binaries.ffmpeg, args, { maxBuffer: 16 * 1024 * 1024 });
+  return path;
+}
+
+/** An M4A/MP4 file with only an audio stream. */
+export async function synthesizeAudioOnly(path: string, durationS: number, binaries: FfmpegBinaries): Promise<string> {
+  await run(binaries.ffmpeg, [
+    ...['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=16000'],
+    ...['-t', String(durationS), '-c:a', 'aac', '-f', 'mp4', path],
+  ]);
+  return path;
+}
+
+/** A text file under a video's name. */
+export async function writeTextAsVideo(path: string): Promise<string> {
+  await writeFile(path, 'This is not a video, only a text file with a .mp4 name.\n'.repeat(50));
+  return path;
+}
+
+/** The first `fraction` of a file: a recording cut short. */
+export async function truncateCopy(source: string, target: string, fraction: number): Promise<string> {
+  const handle = await open(source, 'r');
+  try {
+    const { size } = await handle.stat();
+    const buffer = Buffer.alloc(Math.floor(size * fraction));
+    await handle.read(buffer, 0, buffer.length, 0);
+    await writeFile(target, buffer);
+  } finally {
+    await handle.close();
+  }
+  return target;
+}

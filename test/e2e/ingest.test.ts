@@ -1,0 +1,177 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Config } from '@vad/config';
+import { createDatabase, createRepositories, dropDatabase, type Repositories } from '@vad/db';
+import { createQueues, createRedisConnection, jobIds, type Queues } from '@vad/queue';
+import {
+  configToEnv,
+  createTestConfig,
+  createTestRedis,
+  generateAudioOnly,
+  generateVideo,
+  TEST_DATABASE_SERVER,
+  type TestRedis,
+  truncateCopy,
+  writeTextAsVideo,
+} from '@vad/testing';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runVad, startWorkerProcess, waitFor } from '../support/processes.js';
+
+const fixtures = mkdtempSync(join(tmpdir(), 'vad-e2e-'));
+const footage = join(fixtures, 'footage');
+const databaseUrl = `${TEST_DATABASE_SERVER}/vad_test_${randomBytes(5).toString('hex')}`;
+let redis: TestRedis;
+let config: Config;
+let env: Record<string, string>;
+let connection: Redis;
+let queues: Queues;
+let repos: Repositories;
+let closeDb: () => Promise<void>;
+
+beforeAll(async () => {
+  redis = createTestRedis();
+  config = createTestConfig({
+    databaseUrl,
+    redisUrl: redis.url,
+    prefix: redis.prefix,
+    env: { VAD_SEGMENT_FRAMES: '8', VAD_INPUT_SIZE: '64', VAD_MAX_PENDING_SEGMENTS: '2' },
+  });
+  // Workers log at info (the tests read their output); the CLI only warns.
+  env = { ...configToEnv(config), VAD_LOG_LEVEL: 'info' };
+  await mkdir(join(footage, 'night'), { recursive: true });
+  await Promise.all([
+    generateVideo(join(footage, 'night', 'cam1-0001.mp4'), { durationS: 6 }),
+    generateVideo(join(footage, 'long.mp4'), { durationS: 40, source: 'testsrc' }),
+    generateAudioOnly(join(footage, 'night', 'audio-only.mp4'), 2),
+    writeTextAsVideo(join(footage, 'night', 'notes.mp4')),
+  ]);
+  writeFileSync(join(footage, 'night', 'empty.mp4'), '');
+  await truncateCopy(join(footage, 'long.mp4'), join(footage, 'night', 'cut-short.mp4'), 0.5);
+});
+
+afterAll(async () => {
+  await queues?.close();
+  connection?.disconnect();
+  await closeDb?.();
+  await dropDatabase(databaseUrl);
+  await redis.destroy();
+  await rm(fixtures, { recursive: true, force: true });
+  await rm(config.storage.root, { recursive: true, force: true });
+});
+
+describe('vad CLI and ingest worker as processes', () => {
+  it('refuses to start on a bad configuration value, naming the variable', async () => {
+    const result = await runVad(['status', '00000000-0000-4000-8000-000000000000'], { ...env, VAD_SAMPLE_FPS: 'lots' });
+    expect(result.code).toBe(78);
+    expect(result.stderr).toMatch(/VAD_SAMPLE_FPS: .*\(got "lots"\)/);
+  });
+
+  it('creates and migrates the database', async () => {
+    const result = await runVad(['db', 'migrate'], env);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/created database vad_test_\w+ on 127\.0\.0\.1:5432: migrations applied/);
+    const handle = createDatabase(databaseUrl);
+    repos = createRepositories(handle.db);
+    closeDb = handle.close;
+    connection = createRedisConnection(redis.url, 'worker');
+    queues = createQueues(config, connection);
+  });
+
+  it('submits a folder: queues the video, rejects each bad file with its reason', async () => {
+    const result = await runVad(
+      ['submit', join(footage, 'night'), join(footage, 'missing.mp4'), '--camera', 'cam1'],
+      env,
+    );
+    expect(result.code).toBe(1);
+    const queued = result.stdout.trim().split('\n');
+    expect(queued).toHaveLength(1);
+    expect(queued[0]).toMatch(/^queued\s+[0-9a-f-]{36}\s+0m06s\s+.*cam1-0001\.mp4$/);
+    expect(result.stderr).toContain('audio-only.mp4: contains no video stream (only audio)');
+    expect(result.stderr).toContain('empty.mp4: file is empty (0 bytes)');
+    expect(result.stderr).toMatch(/notes\.mp4: not a readable video file: .*Invalid data found/);
+    expect(result.stderr).toMatch(/cut-short\.mp4: not a readable video file: moov atom not found/);
+    expect(result.stderr).toContain('missing.mp4: no such file');
+    expect(result.stderr).toContain('1 queued, 0 duplicate, 5 rejected');
+  });
+
+  it('rejects a malformed --recorded-at, naming the option', async () => {
+    const result = await runVad(['submit', join(footage, 'long.mp4'), '--recorded-at', 'yesterday'], env);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/option --recorded-at: must be an ISO 8601 date-time/);
+  });
+
+  it('ingests in a worker process; status shows progress; a second submit is a duplicate', async () => {
+    const submitted = await runVad(['submit', join(footage, 'night', 'cam1-0001.mp4'), '--json'], env);
+    const [line] = submitted.stdout.trim().split('\n');
+    const outcome = JSON.parse(line ?? '{}') as { result: { videoId: string; created: boolean } };
+    expect(outcome.result.created).toBe(false);
+    const videoId = outcome.result.videoId;
+
+    const worker = startWorkerProcess('ingest-worker', env);
+    try {
+      await waitFor(
+        'ingest',
+        () => repos.videos.get(videoId),
+        (v) => v?.status === 'embedding',
+      );
+      const status = await runVad(['status', videoId], env);
+      expect(status.code).toBe(0);
+      expect(status.stdout).toMatch(/status\s+embedding/);
+      expect(status.stdout).toMatch(/video\s+320x240 h264 25\.00 fps/);
+      expect(status.stdout).toMatch(/frames decoded\s+12/);
+      expect(status.stdout).toMatch(/segments\s+2 written, 0 embedded/);
+      expect(status.stdout).toMatch(/ingest\s+completed \(100%\)/);
+      const files = await readdir(join(config.storage.root, 'segments', videoId));
+      expect(files).toEqual(['000000.seg', '000001.seg']);
+      const video = await repos.videos.get(videoId);
+      expect(video?.cameraId).not.toBeNull();
+    } finally {
+      expect(await worker.stop()).toBe(0);
+    }
+  });
+
+  it('stops on SIGTERM in the middle of a video, handing the job back; a new worker finishes it', async () => {
+    const submitted = await runVad(['submit', join(footage, 'long.mp4'), '--json'], env);
+    const { videoId } = (JSON.parse(submitted.stdout) as { result: { videoId: string } }).result;
+    const first = startWorkerProcess('ingest-worker', env);
+    // No embed worker: decoding stalls at 2 pending segments, in the middle of the video.
+    await waitFor(
+      'stall',
+      () => readdir(join(config.storage.root, 'segments', videoId)).catch(() => []),
+      (f) => f.length === 2,
+    );
+    const started = Date.now();
+    expect(await first.stop('SIGTERM')).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(first.output()).toContain('job released on shutdown');
+    expect(await queues.ingest.getJobState(jobIds.ingest(videoId))).toBe('waiting');
+    expect((await repos.videos.get(videoId))?.status).toBe('ingesting');
+
+    // Drain segments by hand, as the embed stage will, and let a second worker finish.
+    const second = startWorkerProcess('ingest-worker', env);
+    const drain = setInterval(async () => {
+      const dir = join(config.storage.root, 'segments', videoId);
+      for (const name of await readdir(dir).catch(() => [])) {
+        if (name.endsWith('.seg')) await rm(join(dir, name), { force: true });
+      }
+    }, 200);
+    try {
+      const video = await waitFor(
+        'finished',
+        () => repos.videos.get(videoId),
+        (v) => v?.status === 'embedding',
+      );
+      expect(video?.framesDecoded).toBe(80);
+      const job = await queues.ingest.getJob(jobIds.ingest(videoId));
+      expect(job?.returnvalue).toMatchObject({ frames: 80, segments: 10, segmentsSkipped: 2 });
+      expect(job?.stacktrace).toEqual([]);
+    } finally {
+      clearInterval(drain);
+      expect(await second.stop()).toBe(0);
+    }
+  });
+});
