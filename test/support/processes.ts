@@ -59,12 +59,4 @@ export function startWorkerProcess(app: string, env: Record<string, string>): Wo
   };
 }
 
-export async function waitFor<T>(what: string, check: () => Promise<T>, accept: (v: T) => boolean, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+export { waitFor } from '@vad/testing';

@@ -15,6 +15,7 @@ import {
   type TestDatabase,
   type TestRedis,
   truncateCopy,
+  waitFor,
   writeTextAsVideo,
 } from '@vad/testing';
 import { resolveFfmpegBinaries } from '@vad/video';
@@ -43,16 +44,6 @@ let queues: Queues;
 let submit: SubmitService;
 let segments: SegmentStore;
 const logger = createLogger({ log: { level: 'silent' } }, 'test');
-
-async function waitFor<T>(what: string, check: () => Promise<T>, accept: (v: T) => boolean, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Stands in for the embed stage: checks each segment, deletes it and completes the job. */
 function startSegmentConsumer(delayMs = 0): Pick<Worker, 'close'> {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '@vad/config';
-import { createTestRedis } from '@vad/testing';
+import { createTestRedis, waitFor } from '@vad/testing';
 import { UnrecoverableError, type Worker } from 'bullmq';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
@@ -33,16 +33,6 @@ afterAll(async () => {
   workerConnection.disconnect();
   await redis.destroy();
 });
-
-async function waitFor<T>(check: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out; last value ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('parseJobData', () => {
   it('accepts a valid payload and rejects a bad one as unrecoverable', () => {
@@ -106,6 +96,7 @@ describe('video flow', () => {
     await addVideoFlow(queues, config, videoId);
     await addVideoFlow(queues, config, videoId); // a re-add is a no-op
     await waitFor(
+      'job state',
       () => queues.aggregate.getJobState(jobIds.aggregate(videoId)),
       (s) => s === 'completed',
     );
@@ -143,6 +134,7 @@ describe('video flow', () => {
     for (const w of workers) void w.run();
     await addVideoFlow(queues, config, videoId);
     await waitFor(
+      'job state',
       () => queues.aggregate.getJobState(jobIds.aggregate(videoId)),
       (s) => s === 'failed',
     );
@@ -170,6 +162,7 @@ describe('video flow', () => {
     for (const w of workers) void w.run();
     await addVideoFlow(queues, config, videoId);
     await waitFor(
+      'job state',
       () => queues.ingest.getJobState(jobIds.ingest(videoId)),
       (s) => s === 'completed',
     );

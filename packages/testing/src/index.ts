@@ -8,3 +8,4 @@ export {
   truncateCopy,
   writeTextAsVideo,
 } from './video-fixtures.js';
+export { waitFor } from './wait-for.js';
