@@ -1,14 +1,9 @@
 import type { Config, Logger } from '@vad/config';
 import { createDatabase, createRepositories } from '@vad/db';
 import { createJobProcessor, IngestService } from '@vad/pipeline';
-import { createQueues, createRedisConnection, createWorker } from '@vad/queue';
+import { createQueues, createRedisConnection, createWorker, type RunningWorker } from '@vad/queue';
 import { SegmentStore } from '@vad/storage';
 import { resolveFfmpegBinaries } from '@vad/video';
-
-export interface RunningWorker {
-  /** Stops taking jobs, hands running ones back to the queue, and closes every connection. */
-  close(): Promise<void>;
-}
 
 /** Wires the ingest service to the `ingest` queue. */
 export function startIngestWorker(config: Config, logger: Logger): RunningWorker {

@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Config, createLogger, hashPipelineConfig } from '@vad/config';
 import { SubmitError, SubmitService } from '@vad/pipeline';
-import { addVideoFlow, createQueues, createRedisConnection, createWorker, jobIds, type Queues } from '@vad/queue';
+import {
+  addVideoFlow,
+  createQueues,
+  createRedisConnection,
+  createWorker,
+  jobIds,
+  type Queues,
+  type RunningWorker,
+} from '@vad/queue';
 import { SegmentStore } from '@vad/storage';
 import {
   createTestConfig,
@@ -22,7 +30,7 @@ import { resolveFfmpegBinaries } from '@vad/video';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningWorker, startIngestWorker } from '../src/ingest-worker.js';
+import { startIngestWorker } from '../src/ingest-worker.js';
 
 const fixtures = mkdtempSync(join(tmpdir(), 'vad-ingest-fixtures-'));
 const files = {

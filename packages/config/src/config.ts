@@ -8,11 +8,20 @@ import type { PipelineConfig } from './pipeline-config.js';
 export interface Config {
   redis: { url: string };
   database: { url: string };
-  queue: { prefix: string; attempts: number; backoffMs: number };
+  queue: { prefix: string; attempts: number; backoffMs: number; lockDurationMs: number };
   storage: { root: string };
   models: { dir: string; model: string };
   pipeline: PipelineConfig;
   ingest: { concurrency: number; maxPendingSegments: number };
+  embed: {
+    provider: Env['VAD_EXECUTION_PROVIDER'];
+    /** Frames per onnxruntime run; unset = 32 on CPU, 256 on CUDA. */
+    batchSize: number | undefined;
+    batchWaitMs: number;
+    threads: number;
+    graphOptimization: Env['VAD_GRAPH_OPTIMIZATION'];
+    concurrency: number;
+  };
   ffmpeg: { ffmpegPath: string | undefined; ffprobePath: string | undefined };
   log: { level: Env['VAD_LOG_LEVEL'] };
 }
@@ -66,7 +75,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   return {
     redis: { url: env.VAD_REDIS_URL },
     database: { url: env.VAD_DATABASE_URL },
-    queue: { prefix: env.VAD_QUEUE_PREFIX, attempts: env.VAD_JOB_ATTEMPTS, backoffMs: env.VAD_JOB_BACKOFF_MS },
+    queue: {
+      prefix: env.VAD_QUEUE_PREFIX,
+      attempts: env.VAD_JOB_ATTEMPTS,
+      backoffMs: env.VAD_JOB_BACKOFF_MS,
+      lockDurationMs: env.VAD_LOCK_DURATION_MS,
+    },
     storage: { root: resolve(cwd, env.VAD_STORAGE_DIR) },
     models: { dir: resolve(cwd, env.VAD_MODEL_DIR), model: env.VAD_MODEL },
     pipeline: {
@@ -78,6 +92,14 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       clipStride: env.VAD_CLIP_STRIDE,
     },
     ingest: { concurrency: env.VAD_INGEST_CONCURRENCY, maxPendingSegments: env.VAD_MAX_PENDING_SEGMENTS },
+    embed: {
+      provider: env.VAD_EXECUTION_PROVIDER,
+      batchSize: env.VAD_BATCH_SIZE,
+      batchWaitMs: env.VAD_BATCH_WAIT_MS,
+      threads: env.VAD_ORT_THREADS,
+      graphOptimization: env.VAD_GRAPH_OPTIMIZATION,
+      concurrency: env.VAD_EMBED_CONCURRENCY,
+    },
     ffmpeg: { ffmpegPath: env.VAD_FFMPEG_PATH, ffprobePath: env.VAD_FFPROBE_PATH },
     log: { level: env.VAD_LOG_LEVEL },
   };

@@ -1,3 +1,4 @@
+export { type EmbedResult, EmbedService, type EmbedServiceDeps, type FrameEmbedder } from './embed-service.js';
 export { sha256File } from './hash-file.js';
 export { type IngestResult, IngestService, type IngestServiceDeps } from './ingest-service.js';
 export { isFinalAttempt, type JobContext } from './job-context.js';

@@ -23,3 +23,4 @@ export {
   type VideoFlowOptions,
 } from './queues.js';
 export { createWorker, type VadProcessor, type WorkerOptions } from './worker.js';
+export { type RunningWorker, stopOnSignals } from './worker-process.js';

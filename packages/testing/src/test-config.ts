@@ -46,6 +46,13 @@ export function configToEnv(config: Config): Record<string, string> {
     VAD_MAX_PENDING_SEGMENTS: String(config.ingest.maxPendingSegments),
     VAD_JOB_ATTEMPTS: String(config.queue.attempts),
     VAD_JOB_BACKOFF_MS: String(config.queue.backoffMs),
+    VAD_LOCK_DURATION_MS: String(config.queue.lockDurationMs),
+    VAD_EXECUTION_PROVIDER: config.embed.provider,
+    ...(config.embed.batchSize ? { VAD_BATCH_SIZE: String(config.embed.batchSize) } : {}),
+    VAD_BATCH_WAIT_MS: String(config.embed.batchWaitMs),
+    VAD_ORT_THREADS: String(config.embed.threads),
+    VAD_GRAPH_OPTIMIZATION: config.embed.graphOptimization,
+    VAD_EMBED_CONCURRENCY: String(config.embed.concurrency),
     VAD_LOG_LEVEL: config.log.level,
   };
 }

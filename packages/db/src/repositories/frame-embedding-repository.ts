@@ -1,9 +1,33 @@
-import { and, between, count, eq } from 'drizzle-orm';
+import { and, between, count, eq, sql } from 'drizzle-orm';
 import type { Database } from '../client.js';
-import { frameEmbeddings } from '../schema.js';
+import { frameEmbeddings, type NewFrameEmbedding } from '../schema.js';
 
 export class FrameEmbeddingRepository {
   constructor(private readonly db: Database) {}
+
+  /**
+   * Writes a segment's embeddings in one statement. Idempotent: a retried job
+   * overwrites its rows instead of duplicating them (primary key video, model, frame).
+   */
+  async upsertMany(rows: NewFrameEmbedding[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.db
+      .insert(frameEmbeddings)
+      .values(rows)
+      .onConflictDoUpdate({
+        target: [frameEmbeddings.videoId, frameEmbeddings.model, frameEmbeddings.frameIndex],
+        set: { ptsMs: sql`excluded.pts_ms`, dtype: sql`excluded.dtype`, embedding: sql`excluded.embedding` },
+      });
+  }
+
+  /** Frame indices with an embedding, in order (for checks and tools). */
+  async listFrames(videoId: string, model: string): Promise<{ frameIndex: number; ptsMs: number }[]> {
+    return this.db
+      .select({ frameIndex: frameEmbeddings.frameIndex, ptsMs: frameEmbeddings.ptsMs })
+      .from(frameEmbeddings)
+      .where(and(eq(frameEmbeddings.videoId, videoId), eq(frameEmbeddings.model, model)))
+      .orderBy(frameEmbeddings.frameIndex);
+  }
 
   /** How many of the frames `fromIndex..toIndex` (inclusive) of a video already have an embedding. */
   async countInRange(videoId: string, model: string, fromIndex: number, toIndex: number): Promise<number> {

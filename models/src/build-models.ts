@@ -1,0 +1,46 @@
+import { createHash } from 'node:crypto';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { buildTinyImageModel, buildTinyTextModel, tinyTokenizerConfig, tinyTokenizerJson } from './tiny-model.js';
+import { buildVitImageModel } from './vit-b32-model.js';
+
+export const BUILT_MODELS = ['vad-test-tiny', 'vad-bench-vitb32'] as const;
+export type BuiltModelName = (typeof BUILT_MODELS)[number];
+
+async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temporary = `${path}.tmp`;
+  await writeFile(temporary, data);
+  await rename(temporary, path);
+}
+
+export interface BuiltFile {
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
+/**
+ * Builds one of the project's own models into `<modelDir>/<name>/`, with the
+ * same layout a downloaded model has. Deterministic: the same bytes every time.
+ */
+export async function buildModel(name: BuiltModelName, modelDir: string): Promise<BuiltFile[]> {
+  const folder = join(modelDir, name);
+  const files: Record<string, Uint8Array | string> =
+    name === 'vad-test-tiny'
+      ? {
+          'onnx/vision_model.onnx': buildTinyImageModel(),
+          'onnx/text_model.onnx': buildTinyTextModel(),
+          'tokenizer.json': JSON.stringify(tinyTokenizerJson(), null, 2),
+          'tokenizer_config.json': JSON.stringify(tinyTokenizerConfig(), null, 2),
+        }
+      : { 'visual/model.onnx': buildVitImageModel().bytes };
+  const built: BuiltFile[] = [];
+  for (const [relative, data] of Object.entries(files)) {
+    const path = join(folder, relative);
+    await writeAtomic(path, data);
+    const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+    built.push({ path, bytes, sha256: createHash('sha256').update(data).digest('hex') });
+  }
+  return built;
+}

@@ -1,0 +1,26 @@
+/**
+ * Builds the project's own models (never CLIP: synthetic, for tests and benchmarks).
+ *   npm run models:build -- [vad-test-tiny|vad-bench-vitb32|all] [--out DIR]
+ * DIR defaults to VAD_MODEL_DIR (./var/models).
+ */
+import { parseArgs } from 'node:util';
+import { loadConfigOrExit } from '@vad/config';
+import { BUILT_MODELS, type BuiltModelName, buildModel } from './build-models.js';
+
+const { values, positionals } = parseArgs({ options: { out: { type: 'string' } }, allowPositionals: true });
+const which = positionals[0] ?? 'all';
+if (which !== 'all' && !BUILT_MODELS.includes(which as BuiltModelName)) {
+  process.stderr.write(`unknown model ${which}: choose ${BUILT_MODELS.join(', ')} or all\n`);
+  process.exit(2);
+}
+const out = values.out ?? loadConfigOrExit().models.dir;
+for (const name of which === 'all' ? BUILT_MODELS : [which as BuiltModelName]) {
+  const started = performance.now();
+  const files = await buildModel(name, out);
+  for (const file of files) {
+    process.stdout.write(
+      `${name}: ${file.path} ${(file.bytes / 1e6).toFixed(1)} MB sha256 ${file.sha256.slice(0, 16)}…\n`,
+    );
+  }
+  process.stdout.write(`${name}: built in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+}

@@ -1,0 +1,30 @@
+import type { GraphOptimization, SessionOptions } from './session.js';
+
+/** Messages between the ImageBatcher (main thread) and the inference worker thread. */
+export interface InferenceInit {
+  modelPath: string;
+  provider: SessionOptions['provider'];
+  threads: number;
+  graphOptimization: GraphOptimization;
+  inputSize: number;
+  mean: [number, number, number];
+  std: [number, number, number];
+  names?: { input: string; output: string } | undefined;
+  embeddingSize: number;
+}
+
+export type InferenceReady =
+  | { type: 'ready'; provider: 'cpu' | 'cuda'; embeddingSize: number; input: string; output: string; fallback?: string }
+  | { type: 'init-error'; message: string };
+
+export interface InferenceRequest {
+  type: 'run';
+  id: number;
+  frames: number;
+  /** frames × inputSize × inputSize × 3 RGB bytes (transferred). */
+  rgb: ArrayBuffer;
+}
+
+export type InferenceResponse =
+  | { type: 'result'; id: number; frames: number; embeddingSize: number; embeddings: ArrayBuffer; inferenceMs: number }
+  | { type: 'error'; id: number; message: string };

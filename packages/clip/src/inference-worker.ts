@@ -1,0 +1,72 @@
+/**
+ * Worker thread that owns the image encoder session: preprocessing and
+ * inference run here, so the main event loop (and BullMQ's lock renewal)
+ * never waits on them. Imports only relative modules and onnxruntime-node.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import * as ort from 'onnxruntime-node';
+import type { InferenceInit, InferenceReady, InferenceRequest, InferenceResponse } from './inference-protocol.js';
+import { imageIo } from './io-adapter.js';
+import { rgbToNchw } from './preprocess.js';
+import { createSession } from './session.js';
+import { l2Normalize } from './vector.js';
+
+const port = parentPort;
+if (!port) throw new Error('inference-worker must run in a worker thread');
+const init = workerData as InferenceInit;
+
+let fallback: string | undefined;
+const ready = createSession(init.modelPath, {
+  provider: init.provider,
+  threads: init.threads,
+  graphOptimization: init.graphOptimization,
+  onFallback: (reason) => {
+    fallback = reason;
+  },
+}).then(({ session, provider }) => ({ session, provider, io: imageIo(session, init.names, init.embeddingSize) }));
+
+ready.then(
+  ({ provider, io }) =>
+    port.postMessage({
+      type: 'ready',
+      provider,
+      embeddingSize: io.embeddingSize,
+      input: io.input,
+      output: io.output,
+      fallback,
+    } satisfies InferenceReady),
+  (error: unknown) =>
+    port.postMessage({ type: 'init-error', message: (error as Error).message } satisfies InferenceReady),
+);
+
+port.on('message', async (request: InferenceRequest) => {
+  try {
+    const { session, io } = await ready;
+    const size = init.inputSize;
+    // A buffer per request: the next batch is preprocessed while this one is still running.
+    const input = rgbToNchw(new Uint8Array(request.rgb), request.frames, size, init.mean, init.std);
+    const started = performance.now();
+    const result = await session.run(
+      { [io.input]: new ort.Tensor('float32', input, [request.frames, 3, size, size]) },
+      [io.output],
+    );
+    const inferenceMs = performance.now() - started;
+    const tensor = result[io.output];
+    if (!tensor) throw new Error(`the image encoder gave no ${io.output}`);
+    const embeddingSize = tensor.dims.at(-1) ?? io.embeddingSize;
+    const data = new Float32Array(tensor.data as Float32Array);
+    for (let r = 0; r < request.frames; r++) l2Normalize(data.subarray(r * embeddingSize, (r + 1) * embeddingSize));
+    tensor.dispose();
+    const response: InferenceResponse = {
+      type: 'result',
+      id: request.id,
+      frames: request.frames,
+      embeddingSize,
+      embeddings: data.buffer,
+      inferenceMs,
+    };
+    port.postMessage(response, [data.buffer]);
+  } catch (error) {
+    port.postMessage({ type: 'error', id: request.id, message: (error as Error).message } satisfies InferenceResponse);
+  }
+});

@@ -1,0 +1,91 @@
+import type { Logger } from '@vad/config';
+import type { Repositories } from '@vad/db';
+import { type EmbedJobData, UnrecoverableError } from '@vad/queue';
+import type { Segment, SegmentStore } from '@vad/storage';
+import type { JobContext } from './job-context.js';
+
+/** What the embed service needs of an image encoder: the batcher of @vad/clip, or anything alike. */
+export interface FrameEmbedder {
+  readonly model: string;
+  readonly inputSize: number;
+  embed(rgb: Uint8Array, frames: number): Promise<Float32Array[]>;
+}
+
+export interface EmbedResult {
+  frames: number;
+  /** True when an earlier attempt had committed the rows and only the file was left to delete. */
+  alreadyEmbedded: boolean;
+}
+
+export interface EmbedServiceDeps {
+  repos: Pick<Repositories, 'frameEmbeddings'>;
+  segments: SegmentStore;
+  embedder: FrameEmbedder;
+  logger: Logger;
+}
+
+/**
+ * Embed one segment: read its frames, encode them (batched with other jobs'
+ * frames by the embedder), write every frame's embedding in one idempotent
+ * statement, then delete the segment file, only after the write committed.
+ */
+export class EmbedService {
+  constructor(private readonly deps: EmbedServiceDeps) {}
+
+  async embed(data: EmbedJobData, context: JobContext): Promise<EmbedResult> {
+    const { repos, segments, embedder } = this.deps;
+    if (data.model !== embedder.model) {
+      throw new UnrecoverableError(`this embed worker runs model ${embedder.model}, the job needs ${data.model}`);
+    }
+    const segment = await this.readSegment(data);
+    if (!segment) return { frames: data.frameCount, alreadyEmbedded: true };
+    const { header, pixels } = segment;
+    if (header.width !== embedder.inputSize || header.height !== embedder.inputSize) {
+      throw new UnrecoverableError(
+        `segment frames are ${header.width}x${header.height}, model ${embedder.model} takes ${embedder.inputSize}x${embedder.inputSize}`,
+      );
+    }
+    await context.updateProgress({ percent: 10, frames: header.frames.length });
+    const embeddings = await embedder.embed(pixels, header.frames.length);
+    await context.updateProgress({ percent: 80, frames: header.frames.length });
+
+    await repos.frameEmbeddings.upsertMany(
+      header.frames.map((frame, i) => {
+        const vector = embeddings[i] as Float32Array;
+        return {
+          videoId: data.videoId,
+          model: data.model,
+          frameIndex: frame.index,
+          ptsMs: frame.ptsMs,
+          dtype: 'float32' as const,
+          embedding: Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength),
+        };
+      }),
+    );
+    await segments.delete(data.videoId, data.segmentIndex);
+    await context.updateProgress({ percent: 100, frames: header.frames.length });
+    return { frames: header.frames.length, alreadyEmbedded: false };
+  }
+
+  /** The segment, or undefined when it is gone because an earlier attempt finished everything but the job. */
+  private async readSegment(data: EmbedJobData): Promise<Segment | undefined> {
+    try {
+      return await this.deps.segments.read(data.videoId, data.segmentIndex);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+        throw new UnrecoverableError(`segment ${data.segmentIndex} is unreadable: ${(error as Error).message}`);
+      }
+      const last = data.firstFrameIndex + data.frameCount - 1;
+      const done = await this.deps.repos.frameEmbeddings.countInRange(
+        data.videoId,
+        data.model,
+        data.firstFrameIndex,
+        last,
+      );
+      if (done === data.frameCount) return undefined;
+      throw new UnrecoverableError(
+        `segment ${data.segmentIndex} of video ${data.videoId} is missing and was never embedded`,
+      );
+    }
+  }
+}
