@@ -81,7 +81,12 @@ describe('embedding with worker processes', () => {
       expect(active.active + active.waiting).toBeGreaterThan(0);
 
       embed = startWorkerProcess('embed-worker', env);
-      await waitFor('aggregate runnable', () => queues.aggregate.getJobState(jobIds.aggregate(videoId)), (s) => s === 'waiting', 90_000);
+      await waitFor(
+        'aggregate runnable',
+        () => queues.aggregate.getJobState(jobIds.aggregate(videoId)),
+        (s) => s === 'waiting',
+        90_000,
+      );
       const frames = await repos.frameEmbeddings.listFrames(videoId, 'vad-test-tiny');
       expect(frames.map((f) => f.frameIndex)).toEqual([...Array(120).keys()]);
       const total = await queues.embed.getJobCounts('completed', 'failed');
@@ -97,6 +102,8 @@ describe('embedding with worker processes', () => {
   it('a missing model stops the embed worker at start with the command that installs it', async () => {
     const worker = startWorkerProcess('embed-worker', { ...env, VAD_MODEL: 'clip-vit-base-patch32' });
     expect(await worker.stop('SIGCONT')).toBe(78);
-    expect(worker.output()).toMatch(/model "clip-vit-base-patch32" is not installed .*vad models fetch clip-vit-base-patch32/);
+    expect(worker.output()).toMatch(
+      /model "clip-vit-base-patch32" is not installed .*vad models fetch clip-vit-base-patch32/,
+    );
   });
 });

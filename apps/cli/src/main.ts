@@ -1,5 +1,7 @@
 import { Command } from 'commander';
+import { registerClassify } from './commands/classify.js';
 import { registerDb } from './commands/db.js';
+import { registerModels } from './commands/models.js';
 import { registerStatus } from './commands/status.js';
 import { registerSubmit } from './commands/submit.js';
 import { CliContext } from './context.js';
@@ -21,6 +23,8 @@ const program = new Command()
 registerSubmit(program, getContext);
 registerStatus(program, getContext);
 registerDb(program, getContext);
+registerModels(program, getContext);
+registerClassify(program, getContext);
 
 try {
   await program.parseAsync();

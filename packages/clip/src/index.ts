@@ -11,6 +11,15 @@ export {
   UnknownModelError,
 } from './manifest.js';
 export {
+  type FetchedFile,
+  type FetchModelOptions,
+  type FetchProgress,
+  fetchModel,
+  type InstallState,
+  ModelFetchError,
+  modelInstallState,
+} from './model-fetch.js';
+export {
   installHint,
   ModelNotInstalledError,
   type ModelPaths,
@@ -20,6 +29,7 @@ export {
 export { rgbToNchw } from './preprocess.js';
 export {
   createSession,
+  cudaProviderInstalled,
   type ExecutionProvider,
   type GraphOptimization,
   type LoadedSession,

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 
 export type ExecutionProvider = 'cpu' | 'cuda' | 'auto';
@@ -27,13 +30,32 @@ function options(provider: 'cpu' | 'cuda', opts: SessionOptions): ort.InferenceS
 }
 
 /**
+ * Whether onnxruntime-node's CUDA provider library was installed (it is only
+ * with ONNXRUNTIME_NODE_INSTALL=cuda12); without it there is nothing to try.
+ */
+export function cudaProviderInstalled(): boolean {
+  const binding = dirname(createRequire(import.meta.url).resolve('onnxruntime-node'));
+  const folder = join(binding, '..', 'bin', 'napi-v6', process.platform, process.arch);
+  return existsSync(join(folder, 'libonnxruntime_providers_cuda.so'));
+}
+
+/**
  * An onnxruntime session on the configured provider. `auto` tries CUDA and
  * falls back to the CPU (reporting why) when CUDA's libraries do not load;
  * `cuda` insists and fails with onnxruntime's reason.
  */
 export async function createSession(path: string, opts: SessionOptions): Promise<LoadedSession> {
-  if (opts.provider === 'cpu')
-    return { session: await ort.InferenceSession.create(path, options('cpu', opts)), provider: 'cpu' };
+  const onCpu = async (): Promise<LoadedSession> => ({
+    session: await ort.InferenceSession.create(path, options('cpu', opts)),
+    provider: 'cpu',
+  });
+  if (opts.provider === 'cpu') return onCpu();
+  if (opts.provider === 'auto' && !cudaProviderInstalled()) {
+    opts.onFallback?.(
+      'the CUDA provider of onnxruntime-node is not installed (install with ONNXRUNTIME_NODE_INSTALL=cuda12)',
+    );
+    return onCpu();
+  }
   try {
     return { session: await ort.InferenceSession.create(path, options('cuda', opts)), provider: 'cuda' };
   } catch (error) {
@@ -43,6 +65,6 @@ export async function createSession(path: string, opts: SessionOptions): Promise
       );
     }
     opts.onFallback?.((error as Error).message);
-    return { session: await ort.InferenceSession.create(path, options('cpu', opts)), provider: 'cpu' };
+    return onCpu();
   }
 }
