@@ -106,8 +106,8 @@ async function workerPath(batch: number, concurrency: number): Promise<number> {
     );
   }
   const worker = await startEmbedWorker(config, logger);
-  // Warm-up outside the measurement: one small batch through the same thread.
-  await worker.batcher.embed(pixels.subarray(0, frameBytes), 1);
+  // Warm-up outside the measurement, as bare gets: one full batch through the same thread.
+  await worker.batcher.embed(pixels.subarray(0, batch * frameBytes), batch);
   const started = performance.now();
   for (let s = 0; s < count; s++) {
     await addEmbedJob(queues, {

@@ -99,6 +99,22 @@ describe('embedding with worker processes', () => {
     }
   });
 
+  it('lists the models and classifies an image with the CLI (synthetic model said so)', async () => {
+    const list = await runVad(['models', 'list'], env);
+    expect(list.stdout).toMatch(/vad-test-tiny \(VAD_MODEL\)\s+synthetic \(built\)\s+installed/);
+    expect(list.stdout).toMatch(/clip-vit-base-patch32\s+download\s+missing/);
+    const image = join(config.storage.root, 'orange.png');
+    const sharp = (await import('sharp')).default;
+    await sharp({ create: { width: 320, height: 200, channels: 3, background: { r: 250, g: 110, b: 10 } } })
+      .png()
+      .toFile(image);
+    const result = await runVad(['classify', image, '--labels', 'normal activity,fire,fighting,shoplifting'], env);
+    expect(result.code).toBe(0);
+    expect(result.stdout.split('\n')[0]).toMatch(/^fire\s+\d+\.\d%/);
+    expect(result.stdout.split('\n').filter(Boolean)).toHaveLength(4);
+    expect(result.stderr).toContain('vad-test-tiny is a synthetic test model, not CLIP');
+  });
+
   it('a missing model stops the embed worker at start with the command that installs it', async () => {
     const worker = startWorkerProcess('embed-worker', { ...env, VAD_MODEL: 'clip-vit-base-patch32' });
     expect(await worker.stop('SIGCONT')).toBe(78);
