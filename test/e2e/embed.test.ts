@@ -1,66 +1,32 @@
-import { randomBytes } from 'node:crypto';
-import { readdir, rm } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '@vad/config';
-import { createDatabase, createRepositories, dropDatabase, migrateDatabase, type Repositories } from '@vad/db';
-import { createQueues, createRedisConnection, jobIds, type Queues } from '@vad/queue';
-import {
-  configToEnv,
-  createTestConfig,
-  createTestRedis,
-  ensureTinyModel,
-  generateVideo,
-  TEST_DATABASE_SERVER,
-  type TestRedis,
-} from '@vad/testing';
-import type { Redis } from 'ioredis';
+import { jobIds } from '@vad/queue';
+import { ensureTinyModel, generateVideo } from '@vad/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createE2eEnvironment, type E2eEnvironment } from '../support/environment.js';
 import { runVad, startWorkerProcess, waitFor } from '../support/processes.js';
 
-const databaseUrl = `${TEST_DATABASE_SERVER}/vad_test_${randomBytes(5).toString('hex')}`;
-let redis: TestRedis;
+let e2e: E2eEnvironment;
 let config: Config;
 let env: Record<string, string>;
-let connection: Redis;
-let queues: Queues;
-let repos: Repositories;
-let closeDb: () => Promise<void>;
 
 beforeAll(async () => {
-  redis = createTestRedis();
-  config = createTestConfig({
-    databaseUrl,
-    redisUrl: redis.url,
-    prefix: redis.prefix,
-    env: {
-      VAD_MODEL: 'vad-test-tiny',
-      VAD_SEGMENT_FRAMES: '8',
-      VAD_EXECUTION_PROVIDER: 'cpu',
-      VAD_EMBED_CONCURRENCY: '2',
-      VAD_BATCH_SIZE: '64',
-      // Partial batches wait, so embedding takes long enough to be interrupted mid-job.
-      VAD_BATCH_WAIT_MS: '400',
-      VAD_LOCK_DURATION_MS: '3000',
-    },
+  e2e = await createE2eEnvironment({
+    VAD_MODEL: 'vad-test-tiny',
+    VAD_SEGMENT_FRAMES: '8',
+    VAD_EXECUTION_PROVIDER: 'cpu',
+    VAD_EMBED_CONCURRENCY: '2',
+    VAD_BATCH_SIZE: '64',
+    // Partial batches wait, so embedding takes long enough to be interrupted mid-job.
+    VAD_BATCH_WAIT_MS: '400',
+    VAD_LOCK_DURATION_MS: '3000',
   });
-  env = { ...configToEnv(config), VAD_LOG_LEVEL: 'info' };
+  ({ config, env } = e2e);
   await ensureTinyModel(config.models.dir);
-  await migrateDatabase(databaseUrl);
-  const handle = createDatabase(databaseUrl);
-  repos = createRepositories(handle.db);
-  closeDb = handle.close;
-  connection = createRedisConnection(redis.url, 'worker');
-  queues = createQueues(config, connection);
 });
 
-afterAll(async () => {
-  await queues.close();
-  connection.disconnect();
-  await closeDb();
-  await dropDatabase(databaseUrl);
-  await redis.destroy();
-  await rm(config.storage.root, { recursive: true, force: true });
-});
+afterAll(() => e2e.destroy());
 
 describe('embedding with worker processes', () => {
   it('an embed worker killed mid-job and started again leaves exactly one row per frame', async () => {
@@ -72,24 +38,24 @@ describe('embedding with worker processes', () => {
     const ingest = startWorkerProcess('ingest-worker', env);
     let embed = startWorkerProcess('embed-worker', env);
     try {
-      const count = async () => (await repos.frameEmbeddings.listFrames(videoId, 'vad-test-tiny')).length;
+      const count = async () => (await e2e.repos.frameEmbeddings.listFrames(videoId, 'vad-test-tiny')).length;
       await waitFor('first embeddings', count, (n) => n > 0, 60_000, 20);
       expect(await embed.stop('SIGKILL')).toBe(null);
       const atKill = await count();
       expect(atKill).toBeLessThan(120);
-      const active = await queues.embed.getJobCounts('active', 'waiting');
-      expect(active.active + active.waiting).toBeGreaterThan(0);
+      const active = await e2e.queues.embed.getJobCounts('active', 'waiting');
+      expect((active.active ?? 0) + (active.waiting ?? 0)).toBeGreaterThan(0);
 
       embed = startWorkerProcess('embed-worker', env);
       await waitFor(
         'aggregate runnable',
-        () => queues.aggregate.getJobState(jobIds.aggregate(videoId)),
+        () => e2e.queues.aggregate.getJobState(jobIds.aggregate(videoId)),
         (s) => s === 'waiting',
         90_000,
       );
-      const frames = await repos.frameEmbeddings.listFrames(videoId, 'vad-test-tiny');
+      const frames = await e2e.repos.frameEmbeddings.listFrames(videoId, 'vad-test-tiny');
       expect(frames.map((f) => f.frameIndex)).toEqual([...Array(120).keys()]);
-      const total = await queues.embed.getJobCounts('completed', 'failed');
+      const total = await e2e.queues.embed.getJobCounts('completed', 'failed');
       expect(total).toEqual({ completed: 15, failed: 0 });
       expect(await readdir(join(config.storage.root, 'segments', videoId))).toEqual([]);
       expect(embed.output()).toContain('"provider":"cpu"');

@@ -1,47 +1,26 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '@vad/config';
-import { createDatabase, createRepositories, dropDatabase, type Repositories } from '@vad/db';
-import { createQueues, createRedisConnection, jobIds, type Queues } from '@vad/queue';
-import {
-  configToEnv,
-  createTestConfig,
-  createTestRedis,
-  generateAudioOnly,
-  generateVideo,
-  TEST_DATABASE_SERVER,
-  type TestRedis,
-  truncateCopy,
-  writeTextAsVideo,
-} from '@vad/testing';
-import type { Redis } from 'ioredis';
+import { jobIds } from '@vad/queue';
+import { generateAudioOnly, generateVideo, truncateCopy, writeTextAsVideo } from '@vad/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createE2eEnvironment, type E2eEnvironment } from '../support/environment.js';
 import { runVad, startWorkerProcess, waitFor } from '../support/processes.js';
 
 const fixtures = mkdtempSync(join(tmpdir(), 'vad-e2e-'));
 const footage = join(fixtures, 'footage');
-const databaseUrl = `${TEST_DATABASE_SERVER}/vad_test_${randomBytes(5).toString('hex')}`;
-let redis: TestRedis;
+let e2e: E2eEnvironment;
 let config: Config;
 let env: Record<string, string>;
-let connection: Redis;
-let queues: Queues;
-let repos: Repositories;
-let closeDb: () => Promise<void>;
 
 beforeAll(async () => {
-  redis = createTestRedis();
-  config = createTestConfig({
-    databaseUrl,
-    redisUrl: redis.url,
-    prefix: redis.prefix,
-    env: { VAD_SEGMENT_FRAMES: '8', VAD_INPUT_SIZE: '64', VAD_MAX_PENDING_SEGMENTS: '2' },
-  });
-  // Workers log at info (the tests read their output); the CLI only warns.
-  env = { ...configToEnv(config), VAD_LOG_LEVEL: 'info' };
+  e2e = await createE2eEnvironment(
+    { VAD_SEGMENT_FRAMES: '8', VAD_INPUT_SIZE: '64', VAD_MAX_PENDING_SEGMENTS: '2' },
+    { migrate: false },
+  );
+  ({ config, env } = e2e);
   await mkdir(join(footage, 'night'), { recursive: true });
   await Promise.all([
     generateVideo(join(footage, 'night', 'cam1-0001.mp4'), { durationS: 6 }),
@@ -54,13 +33,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await queues?.close();
-  connection?.disconnect();
-  await closeDb?.();
-  await dropDatabase(databaseUrl);
-  await redis.destroy();
+  await e2e.destroy();
   await rm(fixtures, { recursive: true, force: true });
-  await rm(config.storage.root, { recursive: true, force: true });
 });
 
 describe('vad CLI and ingest worker as processes', () => {
@@ -74,11 +48,6 @@ describe('vad CLI and ingest worker as processes', () => {
     const result = await runVad(['db', 'migrate'], env);
     expect(result.stderr).toBe('');
     expect(result.stdout).toMatch(/created database vad_test_\w+ on 127\.0\.0\.1:5432: migrations applied/);
-    const handle = createDatabase(databaseUrl);
-    repos = createRepositories(handle.db);
-    closeDb = handle.close;
-    connection = createRedisConnection(redis.url, 'worker');
-    queues = createQueues(config, connection);
   });
 
   it('submits a folder: queues the video, rejects each bad file with its reason', async () => {
@@ -115,7 +84,7 @@ describe('vad CLI and ingest worker as processes', () => {
     try {
       await waitFor(
         'ingest',
-        () => repos.videos.get(videoId),
+        () => e2e.repos.videos.get(videoId),
         (v) => v?.status === 'embedding',
       );
       const status = await runVad(['status', videoId], env);
@@ -127,7 +96,7 @@ describe('vad CLI and ingest worker as processes', () => {
       expect(status.stdout).toMatch(/ingest\s+completed \(100%\)/);
       const files = await readdir(join(config.storage.root, 'segments', videoId));
       expect(files).toEqual(['000000.seg', '000001.seg']);
-      const video = await repos.videos.get(videoId);
+      const video = await e2e.repos.videos.get(videoId);
       expect(video?.cameraId).not.toBeNull();
     } finally {
       expect(await worker.stop()).toBe(0);
@@ -148,8 +117,8 @@ describe('vad CLI and ingest worker as processes', () => {
     expect(await first.stop('SIGTERM')).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(first.output()).toContain('job released on shutdown');
-    expect(await queues.ingest.getJobState(jobIds.ingest(videoId))).toBe('waiting');
-    expect((await repos.videos.get(videoId))?.status).toBe('ingesting');
+    expect(await e2e.queues.ingest.getJobState(jobIds.ingest(videoId))).toBe('waiting');
+    expect((await e2e.repos.videos.get(videoId))?.status).toBe('ingesting');
 
     // Drain segments by hand, as the embed stage will, and let a second worker finish.
     const second = startWorkerProcess('ingest-worker', env);
@@ -162,11 +131,11 @@ describe('vad CLI and ingest worker as processes', () => {
     try {
       const video = await waitFor(
         'finished',
-        () => repos.videos.get(videoId),
+        () => e2e.repos.videos.get(videoId),
         (v) => v?.status === 'embedding',
       );
       expect(video?.framesDecoded).toBe(80);
-      const job = await queues.ingest.getJob(jobIds.ingest(videoId));
+      const job = await e2e.queues.ingest.getJob(jobIds.ingest(videoId));
       expect(job?.returnvalue).toMatchObject({ frames: 80, segments: 10, segmentsSkipped: 2 });
       expect(job?.stacktrace).toEqual([]);
     } finally {

@@ -3,7 +3,7 @@
  * inference run here, so the main event loop (and BullMQ's lock renewal)
  * never waits on them. Imports only relative modules and onnxruntime-node.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { InferenceInit, InferenceReady, InferenceRequest, InferenceResponse } from './inference-protocol.js';
 import { imageIo } from './io-adapter.js';
@@ -11,8 +11,8 @@ import { rgbToNchw } from './preprocess.js';
 import { createSession } from './session.js';
 import { l2Normalize } from './vector.js';
 
-const port = parentPort;
-if (!port) throw new Error('inference-worker must run in a worker thread');
+if (!parentPort) throw new Error('inference-worker must run in a worker thread');
+const port: MessagePort = parentPort;
 const init = workerData as InferenceInit;
 
 let fallback: string | undefined;
@@ -39,34 +39,49 @@ ready.then(
     port.postMessage({ type: 'init-error', message: (error as Error).message } satisfies InferenceReady),
 );
 
-port.on('message', async (request: InferenceRequest) => {
+/**
+ * Runs one at a time on the session (concurrent runs would fight over the
+ * same intra-op threads); the next batch is preprocessed as soon as it
+ * arrives, while the current one is still running.
+ */
+let queue: Promise<void> = Promise.resolve();
+
+async function run(request: InferenceRequest, input: Float32Array): Promise<void> {
+  const { session, io } = await ready;
+  const size = init.inputSize;
+  const started = performance.now();
+  const result = await session.run({ [io.input]: new ort.Tensor('float32', input, [request.frames, 3, size, size]) }, [
+    io.output,
+  ]);
+  const inferenceMs = performance.now() - started;
+  const tensor = result[io.output];
+  if (!tensor) throw new Error(`the image encoder gave no ${io.output}`);
+  const embeddingSize = tensor.dims.at(-1) ?? io.embeddingSize;
+  const data = new Float32Array(tensor.data as Float32Array);
+  for (let r = 0; r < request.frames; r++) l2Normalize(data.subarray(r * embeddingSize, (r + 1) * embeddingSize));
+  tensor.dispose();
+  const response: InferenceResponse = {
+    type: 'result',
+    id: request.id,
+    frames: request.frames,
+    embeddingSize,
+    embeddings: data.buffer,
+    inferenceMs,
+  };
+  port.postMessage(response, [data.buffer]);
+}
+
+function fail(request: InferenceRequest, error: unknown): void {
+  port.postMessage({ type: 'error', id: request.id, message: (error as Error).message } satisfies InferenceResponse);
+}
+
+port.on('message', (request: InferenceRequest) => {
+  let input: Float32Array;
   try {
-    const { session, io } = await ready;
-    const size = init.inputSize;
-    // A buffer per request: the next batch is preprocessed while this one is still running.
-    const input = rgbToNchw(new Uint8Array(request.rgb), request.frames, size, init.mean, init.std);
-    const started = performance.now();
-    const result = await session.run(
-      { [io.input]: new ort.Tensor('float32', input, [request.frames, 3, size, size]) },
-      [io.output],
-    );
-    const inferenceMs = performance.now() - started;
-    const tensor = result[io.output];
-    if (!tensor) throw new Error(`the image encoder gave no ${io.output}`);
-    const embeddingSize = tensor.dims.at(-1) ?? io.embeddingSize;
-    const data = new Float32Array(tensor.data as Float32Array);
-    for (let r = 0; r < request.frames; r++) l2Normalize(data.subarray(r * embeddingSize, (r + 1) * embeddingSize));
-    tensor.dispose();
-    const response: InferenceResponse = {
-      type: 'result',
-      id: request.id,
-      frames: request.frames,
-      embeddingSize,
-      embeddings: data.buffer,
-      inferenceMs,
-    };
-    port.postMessage(response, [data.buffer]);
+    input = rgbToNchw(new Uint8Array(request.rgb), request.frames, init.inputSize, init.mean, init.std);
   } catch (error) {
-    port.postMessage({ type: 'error', id: request.id, message: (error as Error).message } satisfies InferenceResponse);
+    fail(request, error);
+    return;
   }
+  queue = queue.then(() => run(request, input).catch((error: unknown) => fail(request, error)));
 });
