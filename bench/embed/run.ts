@@ -27,6 +27,8 @@ const { values: args } = parseArgs({
     provider: { type: 'string', default: 'cpu' },
     batches: { type: 'string', default: '1,8,32' },
     concurrency: { type: 'string', default: '1,2,4' },
+    'parallel-runs': { type: 'string', default: '1' },
+    runs: { type: 'string', default: '3' },
     'model-dir': { type: 'string', default: join(import.meta.dirname, '..', '.cache', 'models') },
   },
 });
@@ -80,6 +82,7 @@ async function workerPath(batch: number, concurrency: number): Promise<number> {
       VAD_BATCH_SIZE: String(batch),
       VAD_EMBED_CONCURRENCY: String(concurrency),
       VAD_SEGMENT_FRAMES: String(segmentFrames),
+      VAD_INFERENCE_PARALLEL_RUNS: args['parallel-runs'],
     },
   });
   const connection = createRedisConnection(redis.url, 'worker');
@@ -135,12 +138,20 @@ async function workerPath(batch: number, concurrency: number): Promise<number> {
   return (count * segmentFrames) / seconds;
 }
 
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 const batchRows: string[] = [];
 const concurrencyRows: string[] = [];
 try {
   for (const batch of args.batches.split(',').map(Number)) {
-    const bareFps = await bare(batch);
-    const workerFps = await workerPath(batch, 4);
+    // Interleaved and repeated: this machine's speed drifts by ±10% from minute to minute.
+    const bareRuns: number[] = [];
+    const workerRuns: number[] = [];
+    for (let r = 0; r < Number(args.runs); r++) {
+      bareRuns.push(await bare(batch));
+      workerRuns.push(await workerPath(batch, 4));
+    }
+    const bareFps = median(bareRuns);
+    const workerFps = median(workerRuns);
     const row = `| ${batch} | ${bareFps.toFixed(1)} | ${workerFps.toFixed(1)} | ${((workerFps / bareFps) * 100).toFixed(0)}% |`;
     console.log(row);
     batchRows.push(row);
@@ -153,7 +164,7 @@ try {
     concurrencyRows.push(row);
   }
   const report = [
-    `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model.trim()}, provider ${provider}, onnxruntime-node ${ort.env.versions.common}; ${MODEL} (ViT-B/32 architecture, random weights, not CLIP); ${totalFrames} frames per measurement as segments of ${segmentFrames}.`,
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model.trim()}, provider ${provider}, onnxruntime-node ${ort.env.versions.common}; ${MODEL} (ViT-B/32 architecture, random weights, not CLIP); ${totalFrames} frames per measurement as segments of ${segmentFrames}; batch rows: median of ${args.runs} interleaved runs, 4 concurrent jobs.`,
     '',
     '| batch | bare session.run (frames/s) | embed worker path (frames/s) | worker / bare |',
     '| --- | --- | --- | --- |',

@@ -31,6 +31,7 @@ export async function startEmbedWorker(config: Config, logger: Logger): Promise<
     embeddingSize: spec.embeddingSize,
     batchSize: config.embed.batchSize,
     maxWaitMs: config.embed.batchWaitMs,
+    parallelRuns: config.embed.parallelRuns,
   });
   if (batcher.ready.fallback) {
     logger.warn({ reason: batcher.ready.fallback }, 'CUDA is not available: running the image encoder on the CPU');

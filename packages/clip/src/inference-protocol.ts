@@ -11,6 +11,8 @@ export interface InferenceInit {
   std: [number, number, number];
   names?: { input: string; output: string } | undefined;
   embeddingSize: number;
+  /** Session runs allowed at once in the inference thread (default 1). */
+  parallelRuns?: number;
 }
 
 export type InferenceReady =

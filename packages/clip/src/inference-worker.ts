@@ -40,11 +40,25 @@ ready.then(
 );
 
 /**
- * Runs one at a time on the session (concurrent runs would fight over the
- * same intra-op threads); the next batch is preprocessed as soon as it
- * arrives, while the current one is still running.
+ * At most `parallelRuns` session runs at once (1 = strictly one after
+ * another); a batch is preprocessed as soon as it arrives, while earlier ones
+ * are still running.
  */
-let queue: Promise<void> = Promise.resolve();
+const slots = Math.max(1, init.parallelRuns ?? 1);
+let running = 0;
+const waiting: (() => void)[] = [];
+async function acquire(): Promise<void> {
+  if (running < slots) {
+    running += 1;
+    return;
+  }
+  await new Promise<void>((resolve) => waiting.push(resolve));
+}
+function release(): void {
+  const next = waiting.shift();
+  if (next) next();
+  else running -= 1;
+}
 
 async function run(request: InferenceRequest, input: Float32Array): Promise<void> {
   const { session, io } = await ready;
@@ -83,5 +97,8 @@ port.on('message', (request: InferenceRequest) => {
     fail(request, error);
     return;
   }
-  queue = queue.then(() => run(request, input).catch((error: unknown) => fail(request, error)));
+  void acquire()
+    .then(() => run(request, input))
+    .catch((error: unknown) => fail(request, error))
+    .finally(release);
 });

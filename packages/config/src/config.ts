@@ -21,6 +21,8 @@ export interface Config {
     threads: number;
     graphOptimization: Env['VAD_GRAPH_OPTIMIZATION'];
     concurrency: number;
+    /** onnxruntime runs at once in the inference thread. */
+    parallelRuns: number;
   };
   ffmpeg: { ffmpegPath: string | undefined; ffprobePath: string | undefined };
   log: { level: Env['VAD_LOG_LEVEL'] };
@@ -99,6 +101,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       threads: env.VAD_ORT_THREADS,
       graphOptimization: env.VAD_GRAPH_OPTIMIZATION,
       concurrency: env.VAD_EMBED_CONCURRENCY,
+      parallelRuns: env.VAD_INFERENCE_PARALLEL_RUNS,
     },
     ffmpeg: { ffmpegPath: env.VAD_FFMPEG_PATH, ffprobePath: env.VAD_FFPROBE_PATH },
     log: { level: env.VAD_LOG_LEVEL },

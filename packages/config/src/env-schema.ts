@@ -37,6 +37,7 @@ export const envSchema = z
     VAD_BATCH_WAIT_MS: z.coerce.number().int().min(0).max(10_000).default(20),
     VAD_ORT_THREADS: z.coerce.number().int().min(0).max(256).default(0),
     VAD_GRAPH_OPTIMIZATION: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
+    VAD_INFERENCE_PARALLEL_RUNS: positiveInt().max(16).default(1),
     VAD_EMBED_CONCURRENCY: positiveInt().max(256).default(4),
     VAD_LOCK_DURATION_MS: positiveInt(1000).default(60_000),
     VAD_JOB_ATTEMPTS: positiveInt().max(100).default(5),

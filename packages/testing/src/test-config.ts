@@ -53,6 +53,7 @@ export function configToEnv(config: Config): Record<string, string> {
     VAD_ORT_THREADS: String(config.embed.threads),
     VAD_GRAPH_OPTIMIZATION: config.embed.graphOptimization,
     VAD_EMBED_CONCURRENCY: String(config.embed.concurrency),
+    VAD_INFERENCE_PARALLEL_RUNS: String(config.embed.parallelRuns),
     VAD_LOG_LEVEL: config.log.level,
   };
 }
