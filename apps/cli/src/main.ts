@@ -2,8 +2,10 @@ import { Command } from 'commander';
 import { registerClassify } from './commands/classify.js';
 import { registerDb } from './commands/db.js';
 import { registerModels } from './commands/models.js';
+import { registerResults } from './commands/results.js';
 import { registerStatus } from './commands/status.js';
 import { registerSubmit } from './commands/submit.js';
+import { registerWorkers } from './commands/workers.js';
 import { CliContext } from './context.js';
 
 let context: CliContext | undefined;
@@ -25,6 +27,8 @@ registerStatus(program, getContext);
 registerDb(program, getContext);
 registerModels(program, getContext);
 registerClassify(program, getContext);
+registerResults(program, getContext);
+registerWorkers(program, getContext);
 
 try {
   await program.parseAsync();

@@ -26,6 +26,15 @@ export interface Config {
   };
   ffmpeg: { ffmpegPath: string | undefined; ffprobePath: string | undefined };
   log: { level: Env['VAD_LOG_LEVEL'] };
+  scoring: {
+    /** A JSON prompt-set file; unset = the built-in normal + 13 UCF-Crime classes. */
+    promptSetFile: string | undefined;
+    aggregator: Env['VAD_AGGREGATOR'];
+    threshold: number;
+    smoothingClips: number;
+    minDurationMs: number;
+    mergeGapMs: number;
+  };
 }
 
 /** A configuration value is wrong: the message names each variable and what it allows. */
@@ -105,6 +114,14 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     },
     ffmpeg: { ffmpegPath: env.VAD_FFMPEG_PATH, ffprobePath: env.VAD_FFPROBE_PATH },
     log: { level: env.VAD_LOG_LEVEL },
+    scoring: {
+      promptSetFile: env.VAD_PROMPT_SET ? resolve(cwd, env.VAD_PROMPT_SET) : undefined,
+      aggregator: env.VAD_AGGREGATOR,
+      threshold: env.VAD_EVENT_THRESHOLD,
+      smoothingClips: env.VAD_SMOOTHING_CLIPS,
+      minDurationMs: env.VAD_EVENT_MIN_DURATION_MS,
+      mergeGapMs: env.VAD_EVENT_MERGE_GAP_MS,
+    },
   };
 }
 

@@ -1,19 +1,31 @@
 export { type CreateDatabaseOptions, createDatabase, type Database, type DatabaseHandle } from './client.js';
 export { dropDatabase, ensureDatabase, migrateDatabase, migrationsFolder } from './migrate.js';
 export { CameraRepository } from './repositories/camera-repository.js';
+export { fromBytes, toBytes } from './repositories/embedding-bytes.js';
 export { FrameEmbeddingRepository } from './repositories/frame-embedding-repository.js';
+export {
+  type ClipScoreInput,
+  type EventInput,
+  ScoringRepository,
+  type ScoringRunInput,
+} from './repositories/scoring-repository.js';
+export { TextEmbeddingRepository } from './repositories/text-embedding-repository.js';
 export { type VideoProbe, VideoRepository } from './repositories/video-repository.js';
 export * from './schema.js';
 
 import type { Database } from './client.js';
 import { CameraRepository } from './repositories/camera-repository.js';
 import { FrameEmbeddingRepository } from './repositories/frame-embedding-repository.js';
+import { ScoringRepository } from './repositories/scoring-repository.js';
+import { TextEmbeddingRepository } from './repositories/text-embedding-repository.js';
 import { VideoRepository } from './repositories/video-repository.js';
 
 export interface Repositories {
   cameras: CameraRepository;
   videos: VideoRepository;
   frameEmbeddings: FrameEmbeddingRepository;
+  textEmbeddings: TextEmbeddingRepository;
+  scoring: ScoringRepository;
 }
 
 export function createRepositories(db: Database): Repositories {
@@ -21,5 +33,7 @@ export function createRepositories(db: Database): Repositories {
     cameras: new CameraRepository(db),
     videos: new VideoRepository(db),
     frameEmbeddings: new FrameEmbeddingRepository(db),
+    textEmbeddings: new TextEmbeddingRepository(db),
+    scoring: new ScoringRepository(db),
   };
 }

@@ -102,9 +102,14 @@ export const scoringRuns = pgTable(
     aggregator: text('aggregator').notNull(),
     /** Threshold, smoothing, minimum duration, merge gap, logit scale… as used for this run. */
     params: jsonb('params').notNull(),
+    /** Hash of (model, prompt set, aggregator, params): running the same scoring again replaces its run. */
+    configHash: text('config_hash').notNull(),
     createdAt: createdAt(),
   },
-  (t) => [index('scoring_runs_video_created_idx').on(t.videoId, t.createdAt.desc())],
+  (t) => [
+    index('scoring_runs_video_created_idx').on(t.videoId, t.createdAt.desc()),
+    uniqueIndex('scoring_runs_video_config_uq').on(t.videoId, t.configHash),
+  ],
 );
 
 export const clipScores = pgTable(

@@ -1,3 +1,10 @@
+export {
+  type AggregateResult,
+  AggregateService,
+  type AggregateServiceDeps,
+  loadPromptSet,
+  type PromptEncoder,
+} from './aggregate-service.js';
 export { type EmbedResult, EmbedService, type EmbedServiceDeps, type FrameEmbedder } from './embed-service.js';
 export { sha256File } from './hash-file.js';
 export { type IngestResult, IngestService, type IngestServiceDeps } from './ingest-service.js';

@@ -80,3 +80,24 @@ export function frameScores(
   }
   return out;
 }
+
+/**
+ * Tightens an event found on clips (8 s of context each) to the frames inside
+ * it that look abnormal on their own: from the first to the last frame whose
+ * own score reaches the threshold (plus one frame's duration). An event with
+ * no such frame keeps its clip bounds.
+ */
+export function refineEvent(
+  event: AnomalyEventSpan,
+  frames: readonly { ptsMs: number; score: number }[],
+  threshold: number,
+  frameMs: number,
+): AnomalyEventSpan {
+  const inside = frames.filter((f) => f.ptsMs >= event.startMs && f.ptsMs < event.endMs && f.score >= threshold);
+  const first = inside[0];
+  const last = inside.at(-1);
+  if (!first || !last) return event;
+  const startMs = first.ptsMs;
+  const endMs = Math.round(last.ptsMs + frameMs);
+  return { ...event, startMs, endMs, peakMs: Math.min(Math.max(event.peakMs, startMs), endMs) };
+}

@@ -6,6 +6,7 @@ export {
   type EventOptions,
   extractEvents,
   frameScores,
+  refineEvent,
   smoothScores,
   type TimedScore,
 } from './events.js';

@@ -7,3 +7,4 @@ export {
   type SegmentHeader,
 } from './segment-format.js';
 export { SegmentStore } from './segment-store.js';
+export { ThumbnailStore } from './thumbnail-store.js';

@@ -1,6 +1,7 @@
 import { and, between, count, eq, sql } from 'drizzle-orm';
 import type { Database } from '../client.js';
 import { frameEmbeddings, type NewFrameEmbedding } from '../schema.js';
+import { fromBytes } from './embedding-bytes.js';
 
 export class FrameEmbeddingRepository {
   constructor(private readonly db: Database) {}
@@ -18,6 +19,23 @@ export class FrameEmbeddingRepository {
         target: [frameEmbeddings.videoId, frameEmbeddings.model, frameEmbeddings.frameIndex],
         set: { ptsMs: sql`excluded.pts_ms`, dtype: sql`excluded.dtype`, embedding: sql`excluded.embedding` },
       });
+  }
+
+  /** A video's frame embeddings in frame order, as vectors. */
+  async loadVectors(
+    videoId: string,
+    model: string,
+  ): Promise<{ frameIndex: number; ptsMs: number; vector: Float32Array }[]> {
+    const rows = await this.db
+      .select({
+        frameIndex: frameEmbeddings.frameIndex,
+        ptsMs: frameEmbeddings.ptsMs,
+        embedding: frameEmbeddings.embedding,
+      })
+      .from(frameEmbeddings)
+      .where(and(eq(frameEmbeddings.videoId, videoId), eq(frameEmbeddings.model, model)))
+      .orderBy(frameEmbeddings.frameIndex);
+    return rows.map((r) => ({ frameIndex: r.frameIndex, ptsMs: r.ptsMs, vector: fromBytes(r.embedding) }));
   }
 
   /** Frame indices with an embedding, in order (for checks and tools). */

@@ -73,6 +73,13 @@ export class VideoRepository {
     return deleted.length > 0;
   }
 
+  async markAggregating(id: string): Promise<void> {
+    await this.db
+      .update(videos)
+      .set({ status: 'aggregating', ...touched })
+      .where(eq(videos.id, id));
+  }
+
   async markFailed(id: string, error: string): Promise<void> {
     await this.db
       .update(videos)

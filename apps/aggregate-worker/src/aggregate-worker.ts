@@ -1,0 +1,75 @@
+import { ClipTextEncoder, getModelSpec, resolveModelPaths } from '@vad/clip';
+import type { Config, Logger } from '@vad/config';
+import { createDatabase, createRepositories } from '@vad/db';
+import { AggregateService, createJobProcessor } from '@vad/pipeline';
+import { createRedisConnection, createWorker, type RunningWorker } from '@vad/queue';
+import { ThumbnailStore } from '@vad/storage';
+import { resolveFfmpegBinaries } from '@vad/video';
+
+/** Wires the aggregate service to the `aggregate` queue (jobs run once a video's ingest and embeds are done). */
+export function startAggregateWorker(config: Config, logger: Logger): RunningWorker {
+  const database = createDatabase(config.database.url, { max: 3, applicationName: 'vad-aggregate' });
+  const repos = createRepositories(database.db);
+  const connection = createRedisConnection(config.redis.url, 'worker');
+  const encoders = new Map<string, Promise<ClipTextEncoder>>();
+  const sessionOptions = {
+    provider: config.embed.provider,
+    threads: config.embed.threads,
+    graphOptimization: config.embed.graphOptimization,
+  };
+  const service = new AggregateService({
+    config,
+    repos,
+    promptEncoder: (model) => {
+      let encoder = encoders.get(model);
+      if (!encoder) {
+        const spec = getModelSpec(model);
+        encoder = ClipTextEncoder.load(
+          resolveModelPaths(config.models.dir, model, spec, ['text']),
+          spec,
+          sessionOptions,
+        );
+        encoder.catch(() => encoders.delete(model));
+        encoders.set(model, encoder);
+      }
+      return encoder;
+    },
+    logitScale: (model) => getModelSpec(model).logitScale,
+    thumbnails: new ThumbnailStore(config.storage.root),
+    binaries: resolveFfmpegBinaries(config.ffmpeg),
+    logger,
+  });
+  const processor = createJobProcessor(
+    {
+      queue: 'aggregate',
+      handle: (data, context) => service.aggregate(data, context),
+      onFinalFailure: (data, reason) => repos.videos.markFailed(data.videoId, `scoring failed: ${reason}`),
+    },
+    logger,
+  );
+  const worker = createWorker('aggregate', processor, config, connection, { concurrency: 1 });
+  worker.on('error', (error) => logger.error({ err: error }, 'aggregate worker error'));
+  // A parent failed because a child failed for good: record it on the video too.
+  worker.on('failed', (job, error) => {
+    if (job && error.message.startsWith('child ')) {
+      void repos.videos.get(job.data.videoId).then((video) => {
+        if (video && video.status !== 'failed') return repos.videos.markFailed(video.id, error.message);
+      });
+    }
+  });
+  void worker.run();
+  logger.info(
+    { aggregator: config.scoring.aggregator, threshold: config.scoring.threshold },
+    'aggregate worker started',
+  );
+  return {
+    async close() {
+      worker.cancelAllJobs('shutdown');
+      await worker.close();
+      for (const encoder of encoders.values()) await encoder.then((e) => e.close()).catch(() => {});
+      await database.close();
+      connection.disconnect();
+      logger.info('aggregate worker stopped');
+    },
+  };
+}

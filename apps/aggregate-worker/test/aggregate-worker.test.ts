@@ -1,0 +1,117 @@
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Config, createLogger } from '@vad/config';
+import { startEmbedWorker } from '@vad/embed-worker';
+import { startIngestWorker } from '@vad/ingest-worker';
+import { SubmitService } from '@vad/pipeline';
+import { createQueues, createRedisConnection, type Queues, type RunningWorker } from '@vad/queue';
+import {
+  createTestConfig,
+  createTestDatabase,
+  createTestRedis,
+  ensureTinyModel,
+  generateVideo,
+  type TestDatabase,
+  type TestRedis,
+  waitFor,
+} from '@vad/testing';
+import { resolveFfmpegBinaries } from '@vad/video';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAggregateWorker } from '../src/aggregate-worker.js';
+
+let db: TestDatabase;
+let redis: TestRedis;
+let config: Config;
+let connection: Redis;
+let queues: Queues;
+let submit: SubmitService;
+const workers: RunningWorker[] = [];
+const logger = createLogger({ log: { level: 'silent' } }, 'test');
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  redis = createTestRedis();
+  config = createTestConfig({
+    databaseUrl: db.url,
+    redisUrl: redis.url,
+    prefix: redis.prefix,
+    env: { VAD_MODEL: 'vad-test-tiny', VAD_EXECUTION_PROVIDER: 'cpu', VAD_SEGMENT_FRAMES: '32' },
+  });
+  await ensureTinyModel(config.models.dir);
+  connection = createRedisConnection(redis.url, 'worker');
+  queues = createQueues(config, connection);
+  submit = new SubmitService({ config, repos: db.repos, queues, binaries: resolveFfmpegBinaries(), logger });
+  workers.push(
+    startIngestWorker(config, logger),
+    await startEmbedWorker(config, logger),
+    startAggregateWorker(config, logger),
+  );
+});
+
+afterAll(async () => {
+  for (const w of workers) await w.close();
+  await queues.close();
+  connection.disconnect();
+  await Promise.all([db.destroy(), redis.destroy()]);
+  await rm(config.storage.root, { recursive: true, force: true });
+});
+
+const iou = (a: [number, number], b: [number, number]) => {
+  const inter = Math.max(0, Math.min(a[1], b[1]) - Math.max(a[0], b[0]));
+  return inter / (Math.max(a[1], b[1]) - Math.min(a[0], b[0]));
+};
+
+describe('aggregate worker (whole pipeline in one process)', () => {
+  it('finds the fire-like interval of a plain scene as one event, labelled as fire, with a thumbnail', async () => {
+    const path = join(config.storage.root, 'yard.mp4');
+    await generateVideo(path, {
+      durationS: 60,
+      source: 'color=c=gray',
+      filters: "drawbox=x=0:y=0:w=iw:h=ih:color=orangered:t=fill:enable='between(t,20,30)'",
+    });
+    const recordedAt = new Date('2026-11-28T23:00:00Z');
+    const { videoId } = await submit.submit({ path, camera: 'yard', recordedAt });
+    const video = await waitFor(
+      'done',
+      () => db.repos.videos.get(videoId),
+      (v) => v?.status === 'done' || v?.status === 'failed',
+      120_000,
+    );
+    expect(video?.error).toBeNull();
+
+    const run = await db.repos.scoring.latestRun(videoId);
+    if (!run) throw new Error('no scoring run');
+    const events = await db.repos.scoring.eventsOf(run.id);
+    expect(events).toHaveLength(1);
+    const [event] = events;
+    expect(iou([event!.startMs, event!.endMs], [20_000, 30_000])).toBeGreaterThanOrEqual(0.8);
+    expect(['Explosion', 'Arson']).toContain(event!.label);
+    expect(event!.startAt?.toISOString()).toBe(new Date(recordedAt.getTime() + event!.startMs).toISOString());
+    expect(event!.thumbnailPath && existsSync(join(config.storage.root, event!.thumbnailPath))).toBe(true);
+
+    const clips = await db.repos.scoring.clipsOf(run.id);
+    const plain = clips.filter((c) => c.endMs <= 18_000 || c.startMs >= 34_000);
+    expect(plain.length).toBeGreaterThan(5);
+    expect(Math.max(...plain.map((c) => c.anomalyScore))).toBeLessThan(config.scoring.threshold);
+    expect(clips.every((c) => c.validFrames === 16 || c === clips.at(-1))).toBe(true);
+  });
+
+  it('a 3-second video becomes one padded clip with its valid-frame count', async () => {
+    const path = join(config.storage.root, 'short.mp4');
+    await generateVideo(path, { durationS: 3, source: 'color=c=gray' });
+    const { videoId } = await submit.submit({ path });
+    await waitFor(
+      'done',
+      () => db.repos.videos.get(videoId),
+      (v) => v?.status === 'done',
+      60_000,
+    );
+    const run = await db.repos.scoring.latestRun(videoId);
+    const clips = await db.repos.scoring.clipsOf(run!.id);
+    expect(clips).toHaveLength(1);
+    expect(clips[0]).toMatchObject({ validFrames: 6, label: expect.any(String) });
+    expect(clips[0]!.anomalyScore).toBeLessThan(0.5);
+  });
+});

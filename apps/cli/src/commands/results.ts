@@ -1,0 +1,60 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import type { CliContext } from '../context.js';
+import { formatDuration, table } from '../format.js';
+import { sparkline } from '../sparkline.js';
+
+const clock = (ms: number) => formatDuration(ms).replace(/^0m/, '');
+
+export function registerResults(program: Command, context: () => CliContext): void {
+  program
+    .command('results')
+    .description("a video's anomaly timeline (latest scoring run) and its events")
+    .argument('<id>', 'video id')
+    .option('--json', 'print JSON')
+    .action(async (id: string, options: { json?: boolean }) => {
+      if (!z.uuid().safeParse(id).success) program.error(`error: "${id}" is not a video id (a UUID)`, { exitCode: 2 });
+      const ctx = context();
+      const video = await ctx.repos.videos.get(id);
+      if (!video) program.error(`error: no video with id ${id}`, { exitCode: 1 });
+      const run = await ctx.repos.scoring.latestRun(id);
+      if (!run) {
+        process.stdout.write(`video ${id} is ${video.status}${video.error ? `: ${video.error}` : ''}; no scores yet\n`);
+        return;
+      }
+      const [clips, events] = await Promise.all([
+        ctx.repos.scoring.clipsOf(run.id),
+        ctx.repos.scoring.eventsOf(run.id),
+      ]);
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify({ video, run, clips, events }, null, 2)}\n`);
+        return;
+      }
+      const threshold = Number((run.params as { threshold?: number }).threshold ?? 0.5);
+      process.stdout.write(
+        `${video.sourceUri}\n${formatDuration(video.durationMs)}, recorded ${video.recordedAt?.toISOString() ?? 'at an unknown time'}, model ${run.model}, prompts ${run.promptSet}, ${run.aggregator}\n\n`,
+      );
+      process.stdout.write(`anomaly  ${sparkline(clips.map((c) => c.anomalyScore))}\n`);
+      process.stdout.write(
+        `         0${' '.repeat(Math.max(1, Math.min(80, clips.length) - 1 - clock(video.durationMs ?? 0).length))}${clock(video.durationMs ?? 0)}\n\n`,
+      );
+      if (events.length === 0) {
+        process.stdout.write(`no events (threshold ${threshold})\n`);
+        return;
+      }
+      const rows = [['#', 'from', 'to', 'peak', 'score', 'label', 'absolute start', 'thumbnail']];
+      events.forEach((e, i) =>
+        rows.push([
+          String(i + 1),
+          clock(e.startMs),
+          clock(e.endMs),
+          clock(e.peakMs),
+          e.peakScore.toFixed(2),
+          e.label,
+          e.startAt?.toISOString() ?? '-',
+          e.thumbnailPath ?? '-',
+        ]),
+      );
+      process.stdout.write(`${table(rows)}\n`);
+    });
+}

@@ -1,0 +1,41 @@
+import { startAggregateWorker } from '@vad/aggregate-worker';
+import { startEmbedWorker } from '@vad/embed-worker';
+import { startIngestWorker } from '@vad/ingest-worker';
+import { type RunningWorker, stopOnSignals } from '@vad/queue';
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+
+const ROLES = ['ingest', 'embed', 'aggregate'] as const;
+
+export function registerWorkers(program: Command, context: () => CliContext): void {
+  program
+    .command('workers')
+    .description('run worker roles in this process (all three for a single machine); stops cleanly on SIGTERM/Ctrl-C')
+    .option('--role <role>', 'ingest | embed | aggregate | all', 'all')
+    .action(async (options: { role: string }) => {
+      const roles = options.role === 'all' ? [...ROLES] : [options.role];
+      for (const role of roles) {
+        if (!ROLES.includes(role as (typeof ROLES)[number])) {
+          program.error(`error: --role must be one of ${ROLES.join(', ')} or all, got "${role}"`, { exitCode: 2 });
+        }
+      }
+      const ctx = context();
+      const logger = ctx.logger.child({}, { level: ctx.config.log.level });
+      const started: RunningWorker[] = [];
+      if (roles.includes('ingest')) started.push(startIngestWorker(ctx.config, logger.child({ role: 'ingest' })));
+      if (roles.includes('embed')) started.push(await startEmbedWorker(ctx.config, logger.child({ role: 'embed' })));
+      if (roles.includes('aggregate'))
+        started.push(startAggregateWorker(ctx.config, logger.child({ role: 'aggregate' })));
+      process.stderr.write(`vad workers running: ${roles.join(', ')} (Ctrl-C to stop)\n`);
+      stopOnSignals(
+        {
+          close: async () => {
+            for (const worker of started.reverse()) await worker.close();
+            await ctx.close();
+          },
+        },
+        logger,
+      );
+      await new Promise(() => {}); // until a signal
+    });
+}
