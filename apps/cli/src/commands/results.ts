@@ -43,7 +43,7 @@ export function registerResults(program: Command, context: () => CliContext): vo
         return;
       }
       const rows = [['#', 'from', 'to', 'peak', 'score', 'label', 'absolute start', 'thumbnail']];
-      events.forEach((e, i) =>
+      for (const [i, e] of events.entries()) {
         rows.push([
           String(i + 1),
           clock(e.startMs),
@@ -53,8 +53,8 @@ export function registerResults(program: Command, context: () => CliContext): vo
           e.label,
           e.startAt?.toISOString() ?? '-',
           e.thumbnailPath ?? '-',
-        ]),
-      );
+        ]);
+      }
       process.stdout.write(`${table(rows)}\n`);
     });
 }
