@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerClassify } from './commands/classify.js';
 import { registerDb } from './commands/db.js';
+import { registerDemo } from './commands/demo.js';
 import { registerModels } from './commands/models.js';
 import { registerResults } from './commands/results.js';
 import { registerStatus } from './commands/status.js';
@@ -29,6 +30,7 @@ registerModels(program, getContext);
 registerClassify(program, getContext);
 registerResults(program, getContext);
 registerWorkers(program, getContext);
+registerDemo(program, getContext);
 
 try {
   await program.parseAsync();
