@@ -38,11 +38,11 @@ export interface WorkerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts a worker app (e.g. `ingest-worker`) as its own process, from source. */
-export function startWorkerProcess(app: string, env: Record<string, string>): WorkerProcess {
+/** Starts an app (e.g. `ingest-worker`, or `cli` with arguments) as its own process, from source. */
+export function startWorkerProcess(app: string, env: Record<string, string>, args: string[] = []): WorkerProcess {
   const child = spawn(
     process.execPath,
-    ['--conditions=vad-source', '--import', 'tsx', join(REPO_ROOT, 'apps', app, 'src/main.ts')],
+    ['--conditions=vad-source', '--import', 'tsx', join(REPO_ROOT, 'apps', app, 'src/main.ts'), ...args],
     { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';

@@ -1,16 +1,19 @@
 import { ClipTextEncoder, getModelSpec, resolveModelPaths } from '@vad/clip';
 import type { Config, Logger } from '@vad/config';
-import { createDatabase, createRepositories } from '@vad/db';
+import { createDatabase, createRepositories, type Repositories } from '@vad/db';
 import { AggregateService, createJobProcessor } from '@vad/pipeline';
 import { createRedisConnection, createWorker, type RunningWorker } from '@vad/queue';
 import { ThumbnailStore } from '@vad/storage';
 import { resolveFfmpegBinaries } from '@vad/video';
 
-/** Wires the aggregate service to the `aggregate` queue (jobs run once a video's ingest and embeds are done). */
-export function startAggregateWorker(config: Config, logger: Logger): RunningWorker {
-  const database = createDatabase(config.database.url, { max: 3, applicationName: 'vad-aggregate' });
-  const repos = createRepositories(database.db);
-  const connection = createRedisConnection(config.redis.url, 'worker');
+export interface AggregateServiceHandle {
+  service: AggregateService;
+  /** Releases the text encoders loaded so far. */
+  close(): Promise<void>;
+}
+
+/** The aggregate service with its text encoders (loaded once per model, on first use), thumbnails and ffmpeg. */
+export function createAggregateService(config: Config, repos: Repositories, logger: Logger): AggregateServiceHandle {
   const encoders = new Map<string, Promise<ClipTextEncoder>>();
   const sessionOptions = {
     provider: config.embed.provider,
@@ -39,6 +42,20 @@ export function startAggregateWorker(config: Config, logger: Logger): RunningWor
     binaries: resolveFfmpegBinaries(config.ffmpeg),
     logger,
   });
+  return {
+    service,
+    async close() {
+      for (const encoder of encoders.values()) await encoder.then((e) => e.close()).catch(() => {});
+    },
+  };
+}
+
+/** Wires the aggregate service to the `aggregate` queue (jobs run once a video's ingest and embeds are done). */
+export function startAggregateWorker(config: Config, logger: Logger): RunningWorker {
+  const database = createDatabase(config.database.url, { max: 3, applicationName: 'vad-aggregate' });
+  const repos = createRepositories(database.db);
+  const connection = createRedisConnection(config.redis.url, 'worker');
+  const { service, close: closeService } = createAggregateService(config, repos, logger);
   const processor = createJobProcessor(
     {
       queue: 'aggregate',
@@ -66,7 +83,7 @@ export function startAggregateWorker(config: Config, logger: Logger): RunningWor
     async close() {
       worker.cancelAllJobs('shutdown');
       await worker.close();
-      for (const encoder of encoders.values()) await encoder.then((e) => e.close()).catch(() => {});
+      await closeService();
       await database.close();
       connection.disconnect();
       logger.info('aggregate worker stopped');

@@ -2,7 +2,9 @@ import { Command } from 'commander';
 import { registerClassify } from './commands/classify.js';
 import { registerDb } from './commands/db.js';
 import { registerDemo } from './commands/demo.js';
+import { registerEvents } from './commands/events.js';
 import { registerModels } from './commands/models.js';
+import { registerRescore } from './commands/rescore.js';
 import { registerResults } from './commands/results.js';
 import { registerStatus } from './commands/status.js';
 import { registerSubmit } from './commands/submit.js';
@@ -18,7 +20,7 @@ const getContext = () => {
 const program = new Command()
   .name('vad')
   .description('Video anomaly detection for surveillance footage')
-  .showHelpAfterError()
+  .showHelpAfterError('(add --help for usage)')
   .hook('postAction', async () => {
     await context?.close();
   });
@@ -31,6 +33,8 @@ registerClassify(program, getContext);
 registerResults(program, getContext);
 registerWorkers(program, getContext);
 registerDemo(program, getContext);
+registerEvents(program, getContext);
+registerRescore(program, getContext);
 
 try {
   await program.parseAsync();

@@ -6,6 +6,7 @@ export { FrameEmbeddingRepository } from './repositories/frame-embedding-reposit
 export {
   type ClipScoreInput,
   type EventInput,
+  type EventQuery,
   ScoringRepository,
   type ScoringRunInput,
 } from './repositories/scoring-repository.js';

@@ -1,6 +1,6 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, lte, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../client.js';
-import { anomalyEvents, clipScores, scoringRuns, videos } from '../schema.js';
+import { anomalyEvents, cameras, clipScores, scoringRuns, videos } from '../schema.js';
 
 export interface ScoringRunInput {
   id: string;
@@ -31,6 +31,15 @@ export interface EventInput {
   peakScore: number;
   label: string;
   thumbnailPath: string | null;
+}
+
+export interface EventQuery {
+  camera?: string | undefined;
+  since?: Date | undefined;
+  until?: Date | undefined;
+  minScore?: number | undefined;
+  label?: string | undefined;
+  limit: number;
 }
 
 export class ScoringRepository {
@@ -92,5 +101,37 @@ export class ScoringRepository {
       .from(anomalyEvents)
       .where(eq(anomalyEvents.scoringRunId, runId))
       .orderBy(anomalyEvents.startMs);
+  }
+
+  /** Events of each video's latest scoring run, newest first, filtered. */
+  async findEvents(query: EventQuery) {
+    const latestRun = sql`${anomalyEvents.scoringRunId} = (
+      select r.id from ${scoringRuns} r where r.video_id = ${anomalyEvents.videoId} order by r.created_at desc limit 1)`;
+    const filters: SQL[] = [latestRun];
+    if (query.camera) filters.push(eq(cameras.name, query.camera));
+    if (query.since) filters.push(gte(anomalyEvents.startAt, query.since));
+    if (query.until) filters.push(lte(anomalyEvents.startAt, query.until));
+    if (query.minScore !== undefined) filters.push(gte(anomalyEvents.peakScore, query.minScore));
+    if (query.label) filters.push(eq(anomalyEvents.label, query.label));
+    return this.db
+      .select({
+        id: anomalyEvents.id,
+        videoId: anomalyEvents.videoId,
+        camera: cameras.name,
+        startAt: anomalyEvents.startAt,
+        endAt: anomalyEvents.endAt,
+        startMs: anomalyEvents.startMs,
+        endMs: anomalyEvents.endMs,
+        peakScore: anomalyEvents.peakScore,
+        label: anomalyEvents.label,
+        thumbnailPath: anomalyEvents.thumbnailPath,
+        sourceUri: videos.sourceUri,
+      })
+      .from(anomalyEvents)
+      .innerJoin(videos, eq(videos.id, anomalyEvents.videoId))
+      .leftJoin(cameras, eq(cameras.id, anomalyEvents.cameraId))
+      .where(and(...filters))
+      .orderBy(desc(anomalyEvents.startAt), desc(anomalyEvents.id))
+      .limit(query.limit);
   }
 }

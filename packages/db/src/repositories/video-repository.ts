@@ -1,6 +1,6 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, gte, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../client.js';
-import { type NewVideo, type Video, type VideoStatus, videos } from '../schema.js';
+import { cameras, type NewVideo, type Video, type VideoStatus, videos } from '../schema.js';
 
 export interface VideoProbe {
   durationMs: number;
@@ -35,6 +35,17 @@ export class VideoRepository {
 
   async listByStatus(statuses: VideoStatus[]): Promise<Video[]> {
     return this.db.select().from(videos).where(inArray(videos.status, statuses)).orderBy(videos.createdAt);
+  }
+
+  /** Videos of a camera recorded since a time (for rescoring a camera's footage). */
+  async listByCamera(camera: string, since: Date | undefined): Promise<Video[]> {
+    const rows = await this.db
+      .select({ video: videos })
+      .from(videos)
+      .innerJoin(cameras, eq(cameras.id, videos.cameraId))
+      .where(and(eq(cameras.name, camera), since ? gte(videos.recordedAt, since) : undefined))
+      .orderBy(videos.recordedAt);
+    return rows.map((r) => r.video);
   }
 
   /** Start (or restart, after a crash) of ingest: clears any earlier error. */

@@ -1,0 +1,85 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Config } from '@vad/config';
+import { ensureTinyModel, generateVideo } from '@vad/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createE2eEnvironment, type E2eEnvironment } from '../support/environment.js';
+import { runVad, startWorkerProcess, waitFor } from '../support/processes.js';
+
+let e2e: E2eEnvironment;
+let config: Config;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  e2e = await createE2eEnvironment({
+    VAD_MODEL: 'vad-test-tiny',
+    VAD_EXECUTION_PROVIDER: 'cpu',
+    VAD_SEGMENT_FRAMES: '32',
+  });
+  ({ config, env } = e2e);
+  await ensureTinyModel(config.models.dir);
+});
+
+afterAll(() => e2e.destroy());
+
+describe('the whole pipeline with `vad workers` as one process', () => {
+  it('scores a video, lists its event, rescoring with other prompts changes labels without new embeddings', async () => {
+    const path = join(config.storage.root, 'dock.mp4');
+    await generateVideo(path, {
+      durationS: 40,
+      source: 'color=c=gray',
+      filters: "drawbox=x=0:y=0:w=iw:h=ih:color=orangered:t=fill:enable='between(t,12,20)'",
+    });
+    const workers = startWorkerProcess('cli', env, ['workers']);
+    try {
+      const args = ['submit', path, '--camera', 'dock', '--recorded-at', '2026-11-28T22:00:00Z', '--json'];
+      const first = JSON.parse((await runVad(args, env)).stdout) as { result: { videoId: string } };
+      const videoId = first.result.videoId;
+      await waitFor(
+        'done',
+        () => e2e.repos.videos.get(videoId),
+        (v) => v?.status === 'done',
+        120_000,
+      );
+      // The same file again: the same video, nothing new queued or scored.
+      const second = JSON.parse((await runVad(args, env)).stdout) as { result: { videoId: string; created: boolean } };
+      expect(second.result).toMatchObject({ videoId, created: false });
+
+      const events = JSON.parse((await runVad(['events', '--camera', 'dock', '--format', 'json'], env)).stdout) as {
+        label: string;
+        startAt: string;
+        startMs: number;
+      }[];
+      expect(events).toHaveLength(1);
+      expect(['Explosion', 'Arson']).toContain(events[0]?.label);
+      expect(events[0]?.startAt).toBe(
+        new Date(Date.parse('2026-11-28T22:00:00Z') + (events[0]?.startMs ?? 0)).toISOString(),
+      );
+      const results = await runVad(['results', videoId], env);
+      expect(results.stdout).toMatch(/anomaly\s+[▁▂▃▄▅▆▇█]+/);
+
+      const embeddingsBefore = (await e2e.repos.frameEmbeddings.listFrames(videoId, 'vad-test-tiny')).length;
+      const prompts = join(config.storage.root, 'prompts.json');
+      await writeFile(
+        prompts,
+        JSON.stringify({
+          name: 'two',
+          templates: ['a photo of {}'],
+          normal: 'Calm',
+          classes: { Calm: ['normal'], Blaze: ['fire'] },
+        }),
+      );
+      const rescore = await runVad(['rescore', videoId, '--prompts', prompts], env);
+      expect(rescore.stdout).toMatch(/rescored .*: \d+ clips, 1 events/);
+      const after = JSON.parse((await runVad(['events', '--camera', 'dock', '--format', 'json'], env)).stdout) as {
+        label: string;
+      }[];
+      expect(after.map((e) => e.label)).toEqual(['Blaze']);
+      expect((await e2e.repos.frameEmbeddings.listFrames(videoId, 'vad-test-tiny')).length).toBe(embeddingsBefore);
+      const runs = await e2e.repos.scoring.latestRun(videoId);
+      expect(runs?.promptSet).toBe('two');
+    } finally {
+      expect(await workers.stop()).toBe(0);
+    }
+  });
+});
