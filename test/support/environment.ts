@@ -20,6 +20,8 @@ export interface E2eEnvironment {
   queues: Queues;
   /** Repositories on the test database (connected on first use, so a test can create it first). */
   readonly repos: Repositories;
+  /** Rows of a raw SQL query on the test database (for checks repositories do not offer). */
+  databaseRows(query: string, values?: unknown[]): Promise<unknown[]>;
   destroy(): Promise<void>;
 }
 
@@ -46,6 +48,10 @@ export async function createE2eEnvironment(
       handle ??= createDatabase(databaseUrl);
       repos ??= createRepositories(handle.db);
       return repos;
+    },
+    async databaseRows(query, values = []) {
+      handle ??= createDatabase(databaseUrl);
+      return (await handle.pool.query(query, values)).rows;
     },
     async destroy() {
       await queues.close();
