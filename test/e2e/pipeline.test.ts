@@ -82,4 +82,14 @@ describe('the whole pipeline with `vad workers` as one process', () => {
       expect(await workers.stop()).toBe(0);
     }
   });
+
+  it('vad demo finds the known incident and says the model is synthetic', async () => {
+    const demo = await runVad(['demo'], env, 120_000);
+    expect(demo.code).toBe(0);
+    const found = /found event:\s+\S+ – \S+\s+(\w+)\s+peak [\d.]+\s+overlap \(IoU\) (\d+)%/.exec(demo.stdout);
+    expect(['Explosion', 'Arson']).toContain(found?.[1]);
+    expect(Number(found?.[2])).toBeGreaterThanOrEqual(80);
+    expect(demo.stdout).toContain("vad-test-tiny, vad's synthetic test model (not CLIP)");
+    expect(demo.stdout).toContain('vad models fetch clip-vit-base-patch32');
+  });
 });

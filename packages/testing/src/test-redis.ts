@@ -7,7 +7,7 @@ export interface TestRedis {
   url: string;
   /** A key prefix of its own, hash-tagged like production's: {vad-test-<random>}. */
   prefix: string;
-  /** Deletes every key under the prefix and disconnects. */
+  /** Deletes every key under the prefix (and prefixes derived from it, e.g. the demo's) and disconnects. */
   destroy(): Promise<void>;
 }
 
@@ -22,7 +22,7 @@ export function createTestRedis(): TestRedis {
       try {
         let cursor = '0';
         do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+          const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix.slice(0, -1)}*`, 'COUNT', 1000);
           cursor = next;
           if (keys.length) await redis.unlink(...keys);
         } while (cursor !== '0');

@@ -10,16 +10,15 @@ import { buildModel } from '@vad/models';
 import { SubmitService } from '@vad/pipeline';
 import { createQueues, createRedisConnection, type RunningWorker } from '@vad/queue';
 import { resolveFfmpegBinaries, synthesizeVideo } from '@vad/video';
-import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { formatDuration } from '../format.js';
 import { sparkline } from '../sparkline.js';
+import { waitForVideos } from '../wait-for-videos.js';
 
 const REAL_MODEL = 'clip-vit-base-patch32';
 const TEST_MODEL = 'vad-test-tiny';
 const TRUTH = { startMs: 20_000, endMs: 30_000 };
-const STAGES = ['queued', 'ingesting', 'embedding', 'aggregating', 'done'];
 
 export function registerDemo(program: Command, context: () => CliContext): void {
   program
@@ -35,7 +34,7 @@ export function registerDemo(program: Command, context: () => CliContext): void 
       // Its own queues, so workers of another model running on this Redis never see the demo's jobs.
       const config: Config = {
         ...ctx.config,
-        queue: { ...ctx.config.queue, prefix: '{vad-demo}' },
+        queue: { ...ctx.config.queue, prefix: ctx.config.queue.prefix.replace(/\}$/, '-demo}') },
         models: { ...ctx.config.models, model },
         pipeline: { ...ctx.config.pipeline, model, inputSize: getModelSpec(model).inputSize },
       };
@@ -54,7 +53,8 @@ export function registerDemo(program: Command, context: () => CliContext): void 
           height: 360,
           fps: 25,
           source: 'color=c=0x777777',
-          filters: "noise=alls=8:allf=t,drawbox=x=0:y=0:w=iw:h=ih:color=orangered@0.9:t=fill:enable='between(t,20,30)'",
+          // A fresh noise seed each run: a new video (not a duplicate of an earlier demo), scored afresh.
+          filters: `noise=alls=8:allf=t:all_seed=${Math.floor(Math.random() * 1e9)},drawbox=x=0:y=0:w=iw:h=ih:color=orangered@0.9:t=fill:enable='between(t,20,30)'`,
         },
         binaries,
       );
@@ -72,20 +72,8 @@ export function registerDemo(program: Command, context: () => CliContext): void 
         const submit = new SubmitService({ config, repos: ctx.repos, queues, binaries, logger });
         const recordedAt = new Date(Date.now() - 8 * 3600_000);
         const { videoId } = await submit.submit({ path: video, camera: 'demo-loading-dock', recordedAt });
-        const bar = new cliProgress.SingleBar(
-          { format: '{bar} {stage}', stream: process.stderr, hideCursor: true },
-          cliProgress.Presets.shades_classic,
-        );
-        bar.start(STAGES.length - 1, 0, { stage: 'queued' });
-        let status = 'queued';
-        while (status !== 'done' && status !== 'failed') {
-          await new Promise((r) => setTimeout(r, 200));
-          const row = await ctx.repos.videos.get(videoId);
-          status = row?.status ?? 'failed';
-          if (status === 'failed') throw new Error(`the demo video failed: ${row?.error}`);
-          bar.update(STAGES.indexOf(status), { stage: status });
-        }
-        bar.stop();
+        const [outcome] = await waitForVideos(ctx, [videoId], ['loading-dock-night.mp4']);
+        if (outcome?.status !== 'done') throw new Error(`the demo video failed: ${outcome?.error}`);
 
         const run = await ctx.repos.scoring.latestRun(videoId);
         if (!run) throw new Error('no scoring run was written');

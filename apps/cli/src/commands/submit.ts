@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { CliContext } from '../context.js';
 import { expandPaths } from '../expand-paths.js';
 import { formatBytes, formatDuration } from '../format.js';
+import { waitForVideos } from '../wait-for-videos.js';
 
 const optionsSchema = z.object({
   camera: z.string().trim().min(1, 'must not be empty').max(200).optional(),
@@ -17,6 +18,7 @@ const optionsSchema = z.object({
     .optional(),
   priority: z.coerce.number().int().min(1).max(2_097_152).optional(),
   json: z.boolean().optional(),
+  wait: z.boolean().optional(),
 });
 
 export interface SubmitOutcome {
@@ -34,6 +36,7 @@ export function registerSubmit(program: Command, context: () => CliContext): voi
     .option('--recorded-at <iso>', 'when the recording started (default: file time minus duration)')
     .option('--priority <n>', 'queue priority, 1 = most urgent')
     .option('--json', 'print one JSON object per file instead of text')
+    .option('--wait', 'wait until every queued video is scored (needs running workers), with progress')
     .action(async (paths: string[], raw: Record<string, unknown>) => {
       const parsed = optionsSchema.safeParse(raw);
       if (!parsed.success) {
@@ -112,5 +115,17 @@ export function registerSubmit(program: Command, context: () => CliContext): voi
         );
       }
       process.exitCode = rejected ? 1 : 0;
+      const accepted = outcomes.filter((o) => o.result && o.result.status !== 'failed');
+      if (options.wait && accepted.length) {
+        const finished = await waitForVideos(
+          ctx,
+          accepted.map((o) => o.result?.videoId ?? ''),
+          accepted.map((o) => basename(o.path)),
+        );
+        for (const f of finished) {
+          process.stdout.write(`${f.status.padEnd(9)}  ${f.videoId}${f.error ? `: ${f.error}` : ''}\n`);
+        }
+        if (finished.some((f) => f.status === 'failed')) process.exitCode = 1;
+      }
     });
 }
