@@ -1,10 +1,17 @@
 import { createHash } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { buildTinyImageModel, buildTinyTextModel, tinyTokenizerConfig, tinyTokenizerJson } from './tiny-model.js';
+import { buildTemporalHead } from './temporal-head.js';
+import {
+  buildTinyImageModel,
+  buildTinyTextModel,
+  TINY_EMBEDDING_SIZE,
+  tinyTokenizerConfig,
+  tinyTokenizerJson,
+} from './tiny-model.js';
 import { buildVitImageModel } from './vit-b32-model.js';
 
-export const BUILT_MODELS = ['vad-test-tiny', 'vad-bench-vitb32'] as const;
+export const BUILT_MODELS = ['vad-test-tiny', 'vad-bench-vitb32', 'vad-test-head'] as const;
 export type BuiltModelName = (typeof BUILT_MODELS)[number];
 
 async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
@@ -34,7 +41,9 @@ export async function buildModel(name: BuiltModelName, modelDir: string): Promis
           'tokenizer.json': JSON.stringify(tinyTokenizerJson(), null, 2),
           'tokenizer_config.json': JSON.stringify(tinyTokenizerConfig(), null, 2),
         }
-      : { 'visual/model.onnx': buildVitImageModel().bytes };
+      : name === 'vad-test-head'
+        ? { 'head.onnx': buildTemporalHead(TINY_EMBEDDING_SIZE) }
+        : { 'visual/model.onnx': buildVitImageModel().bytes };
   const built: BuiltFile[] = [];
   for (const [relative, data] of Object.entries(files)) {
     const path = join(folder, relative);

@@ -1,5 +1,6 @@
 export { BUILT_MODELS, type BuiltFile, type BuiltModelName, buildModel } from './build-models.js';
 export { GraphBuilder, SeededRandom } from './onnx-graph.js';
+export { buildTemporalHead } from './temporal-head.js';
 export {
   buildTinyImageModel,
   buildTinyTextModel,

@@ -1,4 +1,4 @@
-import { ClipTextEncoder, getModelSpec, resolveModelPaths } from '@vad/clip';
+import { ClipTextEncoder, getModelSpec, resolveModelPaths, TemporalHead } from '@vad/clip';
 import type { Config, Logger } from '@vad/config';
 import { createDatabase, createRepositories, type Repositories } from '@vad/db';
 import { AggregateService, createJobProcessor } from '@vad/pipeline';
@@ -15,6 +15,7 @@ export interface AggregateServiceHandle {
 /** The aggregate service with its text encoders (loaded once per model, on first use), thumbnails and ffmpeg. */
 export function createAggregateService(config: Config, repos: Repositories, logger: Logger): AggregateServiceHandle {
   const encoders = new Map<string, Promise<ClipTextEncoder>>();
+  let head: Promise<TemporalHead> | undefined;
   const sessionOptions = {
     provider: config.embed.provider,
     threads: config.embed.threads,
@@ -38,6 +39,12 @@ export function createAggregateService(config: Config, repos: Repositories, logg
       return encoder;
     },
     logitScale: (model) => getModelSpec(model).logitScale,
+    temporalHead: () => {
+      const path = config.scoring.temporalHead;
+      if (!path) return Promise.reject(new Error('VAD_TEMPORAL_HEAD is not set'));
+      head ??= TemporalHead.load(path, sessionOptions);
+      return head;
+    },
     thumbnails: new ThumbnailStore(config.storage.root),
     binaries: resolveFfmpegBinaries(config.ffmpeg),
     logger,
@@ -46,6 +53,7 @@ export function createAggregateService(config: Config, repos: Repositories, logg
     service,
     async close() {
       for (const encoder of encoders.values()) await encoder.then((e) => e.close()).catch(() => {});
+      await head?.then((h) => h.close()).catch(() => {});
     },
   };
 }

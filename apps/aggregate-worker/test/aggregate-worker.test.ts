@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { type Config, createLogger } from '@vad/config';
 import { startEmbedWorker } from '@vad/embed-worker';
 import { startIngestWorker } from '@vad/ingest-worker';
+import { buildModel } from '@vad/models';
 import { SubmitService } from '@vad/pipeline';
 import { createQueues, createRedisConnection, type Queues, type RunningWorker } from '@vad/queue';
 import {
@@ -19,7 +20,7 @@ import {
 import { resolveFfmpegBinaries } from '@vad/video';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAggregateWorker } from '../src/aggregate-worker.js';
+import { createAggregateService, startAggregateWorker } from '../src/aggregate-worker.js';
 
 let db: TestDatabase;
 let redis: TestRedis;
@@ -96,6 +97,27 @@ describe('aggregate worker (whole pipeline in one process)', () => {
     expect(plain.length).toBeGreaterThan(5);
     expect(Math.max(...plain.map((c) => c.anomalyScore))).toBeLessThan(config.scoring.threshold);
     expect(clips.every((c) => c.validFrames === 16 || c === clips.at(-1))).toBe(true);
+
+    // The same embeddings through a learned temporal head (onnx strategy): a new run, the same finding.
+    await buildModel('vad-test-head', config.models.dir);
+    const headConfig: Config = {
+      ...config,
+      scoring: {
+        ...config.scoring,
+        aggregator: 'onnx',
+        temporalHead: join(config.models.dir, 'vad-test-head/head.onnx'),
+      },
+    };
+    const { service, close } = createAggregateService(headConfig, db.repos, logger);
+    const result = await service.aggregate(
+      { videoId },
+      { jobId: 'test', attemptsMade: 0, maxAttempts: 1, updateProgress: async () => {} },
+    );
+    await close();
+    const headEvents = await db.repos.scoring.eventsOf(result.runId);
+    expect(headEvents).toHaveLength(1);
+    expect(iou([headEvents[0]!.startMs, headEvents[0]!.endMs], [20_000, 30_000])).toBeGreaterThanOrEqual(0.8);
+    expect((await db.repos.scoring.latestRun(videoId))?.aggregator).toBe('onnx');
   });
 
   it('a 3-second video becomes one padded clip with its valid-frame count', async () => {

@@ -35,6 +35,7 @@ export {
   type LoadedSession,
   type SessionOptions,
 } from './session.js';
+export { TemporalHead } from './temporal-head.js';
 export { ClipTextEncoder } from './text-encoder.js';
 export { ClipTokenizer, type TokenizedBatch } from './tokenizer.js';
 export { dot, l2Normalize, normalizedRows } from './vector.js';

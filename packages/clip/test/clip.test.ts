@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildModel, buildVitImageModel } from '@vad/models';
+import { buildModel, buildTemporalHead, buildVitImageModel } from '@vad/models';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,7 @@ import {
   ModelNotInstalledError,
   resolveModelPaths,
   rgbToNchw,
+  TemporalHead,
 } from '../src/index.js';
 
 const FIXTURES = join(import.meta.dirname, '../../../../shared/fixtures/clip-vit-base-patch32-tokenizer');
@@ -246,5 +247,25 @@ describe('tiny model semantics and the image batcher', () => {
     await expect(bad).rejects.toThrow(/expected 1 frames of 224x224 RGB/);
     expect(await good).toHaveLength(1);
     expect(await alsoGood).toHaveLength(2);
+  });
+});
+
+describe('temporal head (onnx aggregator)', () => {
+  it('pools a clip into one feature and never looks at padding', async () => {
+    const path = join(modelDir, 'head.onnx');
+    await import('node:fs/promises').then((fs) => fs.writeFile(path, buildTemporalHead(3)));
+    const head = await TemporalHead.load(path, { provider: 'cpu', threads: 1, graphOptimization: 'all' });
+    const calm = new Float32Array([1, 0, 0]);
+    const fire = new Float32Array([0, 1, 0]);
+    const [padded, full] = await head.encode(
+      [
+        [calm, calm, calm, fire],
+        [calm, calm, calm, fire],
+      ],
+      [3, 4],
+    );
+    expect(Array.from(padded!)).toEqual([1, 0, 0]);
+    expect(full![1]).toBeCloseTo(1 / Math.sqrt(10), 5); // mean of 3 calm + 1 fire, normalised
+    await head.close();
   });
 });

@@ -30,6 +30,8 @@ export interface Config {
     /** A JSON prompt-set file; unset = the built-in normal + 13 UCF-Crime classes. */
     promptSetFile: string | undefined;
     aggregator: Env['VAD_AGGREGATOR'];
+    /** ONNX temporal head for aggregator `onnx`. */
+    temporalHead: string | undefined;
     threshold: number;
     smoothingClips: number;
     minDurationMs: number;
@@ -117,6 +119,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     scoring: {
       promptSetFile: env.VAD_PROMPT_SET ? resolve(cwd, env.VAD_PROMPT_SET) : undefined,
       aggregator: env.VAD_AGGREGATOR,
+      temporalHead: env.VAD_TEMPORAL_HEAD ? resolve(cwd, env.VAD_TEMPORAL_HEAD) : undefined,
       threshold: env.VAD_EVENT_THRESHOLD,
       smoothingClips: env.VAD_SMOOTHING_CLIPS,
       minDurationMs: env.VAD_EVENT_MIN_DURATION_MS,

@@ -41,7 +41,8 @@ export const envSchema = z
     VAD_EMBED_CONCURRENCY: positiveInt().max(256).default(4),
     VAD_LOCK_DURATION_MS: positiveInt(1000).default(60_000),
     VAD_PROMPT_SET: z.string().min(1).optional(),
-    VAD_AGGREGATOR: z.enum(['mean', 'attention']).default('attention'),
+    VAD_AGGREGATOR: z.enum(['mean', 'attention', 'onnx']).default('attention'),
+    VAD_TEMPORAL_HEAD: z.string().min(1).optional(),
     VAD_EVENT_THRESHOLD: z.coerce.number().gt(0).lt(1).default(0.5),
     VAD_SMOOTHING_CLIPS: positiveInt().max(99).default(3),
     VAD_EVENT_MIN_DURATION_MS: z.coerce.number().int().min(0).default(2_000),
@@ -51,6 +52,10 @@ export const envSchema = z
     VAD_FFMPEG_PATH: z.string().min(1).optional(),
     VAD_FFPROBE_PATH: z.string().min(1).optional(),
     VAD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .refine((env) => env.VAD_AGGREGATOR !== 'onnx' || env.VAD_TEMPORAL_HEAD, {
+    path: ['VAD_TEMPORAL_HEAD'],
+    message: 'is required when VAD_AGGREGATOR=onnx: the path of the temporal head ONNX file',
   })
   .refine((env) => env.VAD_CLIP_STRIDE <= env.VAD_CLIP_FRAMES, {
     path: ['VAD_CLIP_STRIDE'],

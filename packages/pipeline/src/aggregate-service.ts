@@ -7,6 +7,8 @@ import {
   type Aggregator,
   attentionAggregator,
   buildClassSpace,
+  type ClassSpace,
+  type Clip,
   cutClips,
   expandPrompts,
   extractEvents,
@@ -27,12 +29,19 @@ export interface PromptEncoder {
   encode(texts: readonly string[]): Promise<Float32Array[]>;
 }
 
+/** A learned temporal head (the TemporalHead of @vad/clip): clips of T frame vectors → one feature per clip. */
+export interface SequenceHead {
+  encode(clips: readonly (readonly Float32Array[])[], validFrames: readonly number[]): Promise<Float32Array[]>;
+}
+
 export interface AggregateServiceDeps {
   config: Pick<Config, 'scoring' | 'pipeline'>;
   repos: Pick<Repositories, 'videos' | 'frameEmbeddings' | 'textEmbeddings' | 'scoring'>;
   /** The text encoder of a model, loaded once per model and kept. */
   promptEncoder(model: string): Promise<PromptEncoder>;
   logitScale(model: string): number;
+  /** The temporal head for aggregator `onnx`, loaded once. */
+  temporalHead?: () => Promise<SequenceHead>;
   thumbnails: ThumbnailStore;
   binaries: FfmpegBinaries;
   logger: Logger;
@@ -76,7 +85,6 @@ export class AggregateService {
     const space = buildClassSpace(list, prompts, this.deps.logitScale(video.model));
     await context.updateProgress({ percent: 30 });
 
-    const aggregator: Aggregator = config.scoring.aggregator === 'mean' ? meanAggregator : attentionAggregator();
     const { clipFrames, clipStride, sampleFps } = video.pipelineConfig as {
       clipFrames: number;
       clipStride: number;
@@ -84,8 +92,12 @@ export class AggregateService {
     };
     const frameMs = 1000 / sampleFps;
     const clips = cutClips(frames, clipFrames, clipStride);
-    const scored = clips.map((clip) => {
-      const score = scoreFeature(aggregator({ ...clip, frames: clip.frames.map((f) => f.vector) }, space), space);
+    const features = await this.sequenceFeatures(
+      clips.map((clip) => ({ ...clip, frames: clip.frames.map((f) => f.vector) })),
+      space,
+    );
+    const scored = clips.map((clip, c) => {
+      const score = scoreFeature(features[c] as Float32Array, space);
       const first = clip.frames[0];
       const last = clip.frames[clip.validFrames - 1];
       return { clip, score, startMs: first?.ptsMs ?? 0, endMs: Math.round((last?.ptsMs ?? 0) + frameMs) };
@@ -151,6 +163,21 @@ export class AggregateService {
     await context.updateProgress({ percent: 100 });
     logger.info({ videoId: video.id, runId, clips: clipRows.length, events: events.length }, 'video scored');
     return { runId, clips: clipRows.length, events: events.length };
+  }
+
+  /** One feature per clip, by the configured strategy. */
+  private async sequenceFeatures(clips: Clip<Float32Array>[], space: ClassSpace): Promise<Float32Array[]> {
+    const strategy = this.deps.config.scoring.aggregator;
+    if (strategy === 'onnx') {
+      if (!this.deps.temporalHead) throw new UnrecoverableError('VAD_AGGREGATOR=onnx needs VAD_TEMPORAL_HEAD');
+      const head = await this.deps.temporalHead();
+      return head.encode(
+        clips.map((c) => c.frames),
+        clips.map((c) => c.validFrames),
+      );
+    }
+    const aggregator: Aggregator = strategy === 'mean' ? meanAggregator : attentionAggregator();
+    return clips.map((clip) => aggregator(clip, space));
   }
 
   /** Prompt embeddings from the cache, encoding (and caching) only the prompts not seen before. */

@@ -4,6 +4,7 @@ export {
   type AggregateServiceDeps,
   loadPromptSet,
   type PromptEncoder,
+  type SequenceHead,
 } from './aggregate-service.js';
 export { type EmbedResult, EmbedService, type EmbedServiceDeps, type FrameEmbedder } from './embed-service.js';
 export { sha256File } from './hash-file.js';

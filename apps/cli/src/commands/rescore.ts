@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { createAggregateService } from '@vad/aggregate-worker';
 import type { Config } from '@vad/config';
 import type { Command } from 'commander';
@@ -12,7 +13,8 @@ const optionsSchema = z.object({
     .optional(),
   prompts: z.string().min(1).optional(),
   threshold: z.coerce.number().gt(0).lt(1).optional(),
-  aggregator: z.enum(['mean', 'attention']).optional(),
+  aggregator: z.enum(['mean', 'attention', 'onnx']).optional(),
+  head: z.string().min(1).optional(),
   smoothing: z.coerce.number().int().min(1).max(99).optional(),
 });
 
@@ -25,7 +27,8 @@ export function registerRescore(program: Command, context: () => CliContext): vo
     .option('--since <iso>', 'with --camera: only videos recorded since this time')
     .option('--prompts <file>', 'prompt set JSON file {name, templates, normal, classes}')
     .option('--threshold <n>', 'event threshold (0..1)')
-    .option('--aggregator <name>', 'mean | attention')
+    .option('--aggregator <name>', 'mean | attention | onnx')
+    .option('--head <file>', 'temporal head ONNX file (for --aggregator onnx)')
     .option('--smoothing <clips>', 'moving-average window over clip scores')
     .action(async (ids: string[], raw: Record<string, unknown>) => {
       const parsed = optionsSchema.safeParse(raw);
@@ -45,6 +48,7 @@ export function registerRescore(program: Command, context: () => CliContext): vo
           promptSetFile: options.prompts ?? ctx.config.scoring.promptSetFile,
           threshold: options.threshold ?? ctx.config.scoring.threshold,
           aggregator: options.aggregator ?? ctx.config.scoring.aggregator,
+          temporalHead: options.head ? resolve(options.head) : ctx.config.scoring.temporalHead,
           smoothingClips: options.smoothing ?? ctx.config.scoring.smoothingClips,
         },
       };
