@@ -49,9 +49,14 @@ describe('the whole pipeline with `vad workers` as one process', () => {
         label: string;
         startAt: string;
         startMs: number;
+        endMs: number;
       }[];
       expect(events).toHaveLength(1);
       expect(['Explosion', 'Arson']).toContain(events[0]?.label);
+      const event = events[0] as { startMs: number; endMs: number };
+      const overlap = Math.min(event.endMs, 20_000) - Math.max(event.startMs, 12_000);
+      const union = Math.max(event.endMs, 20_000) - Math.min(event.startMs, 12_000);
+      expect(overlap / union).toBeGreaterThanOrEqual(0.8);
       expect(events[0]?.startAt).toBe(
         new Date(Date.parse('2026-11-28T22:00:00Z') + (events[0]?.startMs ?? 0)).toISOString(),
       );
@@ -78,6 +83,25 @@ describe('the whole pipeline with `vad workers` as one process', () => {
       expect((await e2e.repos.frameEmbeddings.listFrames(videoId, 'vad-test-tiny')).length).toBe(embeddingsBefore);
       const runs = await e2e.repos.scoring.latestRun(videoId);
       expect(runs?.promptSet).toBe('two');
+
+      // A video shorter than one clip: one clip, padded by repeating its frames, scored.
+      const short = join(config.storage.root, 'short.mp4');
+      await generateVideo(short, { durationS: 3, source: 'color=c=gray' });
+      const shortId = (
+        JSON.parse((await runVad(['submit', short, '--json'], env)).stdout) as { result: { videoId: string } }
+      ).result.videoId;
+      await waitFor(
+        'short done',
+        () => e2e.repos.videos.get(shortId),
+        (v) => v?.status === 'done',
+        60_000,
+      );
+      const shortRun = await e2e.repos.scoring.latestRun(shortId);
+      const shortClips = await e2e.repos.scoring.clipsOf(shortRun?.id ?? '');
+      expect(shortClips.map((c) => ({ validFrames: c.validFrames, startMs: c.startMs, endMs: c.endMs }))).toEqual([
+        { validFrames: 6, startMs: 0, endMs: 3000 },
+      ]);
+      expect(shortClips[0]?.anomalyScore).toBeLessThan(0.5);
     } finally {
       expect(await workers.stop()).toBe(0);
     }

@@ -22,6 +22,7 @@ import {
 } from '@vad/scoring';
 import type { ThumbnailStore } from '@vad/storage';
 import { extractFrameAt, type FfmpegBinaries } from '@vad/video';
+import { parse as parseYaml } from 'yaml';
 import type { JobContext } from './job-context.js';
 
 /** What the aggregator needs of a text encoder (the ClipTextEncoder of @vad/clip). */
@@ -53,9 +54,12 @@ export interface AggregateResult {
   events: number;
 }
 
+/** A prompt set from a JSON or YAML file (by extension), validated; the built-in UCF-Crime set when none is given. */
 export async function loadPromptSet(file: string | undefined): Promise<PromptSet> {
   if (!file) return UCF_CRIME_PROMPTS;
-  const parsed = promptSetSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
+  const text = await readFile(file, 'utf8');
+  const data: unknown = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
+  const parsed = promptSetSchema.safeParse(data);
   if (!parsed.success) {
     throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
