@@ -49,6 +49,12 @@ describe('loadConfig', () => {
     expect(config.pipeline.segmentFrames).toBe(16);
   });
 
+  it('the README configuration table lists every variable', () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const missing = Object.keys(envSchema.shape).filter((name) => !readme.includes(`| \`${name}\` |`));
+    expect(missing).toEqual([]);
+  });
+
   it('.env.example documents exactly the variables the schema reads', () => {
     const documented = readFileSync(join(repoRoot, '.env.example'), 'utf8')
       .split('\n')
