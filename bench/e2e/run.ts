@@ -1,0 +1,193 @@
+/**
+ * bench/e2e: a generated 1080p25 video through all three workers (`vad
+ * workers`, one process) with the ViT-B/32-architecture benchmark model
+ * (random weights, not CLIP), as video-seconds per wall-second (RTF), beside
+ *  - the bound from the same run: 1 / (1/decodeRTF + sampleFps/embedFps),
+ *    with decodeRTF from plain ffmpeg (same filter, -f null) and embedFps
+ *    from bare session.run at batch 32;
+ *  - a naive baseline as the seed did it: ffmpeg writes the sampled frames as
+ *    JPEG files, then each image is loaded, preprocessed and encoded alone.
+ *
+ *   npm run bench:e2e -- [--duration 600]
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { readdir, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createSession, getModelSpec, imageFileToRgb, imageIo, resolveModelPaths, rgbToNchw } from '@vad/clip';
+import { buildModel } from '@vad/models';
+import { expandPrompts, UCF_CRIME_PROMPTS } from '@vad/scoring';
+import { configToEnv, createTestConfig, createTestDatabase, createTestRedis, waitFor } from '@vad/testing';
+import { frameFilter, resolveFfmpegBinaries } from '@vad/video';
+import * as ort from 'onnxruntime-node';
+import { benchVideo } from '../lib/bench-video.js';
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '600' },
+    'model-dir': { type: 'string', default: join(import.meta.dirname, '..', '.cache', 'models') },
+  },
+});
+const durationS = Number(args.duration);
+const MODEL = 'vad-bench-vitb32';
+const spec = getModelSpec(MODEL);
+const size = spec.inputSize;
+const modelDir = args['model-dir'];
+const root = join(import.meta.dirname, '..', '..');
+const binaries = resolveFfmpegBinaries();
+const sampleFps = 2;
+
+try {
+  resolveModelPaths(modelDir, MODEL, spec, ['image']);
+} catch {
+  await buildModel(MODEL, modelDir);
+}
+const modelPath = resolveModelPaths(modelDir, MODEL, spec, ['image']).image;
+const video = await benchVideo({ width: 1920, height: 1080, fps: 25, durationS });
+const session = async () => createSession(modelPath, { provider: 'cpu', threads: 0, graphOptimization: 'all' });
+
+function run(command: string, argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, argv, { stdio: ['ignore', 'ignore', 'inherit'], env });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} exited ${code}`))));
+  });
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<number> {
+  const started = performance.now();
+  await work();
+  return (performance.now() - started) / 1000;
+}
+
+// 1. Plain ffmpeg decode with vad's filter, output to nowhere.
+const decodeS = await timed(() =>
+  run(binaries.ffmpeg, [
+    ...[
+      '-nostdin',
+      '-loglevel',
+      'error',
+      '-i',
+      video,
+      '-an',
+      '-vf',
+      frameFilter(sampleFps, size).replace(',showinfo', ''),
+    ],
+    ...['-pix_fmt', 'rgb24', '-f', 'null', '-'],
+  ]),
+);
+const decodeRtf = durationS / decodeS;
+
+// 2. Bare onnxruntime at batch 32.
+const bare = await session();
+const io = imageIo(bare.session, spec.tensors.image);
+const batch = rgbToNchw(randomBytes(32 * size * size * 3), 32, size, spec.mean, spec.std);
+const tensor = new ort.Tensor('float32', batch, [32, 3, size, size]);
+await bare.session.run({ [io.input]: tensor });
+const bareRuns = 4;
+const bareS = await timed(async () => {
+  for (let i = 0; i < bareRuns; i++) await bare.session.run({ [io.input]: tensor });
+});
+const embedFps = (bareRuns * 32) / bareS;
+const boundRtf = 1 / (1 / decodeRtf + sampleFps / embedFps);
+console.log({ decodeRtf, embedFps, boundRtf });
+
+// 3. vad: all workers in one process, submit, wait for `done`.
+const db = await createTestDatabase();
+const redis = createTestRedis();
+const config = createTestConfig({
+  databaseUrl: db.url,
+  redisUrl: redis.url,
+  prefix: redis.prefix,
+  env: { VAD_MODEL: MODEL, VAD_MODEL_DIR: modelDir, VAD_EXECUTION_PROVIDER: 'cpu', VAD_BATCH_SIZE: '32' },
+});
+// The benchmark encoder has no text tower: its prompt embeddings are seeded into the cache (random unit vectors),
+// so the aggregate stage runs as usual without a text encoder.
+const prompts = [...new Set(expandPrompts(UCF_CRIME_PROMPTS).prompts)];
+await db.repos.textEmbeddings.insertMany(
+  MODEL,
+  prompts.map((p) => {
+    const v = new Float32Array(spec.embeddingSize).map(() => Math.random() - 0.5);
+    const n = Math.hypot(...v);
+    return [p, v.map((x) => x / n)] as [string, Float32Array];
+  }),
+);
+const env = { ...process.env, ...configToEnv(config), VAD_LOG_LEVEL: 'warn' };
+const workers = spawn(
+  process.execPath,
+  ['--conditions=vad-source', '--import', 'tsx', join(root, 'apps/cli/src/main.ts'), 'workers'],
+  { env, stdio: ['ignore', 'inherit', 'inherit'] },
+);
+let vadS = 0;
+try {
+  await new Promise((r) => setTimeout(r, 5_000)); // model load is start-up, not throughput
+  vadS = await timed(async () => {
+    await run(
+      process.execPath,
+      ['--conditions=vad-source', '--import', 'tsx', join(root, 'apps/cli/src/main.ts'), 'submit', video],
+      env,
+    ).catch(() => {});
+    const [row] = await db.repos.videos.listByStatus([
+      'queued',
+      'ingesting',
+      'embedding',
+      'aggregating',
+      'done',
+      'failed',
+    ]);
+    if (!row) throw new Error('the video was not submitted');
+    const done = await waitFor(
+      'done',
+      () => db.repos.videos.get(row.id),
+      (v) => v?.status === 'done' || v?.status === 'failed',
+      7_200_000,
+      500,
+    );
+    if (done?.status !== 'done') throw new Error(`vad failed: ${done?.error}`);
+  });
+} finally {
+  workers.kill('SIGTERM');
+  await new Promise((r) => workers.once('exit', r));
+  await Promise.all([db.destroy(), redis.destroy()]);
+}
+const vadRtf = durationS / vadS;
+
+// 4. Naive: sampled frames to JPEG files, then one image at a time.
+const frames = mkdtempSync(join(tmpdir(), 'vad-naive-'));
+const naiveS = await timed(async () => {
+  await run(binaries.ffmpeg, [
+    '-nostdin',
+    '-loglevel',
+    'error',
+    '-i',
+    video,
+    '-an',
+    '-vf',
+    `fps=${sampleFps}`,
+    '-q:v',
+    '2',
+    join(frames, '%06d.jpg'),
+  ]);
+  for (const name of (await readdir(frames)).sort()) {
+    const rgb = await imageFileToRgb(join(frames, name), size);
+    const input = rgbToNchw(rgb, 1, size, spec.mean, spec.std);
+    await bare.session.run({ [io.input]: new ort.Tensor('float32', input, [1, 3, size, size]) });
+  }
+});
+await rm(frames, { recursive: true, force: true });
+const naiveRtf = durationS / naiveS;
+
+const report = [
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model.trim()} (CPU only), a ${durationS} s 1080p25 camera-like H.264 file, ${MODEL} (ViT-B/32 architecture, random weights, not CLIP), sampleFps ${sampleFps}, batch 32. RTF = video-seconds per wall-second.`,
+  '',
+  '| plain ffmpeg decode RTF | bare onnxruntime (frames/s) | bound RTF | vad, all workers, RTF | vad / bound | naive baseline RTF | vad / naive |',
+  '| --- | --- | --- | --- | --- | --- | --- |',
+  `| ${decodeRtf.toFixed(2)} | ${embedFps.toFixed(1)} | ${boundRtf.toFixed(2)} | ${vadRtf.toFixed(2)} | ${((vadRtf / boundRtf) * 100).toFixed(0)}% | ${naiveRtf.toFixed(2)} | ${(vadRtf / naiveRtf).toFixed(2)}× |`,
+  '',
+].join('\n');
+await writeFile(join(import.meta.dirname, '..', 'results', 'e2e-cpu.md'), report);
+console.log(`\n${report}`);
+await bare.session.release();
