@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
 import type { CliContext } from '../context.js';
 import { formatDuration, table } from '../format.js';
+import { requireVideo } from '../require-video.js';
 import { sparkline } from '../sparkline.js';
 
 const clock = (ms: number) => formatDuration(ms).replace(/^0m/, '');
@@ -13,10 +13,8 @@ export function registerResults(program: Command, context: () => CliContext): vo
     .argument('<id>', 'video id')
     .option('--json', 'print JSON')
     .action(async (id: string, options: { json?: boolean }) => {
-      if (!z.uuid().safeParse(id).success) program.error(`error: "${id}" is not a video id (a UUID)`, { exitCode: 2 });
       const ctx = context();
-      const video = await ctx.repos.videos.get(id);
-      if (!video) program.error(`error: no video with id ${id}`, { exitCode: 1 });
+      const video = await requireVideo(program, ctx, id);
       const run = await ctx.repos.scoring.latestRun(id);
       if (!run) {
         process.stdout.write(`video ${id} is ${video.status}${video.error ? `: ${video.error}` : ''}; no scores yet\n`);

@@ -1,8 +1,8 @@
 import { jobIds } from '@vad/queue';
 import type { Command } from 'commander';
-import { z } from 'zod';
 import type { CliContext } from '../context.js';
 import { formatBytes, formatDuration, table } from '../format.js';
+import { requireVideo } from '../require-video.js';
 
 export function registerStatus(program: Command, context: () => CliContext): void {
   program
@@ -11,10 +11,8 @@ export function registerStatus(program: Command, context: () => CliContext): voi
     .argument('<id>', 'video id (as printed by submit)')
     .option('--json', 'print JSON')
     .action(async (id: string, options: { json?: boolean }) => {
-      if (!z.uuid().safeParse(id).success) program.error(`error: "${id}" is not a video id (a UUID)`, { exitCode: 2 });
       const ctx = context();
-      const video = await ctx.repos.videos.get(id);
-      if (!video) program.error(`error: no video with id ${id}`, { exitCode: 1 });
+      const video = await requireVideo(program, ctx, id);
 
       const [ingestState, ingestJob, aggregateJob] = await Promise.all([
         ctx.queues.ingest.getJobState(jobIds.ingest(id)),
