@@ -1,5 +1,5 @@
 import type { Logger } from '@vad/config';
-import type { Repositories } from '@vad/db';
+import { type Repositories, toBytes } from '@vad/db';
 import { type EmbedJobData, UnrecoverableError } from '@vad/queue';
 import type { Segment, SegmentStore } from '@vad/storage';
 import type { JobContext } from './job-context.js';
@@ -58,7 +58,7 @@ export class EmbedService {
           frameIndex: frame.index,
           ptsMs: frame.ptsMs,
           dtype: 'float32' as const,
-          embedding: Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength),
+          embedding: toBytes(vector),
         };
       }),
     );
