@@ -11,7 +11,6 @@
  *   npm run bench:e2e -- [--duration 600]
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -21,8 +20,9 @@ import { createSession, getModelSpec, imageFileToRgb, imageIo, resolveModelPaths
 import { buildModel } from '@vad/models';
 import { expandPrompts, UCF_CRIME_PROMPTS } from '@vad/scoring';
 import { configToEnv, createTestConfig, createTestDatabase, createTestRedis, waitFor } from '@vad/testing';
-import { frameFilter, resolveFfmpegBinaries } from '@vad/video';
+import { resolveFfmpegBinaries } from '@vad/video';
 import * as ort from 'onnxruntime-node';
+import { bareInferenceFps, plainDecodeSeconds } from '../lib/baselines.js';
 import { benchVideo } from '../lib/bench-video.js';
 
 const { values: args } = parseArgs({
@@ -63,35 +63,15 @@ async function timed<T>(work: () => Promise<T>): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
-// 1. Plain ffmpeg decode with vad's filter, output to nowhere.
-const decodeS = await timed(() =>
-  run(binaries.ffmpeg, [
-    ...[
-      '-nostdin',
-      '-loglevel',
-      'error',
-      '-i',
-      video,
-      '-an',
-      '-vf',
-      frameFilter(sampleFps, size).replace(',showinfo', ''),
-    ],
-    ...['-pix_fmt', 'rgb24', '-f', 'null', '-'],
-  ]),
-);
-const decodeRtf = durationS / decodeS;
-
-// 2. Bare onnxruntime at batch 32.
+// 1. Plain ffmpeg decode with vad's filter, output to nowhere; 2. bare onnxruntime at batch 32.
+const decodeRtf = durationS / (await plainDecodeSeconds(video, sampleFps, size, binaries));
 const bare = await session();
 const io = imageIo(bare.session, spec.tensors.image);
-const batch = rgbToNchw(randomBytes(32 * size * size * 3), 32, size, spec.mean, spec.std);
-const tensor = new ort.Tensor('float32', batch, [32, 3, size, size]);
-await bare.session.run({ [io.input]: tensor });
-const bareRuns = 4;
-const bareS = await timed(async () => {
-  for (let i = 0; i < bareRuns; i++) await bare.session.run({ [io.input]: tensor });
-});
-const embedFps = (bareRuns * 32) / bareS;
+const embedFps = await bareInferenceFps(
+  { session: bare.session, input: io.input, size, mean: spec.mean, std: spec.std },
+  32,
+  128,
+);
 const boundRtf = 1 / (1 / decodeRtf + sampleFps / embedFps);
 console.log({ decodeRtf, embedFps, boundRtf });
 

@@ -12,7 +12,7 @@ import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createSession, getModelSpec, imageIo, resolveModelPaths, rgbToNchw } from '@vad/clip';
+import { createSession, getModelSpec, imageIo, resolveModelPaths } from '@vad/clip';
 import { type Config, createLogger, hashPipelineConfig } from '@vad/config';
 import { startEmbedWorker } from '@vad/embed-worker';
 import { buildModel } from '@vad/models';
@@ -20,6 +20,7 @@ import { addEmbedJob, addVideoFlow, createQueues, createRedisConnection } from '
 import { SegmentStore } from '@vad/storage';
 import { createTestConfig, createTestDatabase, createTestRedis, waitFor } from '@vad/testing';
 import * as ort from 'onnxruntime-node';
+import { bareInferenceFps } from '../lib/baselines.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -57,16 +58,13 @@ const pixels = randomBytes(segmentFrames * frameBytes);
 /** Bare onnxruntime: one session, the same batch, already normalised, run back to back. */
 async function bare(batch: number): Promise<number> {
   const { session } = await createSession(modelPath, { provider, threads: 0, graphOptimization: 'all' });
-  const io = imageIo(session, spec.tensors.image);
-  const input = rgbToNchw(pixels.subarray(0, batch * frameBytes), batch, size, spec.mean, spec.std);
-  const tensor = new ort.Tensor('float32', input, [batch, 3, size, size]);
-  await session.run({ [io.input]: tensor }); // warm-up
-  const runs = Math.max(1, Math.round(totalFrames / batch));
-  const started = performance.now();
-  for (let i = 0; i < runs; i++) await session.run({ [io.input]: tensor });
-  const seconds = (performance.now() - started) / 1000;
+  const fps = await bareInferenceFps(
+    { session, input: imageIo(session, spec.tensors.image).input, size, mean: spec.mean, std: spec.std },
+    batch,
+    totalFrames,
+  );
   await session.release();
-  return (runs * batch) / seconds;
+  return fps;
 }
 
 /** The embed worker, fed `totalFrames` frames as segments of 64 through real embed jobs. */

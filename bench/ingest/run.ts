@@ -18,7 +18,8 @@ import { SubmitService } from '@vad/pipeline';
 import { createQueues, createRedisConnection, createWorker, jobIds } from '@vad/queue';
 import { SegmentStore } from '@vad/storage';
 import { configToEnv, createTestConfig, createTestDatabase, createTestRedis } from '@vad/testing';
-import { frameFilter, resolveFfmpegBinaries } from '@vad/video';
+import { resolveFfmpegBinaries } from '@vad/video';
+import { plainDecodeSeconds } from '../lib/baselines.js';
 import { type BenchVideoSpec, benchVideo } from '../lib/bench-video.js';
 import { mib, sampleMemory } from '../lib/process-memory.js';
 
@@ -61,19 +62,7 @@ const worker = spawn(
 );
 const workerPid = worker.pid ?? 0;
 
-async function plainFfmpeg(path: string): Promise<number> {
-  const filter = frameFilter(sampleFps, inputSize).replace(',showinfo', '');
-  const started = performance.now();
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(binaries.ffmpeg, [
-      ...['-nostdin', '-hide_banner', '-loglevel', 'error', '-i', path, '-an', '-vf', filter],
-      ...['-pix_fmt', 'rgb24', '-f', 'null', '-'],
-    ]);
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exited ${code}`))));
-  });
-  return (performance.now() - started) / 1000;
-}
+const plainFfmpeg = (path: string) => plainDecodeSeconds(path, sampleFps, inputSize, binaries);
 
 interface IngestRun {
   seconds: number;

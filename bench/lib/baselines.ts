@@ -1,0 +1,50 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { rgbToNchw } from '@vad/clip';
+import { type FfmpegBinaries, frameFilter } from '@vad/video';
+import * as ort from 'onnxruntime-node';
+
+/**
+ * The limits the benchmarks measure vad against, shared so that every
+ * benchmark compares with the same thing.
+ */
+
+/** Seconds plain ffmpeg takes to decode the file with vad's sampling/resize/crop filter, output to nowhere. */
+export async function plainDecodeSeconds(
+  path: string,
+  sampleFps: number,
+  size: number,
+  binaries: FfmpegBinaries,
+): Promise<number> {
+  const filter = frameFilter(sampleFps, size).replace(',showinfo', '');
+  const started = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(binaries.ffmpeg, [
+      ...['-nostdin', '-hide_banner', '-loglevel', 'error', '-i', path, '-an', '-vf', filter],
+      ...['-pix_fmt', 'rgb24', '-f', 'null', '-'],
+    ]);
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exited ${code}`))));
+  });
+  return (performance.now() - started) / 1000;
+}
+
+export interface BareInference {
+  session: ort.InferenceSession;
+  input: string;
+  size: number;
+  mean: readonly [number, number, number];
+  std: readonly [number, number, number];
+}
+
+/** Frames/s of bare `session.run` on one already-normalised batch, run back to back after a warm-up. */
+export async function bareInferenceFps(model: BareInference, batch: number, frames: number): Promise<number> {
+  const { session, input, size } = model;
+  const pixels = rgbToNchw(randomBytes(batch * size * size * 3), batch, size, model.mean, model.std);
+  const tensor = new ort.Tensor('float32', pixels, [batch, 3, size, size]);
+  await session.run({ [input]: tensor }); // warm-up
+  const runs = Math.max(1, Math.round(frames / batch));
+  const started = performance.now();
+  for (let i = 0; i < runs; i++) await session.run({ [input]: tensor });
+  return (runs * batch) / ((performance.now() - started) / 1000);
+}
