@@ -52,7 +52,7 @@ describe('SIGKILL of each worker role in the middle of a run', () => {
       await waitFor(
         'two segments',
         () => readdir(join(config.storage.root, 'segments', videoId)).catch(() => []),
-        (f) => f.length === 2,
+        (f) => f.filter((name) => name.endsWith('.seg')).length === 2,
       );
       await ingest.stop('SIGKILL');
       start('ingest-worker');

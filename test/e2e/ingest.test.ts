@@ -111,7 +111,7 @@ describe('vad CLI and ingest worker as processes', () => {
     await waitFor(
       'stall',
       () => readdir(join(config.storage.root, 'segments', videoId)).catch(() => []),
-      (f) => f.length === 2,
+      (f) => f.filter((name) => name.endsWith('.seg')).length === 2,
     );
     const started = Date.now();
     expect(await first.stop('SIGTERM')).toBe(0);
@@ -135,6 +135,12 @@ describe('vad CLI and ingest worker as processes', () => {
         (v) => v?.status === 'embedding',
       );
       expect(video?.framesDecoded).toBe(80);
+      // The row turns to `embedding` just before BullMQ stores the job's result.
+      await waitFor(
+        'ingest job completed',
+        () => e2e.queues.ingest.getJobState(jobIds.ingest(videoId)),
+        (s) => s === 'completed',
+      );
       const job = await e2e.queues.ingest.getJob(jobIds.ingest(videoId));
       expect(job?.returnvalue).toMatchObject({ frames: 80, segments: 10, segmentsSkipped: 2 });
       expect(job?.stacktrace).toEqual([]);

@@ -56,6 +56,8 @@ export class IngestService {
     const pipeline = parsedPipeline.data;
 
     await repos.videos.markIngesting(video.id);
+    const stale = await this.deps.segments.removeTemporaries(video.id);
+    if (stale > 0) log.warn({ stale }, 'removed half-written segments of an earlier, killed attempt');
     const probe = await probeVideo(video.sourceUri, this.deps.binaries).catch(asBadInput);
     await repos.videos.saveProbe(video.id, {
       durationMs: probe.durationMs,

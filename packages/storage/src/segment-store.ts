@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { decodeSegment, encodeSegmentPreamble, type Segment, type SegmentHeader } from './segment-format.js';
 
 const EXTENSION = '.seg';
+const TEMPORARY_EXTENSION = '.tmp';
 
 /**
  * Segment files under the storage root: `segments/<videoId>/<index>.seg`.
@@ -30,7 +31,7 @@ export class SegmentStore {
     }
     const target = this.path(header.videoId, header.segmentIndex);
     await mkdir(this.videoDir(header.videoId), { recursive: true });
-    const temporary = `${target}.${randomBytes(4).toString('hex')}.tmp`;
+    const temporary = `${target}.${randomBytes(4).toString('hex')}${TEMPORARY_EXTENSION}`;
     const handle = await open(temporary, 'w');
     try {
       await handle.writev([encodeSegmentPreamble(header), ...frames]);
@@ -76,6 +77,24 @@ export class SegmentStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
       throw error;
     }
+  }
+
+  /**
+   * Removes half-written segments a killed writer left behind. Only one ingest
+   * attempt runs per video at a time, so any temporary file found when an
+   * attempt starts belongs to a dead one. Returns how many were removed.
+   */
+  async removeTemporaries(videoId: string): Promise<number> {
+    let names: string[];
+    try {
+      names = await readdir(this.videoDir(videoId));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw error;
+    }
+    const stale = names.filter((name) => name.endsWith(TEMPORARY_EXTENSION));
+    for (const name of stale) await rm(join(this.videoDir(videoId), name), { force: true });
+    return stale.length;
   }
 
   /** Removes every segment of the video, with its folder. */

@@ -48,7 +48,10 @@ describe('SegmentStore', () => {
     expect(await store.countPending(videoId)).toBe(2);
     expect(await store.exists(videoId, 1)).toBe(false);
     expect(await store.exists(videoId, 2)).toBe(true);
+    expect(await store.removeTemporaries(videoId)).toBe(1);
+    expect((await readdir(store.videoDir(videoId))).sort()).toEqual(['000000.seg', '000002.seg']);
     await store.deleteVideo(videoId);
+    expect(await store.removeTemporaries(videoId)).toBe(0);
     expect(await readdir(store.root)).toEqual(['segments']);
   });
 
