@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import type { z } from 'zod';
+import type { ApiToken } from './api-token.js';
 import { type Env, envSchema } from './env-schema.js';
 import type { PipelineConfig } from './pipeline-config.js';
 
@@ -26,6 +27,13 @@ export interface Config {
   };
   ffmpeg: { ffmpegPath: string | undefined; ffprobePath: string | undefined };
   log: { level: Env['VAD_LOG_LEVEL'] };
+  api: {
+    host: string;
+    port: number;
+    /** Bearer tokens the API accepts (hashed), each with its scope. */
+    tokens: ApiToken[];
+    uploadMaxBytes: number;
+  };
   scoring: {
     /** A JSON prompt-set file; unset = the built-in normal + 13 UCF-Crime classes. */
     promptSetFile: string | undefined;
@@ -116,6 +124,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     },
     ffmpeg: { ffmpegPath: env.VAD_FFMPEG_PATH, ffprobePath: env.VAD_FFPROBE_PATH },
     log: { level: env.VAD_LOG_LEVEL },
+    api: {
+      host: env.VAD_API_HOST,
+      port: env.VAD_API_PORT,
+      tokens: env.VAD_API_TOKENS,
+      uploadMaxBytes: env.VAD_UPLOAD_MAX_MB * 1024 * 1024,
+    },
     scoring: {
       promptSetFile: env.VAD_PROMPT_SET ? resolve(cwd, env.VAD_PROMPT_SET) : undefined,
       aggregator: env.VAD_AGGREGATOR,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { apiTokenEntrySchema } from './api-token.js';
 
 const positiveInt = (min = 1) => z.coerce.number().int().min(min);
 const positiveNumber = z.coerce.number().positive();
@@ -51,6 +52,14 @@ export const envSchema = z
     VAD_JOB_BACKOFF_MS: positiveInt().default(5_000),
     VAD_FFMPEG_PATH: z.string().min(1).optional(),
     VAD_FFPROBE_PATH: z.string().min(1).optional(),
+    VAD_API_HOST: z.string().min(1).default('127.0.0.1'),
+    VAD_API_PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+    VAD_API_TOKENS: z
+      .string()
+      .default('')
+      .transform((value) => value.split(',').filter((entry) => entry.trim() !== ''))
+      .pipe(z.array(apiTokenEntrySchema)),
+    VAD_UPLOAD_MAX_MB: positiveInt().default(20_480),
     VAD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .refine((env) => env.VAD_AGGREGATOR !== 'onnx' || env.VAD_TEMPORAL_HEAD, {

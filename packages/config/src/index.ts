@@ -1,3 +1,12 @@
+export {
+  API_SCOPES,
+  type ApiScope,
+  type ApiToken,
+  createApiToken,
+  findApiToken,
+  hashApiToken,
+  scopeAllows,
+} from './api-token.js';
 export { type Config, ConfigError, type LoadConfigOptions, loadConfig, loadConfigOrExit } from './config.js';
 export { type Env, envSchema } from './env-schema.js';
 export { createLogger, type Logger } from './logger.js';

@@ -2,7 +2,15 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, envSchema, hashPipelineConfig, loadConfig } from '../src/index.js';
+import {
+  ConfigError,
+  createApiToken,
+  envSchema,
+  findApiToken,
+  hashPipelineConfig,
+  loadConfig,
+  scopeAllows,
+} from '../src/index.js';
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
 
@@ -33,6 +41,25 @@ describe('loadConfig', () => {
       expect(message).toMatch(/VAD_SAMPLE_FPS: .*number.*\(got "fast"\)/);
       expect(message).toMatch(/VAD_QUEUE_PREFIX: must be a hash-tagged name/);
     }
+  });
+
+  it('reads API tokens as hashes with scopes, and names a malformed entry', () => {
+    const admin = createApiToken('ops', 'admin');
+    const reader = createApiToken('grafana', 'read');
+    const config = loadConfig({ env: { VAD_API_TOKENS: `${admin.entry}, ${reader.entry}` }, envFile: false });
+    expect(config.api.tokens.map((t) => [t.name, t.scope])).toEqual([
+      ['ops', 'admin'],
+      ['grafana', 'read'],
+    ]);
+    expect(JSON.stringify(config)).not.toContain(admin.token);
+    expect(findApiToken(config.api.tokens, admin.token)?.name).toBe('ops');
+    expect(findApiToken(config.api.tokens, reader.token)?.scope).toBe('read');
+    expect(findApiToken(config.api.tokens, `${admin.token}x`)).toBeUndefined();
+    expect(scopeAllows('admin', 'read')).toBe(true);
+    expect(scopeAllows('read', 'admin')).toBe(false);
+    expect(() => loadConfig({ env: { VAD_API_TOKENS: 'ops:root:abc' }, envFile: false })).toThrow(
+      /VAD_API_TOKENS: each entry must be NAME:SCOPE:SHA256/,
+    );
   });
 
   it('rejects a stride longer than the clip', () => {

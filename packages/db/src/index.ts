@@ -7,11 +7,17 @@ export {
   type ClipScoreInput,
   type EventInput,
   type EventQuery,
+  type EventRow,
   ScoringRepository,
   type ScoringRunInput,
 } from './repositories/scoring-repository.js';
 export { TextEmbeddingRepository } from './repositories/text-embedding-repository.js';
-export { type VideoProbe, VideoRepository } from './repositories/video-repository.js';
+export {
+  type VideoListQuery,
+  type VideoListRow,
+  type VideoProbe,
+  VideoRepository,
+} from './repositories/video-repository.js';
 export * from './schema.js';
 
 import type { Database } from './client.js';

@@ -1,4 +1,5 @@
 import {
+  type AnyPgColumn,
   bigint,
   customType,
   doublePrecision,
@@ -66,9 +67,16 @@ export const videos = pgTable(
     ingestStartedAt: timestamp('ingest_started_at', { withTimezone: true }),
     ingestFinishedAt: timestamp('ingest_finished_at', { withTimezone: true }),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
+    /**
+     * The scoring run whose scores and events are the video's results (the
+     * latest saved). Queries join on it instead of searching for the latest run.
+     */
+    currentRunId: uuid('current_run_id').references((): AnyPgColumn => scoringRuns.id, { onDelete: 'set null' }),
   },
   (t) => [
     uniqueIndex('videos_sha256_config_uq').on(t.sha256, t.configHash),
+    index('videos_created_idx').on(t.createdAt.desc(), t.id.desc()),
+    index('videos_finished_idx').on(t.finishedAt),
     index('videos_camera_recorded_idx').on(t.cameraId, t.recordedAt),
     index('videos_status_idx').on(t.status, t.createdAt),
   ],

@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, lte, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, isNotNull, lt, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../client.js';
 import { anomalyEvents, cameras, clipScores, scoringRuns, videos } from '../schema.js';
 
@@ -39,7 +39,44 @@ export interface EventQuery {
   until?: Date | undefined;
   minScore?: number | undefined;
   label?: string | undefined;
+  videoId?: string | undefined;
   limit: number;
+  /** `time`: newest start first (events without an absolute time are left out); `score`: highest peak first. */
+  order?: 'time' | 'score' | undefined;
+  /** Keyset of the previous page's last row: start time in epoch ms (order `time`) or peak score (order `score`), and id. */
+  after?: { key: number; id: number } | undefined;
+}
+
+const eventColumns = {
+  id: anomalyEvents.id,
+  videoId: anomalyEvents.videoId,
+  scoringRunId: anomalyEvents.scoringRunId,
+  camera: cameras.name,
+  startAt: anomalyEvents.startAt,
+  endAt: anomalyEvents.endAt,
+  startMs: anomalyEvents.startMs,
+  endMs: anomalyEvents.endMs,
+  peakMs: anomalyEvents.peakMs,
+  peakScore: anomalyEvents.peakScore,
+  label: anomalyEvents.label,
+  thumbnailPath: anomalyEvents.thumbnailPath,
+  sourceUri: videos.sourceUri,
+};
+
+export interface EventRow {
+  id: number;
+  videoId: string;
+  scoringRunId: string;
+  camera: string | null;
+  startAt: Date | null;
+  endAt: Date | null;
+  startMs: number;
+  endMs: number;
+  peakMs: number;
+  peakScore: number;
+  label: string;
+  thumbnailPath: string | null;
+  sourceUri: string;
 }
 
 export class ScoringRepository {
@@ -74,21 +111,36 @@ export class ScoringRepository {
           .insert(anomalyEvents)
           .values(events.map((e) => ({ ...e, videoId: run.videoId, cameraId, scoringRunId: run.id })));
       }
-      if (options.markVideoDone) {
-        await tx
-          .update(videos)
-          .set({ status: 'done', error: null, finishedAt: sql`now()`, updatedAt: sql`now()` })
-          .where(eq(videos.id, run.videoId));
-      }
+      const done = options.markVideoDone ? { status: 'done' as const, error: null, finishedAt: sql`now()` } : {};
+      await tx
+        .update(videos)
+        .set({ currentRunId: run.id, updatedAt: sql`now()`, ...done })
+        .where(eq(videos.id, run.videoId));
       return { replacedRunId: replaced[0]?.id };
     });
   }
 
+  /** The video's current scoring run (its latest saved), the one its results show. */
   async latestRun(videoId: string) {
-    return this.db.query.scoringRuns.findFirst({
-      where: eq(scoringRuns.videoId, videoId),
-      orderBy: (r, { desc }) => [desc(r.createdAt)],
-    });
+    const [row] = await this.db
+      .select({ run: scoringRuns })
+      .from(videos)
+      .innerJoin(scoringRuns, eq(scoringRuns.id, videos.currentRunId))
+      .where(eq(videos.id, videoId));
+    return row?.run;
+  }
+
+  async getRun(runId: string) {
+    return this.db.query.scoringRuns.findFirst({ where: eq(scoringRuns.id, runId) });
+  }
+
+  /** Runs of a video, newest first. */
+  async runsOf(videoId: string) {
+    return this.db
+      .select()
+      .from(scoringRuns)
+      .where(eq(scoringRuns.videoId, videoId))
+      .orderBy(desc(scoringRuns.createdAt));
   }
 
   async clipsOf(runId: string) {
@@ -103,35 +155,53 @@ export class ScoringRepository {
       .orderBy(anomalyEvents.startMs);
   }
 
-  /** Events of each video's latest scoring run, newest first, filtered. */
-  async findEvents(query: EventQuery) {
-    const latestRun = sql`${anomalyEvents.scoringRunId} = (
-      select r.id from ${scoringRuns} r where r.video_id = ${anomalyEvents.videoId} order by r.created_at desc limit 1)`;
-    const filters: SQL[] = [latestRun];
-    if (query.camera) filters.push(eq(cameras.name, query.camera));
-    if (query.since) filters.push(gte(anomalyEvents.startAt, query.since));
-    if (query.until) filters.push(lte(anomalyEvents.startAt, query.until));
-    if (query.minScore !== undefined) filters.push(gte(anomalyEvents.peakScore, query.minScore));
-    if (query.label) filters.push(eq(anomalyEvents.label, query.label));
+  /**
+   * Events of each video's current scoring run, filtered, newest first (or
+   * highest peak score first), `limit` of them after the keyset `after`: the
+   * (start time or score, id) of the last row of the previous page. Keyset
+   * pages neither skip nor repeat rows while new events are written.
+   */
+  async findEvents(query: EventQuery): Promise<EventRow[]> {
+    const order = query.order ?? 'time';
+    const filters: (SQL | undefined)[] = [
+      eq(videos.currentRunId, anomalyEvents.scoringRunId),
+      query.camera ? eq(cameras.name, query.camera) : undefined,
+      query.since ? gte(anomalyEvents.startAt, query.since) : undefined,
+      query.until ? lt(anomalyEvents.startAt, query.until) : undefined,
+      query.minScore !== undefined ? gte(anomalyEvents.peakScore, query.minScore) : undefined,
+      query.label ? eq(anomalyEvents.label, query.label) : undefined,
+      query.videoId ? eq(anomalyEvents.videoId, query.videoId) : undefined,
+    ];
+    if (order === 'time') filters.push(isNotNull(anomalyEvents.startAt));
+    if (query.after) {
+      const { key, id } = query.after;
+      filters.push(
+        order === 'time'
+          ? sql`(${anomalyEvents.startAt}, ${anomalyEvents.id}) < (${new Date(key).toISOString()}::timestamptz, ${id})`
+          : sql`(${anomalyEvents.peakScore}, ${anomalyEvents.id}) < (${key}::real, ${id})`,
+      );
+    }
     return this.db
-      .select({
-        id: anomalyEvents.id,
-        videoId: anomalyEvents.videoId,
-        camera: cameras.name,
-        startAt: anomalyEvents.startAt,
-        endAt: anomalyEvents.endAt,
-        startMs: anomalyEvents.startMs,
-        endMs: anomalyEvents.endMs,
-        peakScore: anomalyEvents.peakScore,
-        label: anomalyEvents.label,
-        thumbnailPath: anomalyEvents.thumbnailPath,
-        sourceUri: videos.sourceUri,
-      })
+      .select(eventColumns)
       .from(anomalyEvents)
       .innerJoin(videos, eq(videos.id, anomalyEvents.videoId))
       .leftJoin(cameras, eq(cameras.id, anomalyEvents.cameraId))
       .where(and(...filters))
-      .orderBy(desc(anomalyEvents.startAt), desc(anomalyEvents.id))
+      .orderBy(
+        ...(order === 'time'
+          ? [desc(anomalyEvents.startAt), desc(anomalyEvents.id)]
+          : [desc(anomalyEvents.peakScore), desc(anomalyEvents.id)]),
+      )
       .limit(query.limit);
+  }
+
+  async getEvent(id: number): Promise<EventRow | undefined> {
+    const [row] = await this.db
+      .select(eventColumns)
+      .from(anomalyEvents)
+      .innerJoin(videos, eq(videos.id, anomalyEvents.videoId))
+      .leftJoin(cameras, eq(cameras.id, anomalyEvents.cameraId))
+      .where(eq(anomalyEvents.id, id));
+    return row;
   }
 }

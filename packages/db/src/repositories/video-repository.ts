@@ -1,4 +1,4 @@
-import { and, eq, gte, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../client.js';
 import { cameras, type NewVideo, type Video, type VideoStatus, videos } from '../schema.js';
 
@@ -97,4 +97,72 @@ export class VideoRepository {
       .set({ status: 'failed', error, ...touched })
       .where(eq(videos.id, id));
   }
+
+  /**
+   * Videos, newest submitted first, `limit` of them after the keyset `after`
+   * (the previous page's last created_at and id).
+   */
+  async list(query: VideoListQuery): Promise<VideoListRow[]> {
+    const { camera, status, since, after, limit } = query;
+    return this.db
+      .select({ video: videos, camera: cameras.name })
+      .from(videos)
+      .leftJoin(cameras, eq(cameras.id, videos.cameraId))
+      .where(
+        and(
+          camera ? eq(cameras.name, camera) : undefined,
+          status ? eq(videos.status, status) : undefined,
+          since ? gte(videos.recordedAt, since) : undefined,
+          after
+            ? sql`(${videos.createdAt}, ${videos.id}) < (${after.createdAt.toISOString()}::timestamptz, ${after.id}::uuid)`
+            : undefined,
+        ),
+      )
+      .orderBy(desc(videos.createdAt), desc(videos.id))
+      .limit(limit);
+  }
+
+  /** Videos not yet done or failed, and their total duration: the work still ahead. */
+  async backlog(): Promise<{ videos: number; durationMs: number }> {
+    const [row] = await this.db
+      .select({
+        videos: sql<number>`count(*)::int`,
+        durationMs: sql<number>`coalesce(sum(${videos.durationMs}), 0)::float8`,
+      })
+      .from(videos)
+      .where(inArray(videos.status, ['queued', 'ingesting', 'embedding', 'aggregating']));
+    return row ?? { videos: 0, durationMs: 0 };
+  }
+
+  /**
+   * Video time finished in the last `windowMs`, and the busy time it took:
+   * from the window's start, or from when the first of those videos started
+   * if that was later (workers that just started are not diluted by idle time).
+   */
+  async recentThroughput(windowMs: number): Promise<{ videos: number; durationMs: number; busyMs: number }> {
+    const since = sql`now() - make_interval(secs => ${windowMs / 1000})`;
+    const [row] = await this.db
+      .select({
+        videos: sql<number>`count(*)::int`,
+        durationMs: sql<number>`coalesce(sum(${videos.durationMs}), 0)::float8`,
+        busyMs: sql<number>`coalesce(extract(epoch from now() - greatest(min(${videos.ingestStartedAt}), ${since})) * 1000, 0)::float8`,
+      })
+      .from(videos)
+      .where(and(eq(videos.status, 'done'), gte(videos.finishedAt, since)));
+    return row ?? { videos: 0, durationMs: 0, busyMs: 0 };
+  }
+}
+
+export interface VideoListQuery {
+  camera?: string | undefined;
+  status?: VideoStatus | undefined;
+  /** Recorded at or after. */
+  since?: Date | undefined;
+  after?: { createdAt: Date; id: string } | undefined;
+  limit: number;
+}
+
+export interface VideoListRow {
+  video: Video;
+  camera: string | null;
 }
