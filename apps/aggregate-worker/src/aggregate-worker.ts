@@ -68,7 +68,11 @@ export function startAggregateWorker(config: Config, logger: Logger): RunningWor
     {
       queue: 'aggregate',
       handle: (data, context) => service.aggregate(data, context),
-      onFinalFailure: (data, reason) => repos.videos.markFailed(data.videoId, `scoring failed: ${reason}`),
+      // A failed rescore (it carries its settings) keeps the video's earlier results.
+      onFinalFailure: (data, reason) =>
+        data.scoring
+          ? repos.videos.restoreDone(data.videoId)
+          : repos.videos.markFailed(data.videoId, `scoring failed: ${reason}`),
     },
     logger,
   );

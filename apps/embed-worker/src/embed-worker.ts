@@ -49,7 +49,7 @@ export async function startEmbedWorker(config: Config, logger: Logger): Promise<
     embedder: {
       model,
       inputSize: spec.inputSize,
-      embed: (rgb, frames) => batcher.embed(rgb, frames),
+      embed: (rgb, frames, onBatch) => batcher.embed(rgb, frames, onBatch),
     },
     logger,
   });

@@ -22,6 +22,7 @@ interface Pending {
   failed: boolean;
   resolve(embeddings: Float32Array[]): void;
   reject(error: Error): void;
+  onBatch: ((batchSize: number) => void) | undefined;
 }
 
 interface Piece {
@@ -107,8 +108,12 @@ export class ImageBatcher {
     return this.ready.embeddingSize;
   }
 
-  /** Embeds `frames` RGB frames (HWC, inputSize², one after another); resolves with one unit vector per frame. */
-  embed(rgb: Uint8Array, frames: number): Promise<Float32Array[]> {
+  /**
+   * Embeds `frames` RGB frames (HWC, inputSize², one after another); resolves
+   * with one unit vector per frame. `onBatch` hears the size of each
+   * inference batch that carried some of these frames.
+   */
+  embed(rgb: Uint8Array, frames: number, onBatch?: (batchSize: number) => void): Promise<Float32Array[]> {
     if (this.closed) return Promise.reject(new Error('the image batcher is closed'));
     if (frames < 1 || rgb.length !== frames * this.frameBytes) {
       return Promise.reject(
@@ -118,7 +123,17 @@ export class ImageBatcher {
       );
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ rgb, frames, taken: 0, done: 0, results: new Array(frames), failed: false, resolve, reject });
+      this.queue.push({
+        rgb,
+        frames,
+        taken: 0,
+        done: 0,
+        results: new Array(frames),
+        failed: false,
+        resolve,
+        reject,
+        onBatch,
+      });
       this.schedule();
     });
   }
@@ -202,6 +217,7 @@ export class ImageBatcher {
           );
         }
         request.done += piece.count;
+        request.onBatch?.(message.frames);
         if (request.done === request.frames && !request.failed) request.resolve(request.results);
       }
     }

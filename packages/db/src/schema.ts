@@ -30,6 +30,7 @@ export const videoStatus = pgEnum('video_status', [
   'failed',
 ]);
 export type VideoStatus = (typeof videoStatus.enumValues)[number];
+export const VIDEO_STATUSES = videoStatus.enumValues;
 
 export const embeddingDtype = pgEnum('embedding_dtype', ['float16', 'float32']);
 

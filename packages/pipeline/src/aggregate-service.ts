@@ -83,7 +83,10 @@ export class AggregateService {
 
     const frames = await repos.frameEmbeddings.loadVectors(video.id, video.model);
     if (frames.length === 0) throw new UnrecoverableError('the video has no frame embeddings to score');
-    const promptSet = await loadPromptSet(config.scoring.promptSetFile);
+    // A rescore may ask for other settings than this worker's configured ones.
+    const { promptSet: askedPromptSet, ...askedScoring } = data.scoring ?? {};
+    const scoring = { ...config.scoring, ...askedScoring };
+    const promptSet = askedPromptSet ?? (await loadPromptSet(scoring.promptSetFile));
     const list = expandPrompts(promptSet);
     const prompts = await this.promptEmbeddings(video.model, list.prompts);
     const space = buildClassSpace(list, prompts, this.deps.logitScale(video.model));
@@ -99,6 +102,7 @@ export class AggregateService {
     const features = await this.sequenceFeatures(
       clips.map((clip) => ({ ...clip, frames: clip.frames.map((f) => f.vector) })),
       space,
+      scoring.aggregator,
     );
     const scored = clips.map((clip, c) => {
       const score = scoreFeature(features[c] as Float32Array, space);
@@ -108,23 +112,23 @@ export class AggregateService {
     });
     const smoothed = smoothScores(
       scored.map((s) => s.score.anomalyScore),
-      config.scoring.smoothingClips,
+      scoring.smoothingClips,
     );
     // Each frame scored on its own: sharpens event bounds to frame precision.
     const frameLevel = frames.map((f) => ({ ptsMs: f.ptsMs, score: scoreFeature(f.vector, space).anomalyScore }));
     const spans = extractEvents(
       scored.map((s, i) => ({ startMs: s.startMs, endMs: s.endMs, score: smoothed[i] ?? 0, label: s.score.label })),
       {
-        threshold: config.scoring.threshold,
-        minDurationMs: config.scoring.minDurationMs,
-        mergeGapMs: config.scoring.mergeGapMs,
+        threshold: scoring.threshold,
+        minDurationMs: scoring.minDurationMs,
+        mergeGapMs: scoring.mergeGapMs,
       },
-    ).map((span) => refineEvent(span, frameLevel, config.scoring.threshold, frameMs));
+    ).map((span) => refineEvent(span, frameLevel, scoring.threshold, frameMs));
     await context.updateProgress({ percent: 70 });
 
-    const params = { ...config.scoring, clipFrames, clipStride, logitScale: space.logitScale };
+    const params = { ...scoring, clipFrames, clipStride, logitScale: space.logitScale };
     const configHash = createHash('sha256')
-      .update(JSON.stringify([video.model, promptSet, config.scoring.aggregator, params]))
+      .update(JSON.stringify([video.model, promptSet, scoring.aggregator, params]))
       .digest('hex')
       .slice(0, 16);
     const runId = randomUUID();
@@ -154,7 +158,7 @@ export class AggregateService {
         videoId: video.id,
         model: video.model,
         promptSet: promptSet.name,
-        aggregator: config.scoring.aggregator,
+        aggregator: scoring.aggregator,
         params,
         configHash,
       },
@@ -170,8 +174,11 @@ export class AggregateService {
   }
 
   /** One feature per clip, by the configured strategy. */
-  private async sequenceFeatures(clips: Clip<Float32Array>[], space: ClassSpace): Promise<Float32Array[]> {
-    const strategy = this.deps.config.scoring.aggregator;
+  private async sequenceFeatures(
+    clips: Clip<Float32Array>[],
+    space: ClassSpace,
+    strategy: Config['scoring']['aggregator'],
+  ): Promise<Float32Array[]> {
     if (strategy === 'onnx') {
       if (!this.deps.temporalHead) throw new UnrecoverableError('VAD_AGGREGATOR=onnx needs VAD_TEMPORAL_HEAD');
       const head = await this.deps.temporalHead();

@@ -8,13 +8,16 @@ import type { JobContext } from './job-context.js';
 export interface FrameEmbedder {
   readonly model: string;
   readonly inputSize: number;
-  embed(rgb: Uint8Array, frames: number): Promise<Float32Array[]>;
+  /** `onBatch` hears the size of each inference batch that carried some of these frames. */
+  embed(rgb: Uint8Array, frames: number, onBatch?: (batchSize: number) => void): Promise<Float32Array[]>;
 }
 
 export interface EmbedResult {
   frames: number;
   /** True when an earlier attempt had committed the rows and only the file was left to delete. */
   alreadyEmbedded: boolean;
+  /** Size of each inference batch this segment's frames rode in (shared with other jobs' frames). */
+  batchSizes: number[];
 }
 
 export interface EmbedServiceDeps {
@@ -38,7 +41,7 @@ export class EmbedService {
       throw new UnrecoverableError(`this embed worker runs model ${embedder.model}, the job needs ${data.model}`);
     }
     const segment = await this.readSegment(data);
-    if (!segment) return { frames: data.frameCount, alreadyEmbedded: true };
+    if (!segment) return { frames: data.frameCount, alreadyEmbedded: true, batchSizes: [] };
     const { header, pixels } = segment;
     if (header.width !== embedder.inputSize || header.height !== embedder.inputSize) {
       throw new UnrecoverableError(
@@ -46,7 +49,8 @@ export class EmbedService {
       );
     }
     await context.updateProgress({ percent: 10, frames: header.frames.length });
-    const embeddings = await embedder.embed(pixels, header.frames.length);
+    const batchSizes: number[] = [];
+    const embeddings = await embedder.embed(pixels, header.frames.length, (size) => batchSizes.push(size));
     await context.updateProgress({ percent: 80, frames: header.frames.length });
 
     await repos.frameEmbeddings.upsertMany(
@@ -64,7 +68,7 @@ export class EmbedService {
     );
     await segments.delete(data.videoId, data.segmentIndex);
     await context.updateProgress({ percent: 100, frames: header.frames.length });
-    return { frames: header.frames.length, alreadyEmbedded: false };
+    return { frames: header.frames.length, alreadyEmbedded: false, batchSizes };
   }
 
   /** The segment, or undefined when it is gone because an earlier attempt finished everything but the job. */

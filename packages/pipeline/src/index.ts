@@ -11,6 +11,18 @@ export { sha256File } from './hash-file.js';
 export { type IngestResult, IngestService, type IngestServiceDeps } from './ingest-service.js';
 export { isFinalAttempt, type JobContext } from './job-context.js';
 export { createJobProcessor, type JobHandler } from './job-processor.js';
+export { ConflictError, QueueControl, type QueueControlDeps } from './queue-control.js';
+export {
+  type Backlog,
+  completedInWindow,
+  type HealthReport,
+  type JobCounts,
+  percentile,
+  type QueueHealth,
+  QueueMonitor,
+  type QueueMonitorDeps,
+  topFailureReasons,
+} from './queue-monitor.js';
 export {
   SubmitError,
   type SubmitHooks,
@@ -19,3 +31,4 @@ export {
   SubmitService,
   type SubmitServiceDeps,
 } from './submit-service.js';
+export { type VideoProgress, videoProgress } from './video-progress.js';

@@ -11,6 +11,8 @@ export {
   type JobData,
   jobSchemas,
   parseJobData,
+  type ScoringOverrides,
+  scoringOverridesSchema,
 } from './payloads.js';
 export {
   addEmbedJob,

@@ -10,4 +10,6 @@ export const jobIds = {
   ingest: (videoId: string) => `ingest.${videoId}`,
   embed: (videoId: string, segmentIndex: number) => `embed.${videoId}.${segmentIndex}`,
   aggregate: (videoId: string) => `aggregate.${videoId}`,
+  /** A rescore asked for by a user: one job per request, on the aggregate queue. */
+  rescore: (videoId: string, requestId: string) => `rescore.${videoId}.${requestId}`,
 };

@@ -1,3 +1,4 @@
+import { promptSetSchema } from '@vad/scoring';
 import { UnrecoverableError } from 'bullmq';
 import { z } from 'zod';
 import type { QueueName } from './names.js';
@@ -15,7 +16,20 @@ export const embedJobSchema = z.object({
 });
 export type EmbedJobData = z.infer<typeof embedJobSchema>;
 
-export const aggregateJobSchema = z.object({ videoId: z.uuid() });
+/** Scoring settings a rescore asks for instead of the worker's configured ones. */
+export const scoringOverridesSchema = z
+  .object({
+    promptSet: promptSetSchema.optional(),
+    aggregator: z.enum(['mean', 'attention']).optional(),
+    threshold: z.number().gt(0).lt(1).optional(),
+    smoothingClips: z.number().int().min(1).max(99).optional(),
+    minDurationMs: z.number().int().min(0).optional(),
+    mergeGapMs: z.number().int().min(0).optional(),
+  })
+  .strict();
+export type ScoringOverrides = z.infer<typeof scoringOverridesSchema>;
+
+export const aggregateJobSchema = z.object({ videoId: z.uuid(), scoring: scoringOverridesSchema.optional() });
 export type AggregateJobData = z.infer<typeof aggregateJobSchema>;
 
 export const jobSchemas = {

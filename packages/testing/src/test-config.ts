@@ -55,5 +55,9 @@ export function configToEnv(config: Config): Record<string, string> {
     VAD_EMBED_CONCURRENCY: String(config.embed.concurrency),
     VAD_INFERENCE_PARALLEL_RUNS: String(config.embed.parallelRuns),
     VAD_LOG_LEVEL: config.log.level,
+    VAD_API_HOST: config.api.host,
+    VAD_API_PORT: String(config.api.port),
+    VAD_API_TOKENS: config.api.tokens.map((t) => `${t.name}:${t.scope}:${t.sha256}`).join(','),
+    VAD_UPLOAD_MAX_MB: String(Math.ceil(config.api.uploadMaxBytes / 1024 / 1024)),
   };
 }

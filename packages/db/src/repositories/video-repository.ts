@@ -33,6 +33,16 @@ export class VideoRepository {
     return this.db.query.videos.findFirst({ where: eq(videos.id, id) });
   }
 
+  /** The video with its camera's name. */
+  async getWithCamera(id: string): Promise<VideoListRow | undefined> {
+    const [row] = await this.db
+      .select({ video: videos, camera: cameras.name })
+      .from(videos)
+      .leftJoin(cameras, eq(cameras.id, videos.cameraId))
+      .where(eq(videos.id, id));
+    return row;
+  }
+
   async listByStatus(statuses: VideoStatus[]): Promise<Video[]> {
     return this.db.select().from(videos).where(inArray(videos.status, statuses)).orderBy(videos.createdAt);
   }
@@ -89,6 +99,22 @@ export class VideoRepository {
       .update(videos)
       .set({ status: 'aggregating', ...touched })
       .where(eq(videos.id, id));
+  }
+
+  /** A failed video queued again: it waits for ingest as a new one would. */
+  async requeue(id: string): Promise<void> {
+    await this.db
+      .update(videos)
+      .set({ status: 'queued', error: null, ...touched })
+      .where(eq(videos.id, id));
+  }
+
+  /** A rescore that failed leaves the video done, with its earlier results. */
+  async restoreDone(id: string): Promise<void> {
+    await this.db
+      .update(videos)
+      .set({ status: 'done', ...touched })
+      .where(and(eq(videos.id, id), eq(videos.status, 'aggregating')));
   }
 
   async markFailed(id: string, error: string): Promise<void> {

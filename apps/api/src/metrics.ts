@@ -1,0 +1,144 @@
+import type { Logger } from '@vad/config';
+import type { Repositories } from '@vad/db';
+import { QUEUE_NAMES, type QueueName, type Queues } from '@vad/queue';
+import { QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+const JOB_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed', 'paused'] as const;
+
+interface EmbedReturn {
+  frames?: number;
+  alreadyEmbedded?: boolean;
+  batchSizes?: number[];
+}
+
+/**
+ * Prometheus metrics of the whole pipeline, as seen from this API process:
+ * job counts are read from Redis at each scrape; durations, failures,
+ * frames embedded, video time processed and inference batch sizes come
+ * from BullMQ's event stream, so workers on any machine are counted without
+ * exposing ports of their own. Scrape one API process (each sees every event).
+ */
+export class ApiMetrics {
+  readonly registry = new Registry();
+  private readonly listeners: QueueEvents[] = [];
+  private readonly jobDuration: Histogram<'queue' | 'outcome'>;
+  private readonly failures: Counter<'queue'>;
+  private readonly framesEmbedded: Counter;
+  private readonly videoSeconds: Counter;
+  private readonly batchFrames: Histogram;
+
+  constructor(
+    private readonly queues: Queues,
+    private readonly repos: Pick<Repositories, 'videos'>,
+    private readonly logger: Logger,
+  ) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'vad_api_' });
+    const registers = [this.registry];
+    new Gauge({
+      name: 'vad_queue_jobs',
+      help: 'Jobs in each queue by state',
+      labelNames: ['queue', 'state'],
+      registers,
+      collect: async function (this: Gauge<'queue' | 'state'>) {
+        const counts = await Promise.all(QUEUE_NAMES.map((name) => queues[name].getJobCounts(...JOB_STATES)));
+        for (const [i, name] of QUEUE_NAMES.entries()) {
+          for (const state of JOB_STATES) this.set({ queue: name, state }, counts[i]?.[state] ?? 0);
+        }
+      },
+    });
+    new Gauge({
+      name: 'vad_queue_workers',
+      help: 'Worker connections listening on each queue',
+      labelNames: ['queue'],
+      registers,
+      collect: async function (this: Gauge<'queue'>) {
+        const counts = await Promise.all(QUEUE_NAMES.map((name) => queues[name].getWorkersCount()));
+        for (const [i, name] of QUEUE_NAMES.entries()) this.set({ queue: name }, counts[i] ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'vad_backlog_video_seconds',
+      help: 'Seconds of video submitted and not yet done or failed',
+      registers,
+      collect: async function (this: Gauge) {
+        this.set((await repos.videos.backlog()).durationMs / 1000);
+      },
+    });
+    this.jobDuration = new Histogram({
+      name: 'vad_job_duration_seconds',
+      help: 'Processing time of finished jobs (processed to finished), by queue and outcome',
+      labelNames: ['queue', 'outcome'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
+      registers,
+    });
+    this.failures = new Counter({
+      name: 'vad_job_failures_total',
+      help: 'Failed job attempts by queue (retried ones included)',
+      labelNames: ['queue'],
+      registers,
+    });
+    this.framesEmbedded = new Counter({
+      name: 'vad_frames_embedded_total',
+      help: 'Frames encoded by embed workers',
+      registers,
+    });
+    this.videoSeconds = new Counter({
+      name: 'vad_video_seconds_processed_total',
+      help: 'Seconds of video scored to the end of the pipeline',
+      registers,
+    });
+    this.batchFrames = new Histogram({
+      name: 'vad_inference_batch_frames',
+      help: 'Frames per image-encoder batch, observed once per embed job that had frames in the batch',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+      registers,
+    });
+  }
+
+  /** Starts listening to the queues' event streams (one blocking connection each). */
+  async start(connection: () => Redis): Promise<void> {
+    for (const name of QUEUE_NAMES) {
+      const events = new QueueEvents(name, { connection: connection(), prefix: this.queues.prefix });
+      events.on('completed', ({ jobId, returnvalue }) => {
+        void this.onCompleted(name, jobId, returnvalue).catch((error: unknown) =>
+          this.logger.warn({ err: error, queue: name, jobId }, 'metrics: completed event not counted'),
+        );
+      });
+      events.on('failed', ({ jobId }) => {
+        this.failures.inc({ queue: name });
+        void this.observeDuration(name, jobId, 'failed').catch(() => {});
+      });
+      events.on('error', (error) => this.logger.warn({ err: error, queue: name }, 'metrics: queue events error'));
+      this.listeners.push(events);
+    }
+    await Promise.all(this.listeners.map((events) => events.waitUntilReady()));
+  }
+
+  private async observeDuration(queue: QueueName, jobId: string, outcome: 'completed' | 'failed') {
+    const job = await this.queues[queue].getJob(jobId);
+    if (job?.processedOn && job.finishedOn) {
+      this.jobDuration.observe({ queue, outcome }, (job.finishedOn - job.processedOn) / 1000);
+    }
+    return job;
+  }
+
+  private async onCompleted(queue: QueueName, jobId: string, returnvalue: unknown): Promise<void> {
+    const job = await this.observeDuration(queue, jobId, 'completed');
+    const result = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as unknown;
+    if (queue === 'embed' && result && typeof result === 'object') {
+      const embed = result as EmbedReturn;
+      if (!embed.alreadyEmbedded && typeof embed.frames === 'number') this.framesEmbedded.inc(embed.frames);
+      for (const size of embed.batchSizes ?? []) this.batchFrames.observe(size);
+    }
+    if (queue === 'aggregate' && jobId.startsWith('aggregate.') && job) {
+      const video = await this.repos.videos.get((job.data as { videoId: string }).videoId);
+      if (video?.durationMs) this.videoSeconds.inc(video.durationMs / 1000);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.listeners.map((events) => events.close()));
+  }
+}

@@ -1,0 +1,44 @@
+import type { EventRow, Video } from '@vad/db';
+
+/** Database rows as the API shows them: ISO times, URLs instead of storage paths. */
+
+const iso = (date: Date | null | undefined) => (date ? date.toISOString() : null);
+
+export function presentVideo(video: Video, camera: string | null) {
+  return {
+    id: video.id,
+    camera,
+    status: video.status,
+    error: video.error,
+    sourceUri: video.sourceUri,
+    sha256: video.sha256,
+    bytes: video.bytes,
+    durationMs: video.durationMs,
+    fps: video.fps,
+    width: video.width,
+    height: video.height,
+    codec: video.codec,
+    model: video.model,
+    recordedAt: iso(video.recordedAt),
+    createdAt: video.createdAt.toISOString(),
+    finishedAt: iso(video.finishedAt),
+    currentRunId: video.currentRunId,
+  };
+}
+
+export function presentEvent(event: Omit<EventRow, 'sourceUri'>) {
+  return {
+    id: event.id,
+    videoId: event.videoId,
+    scoringRunId: event.scoringRunId,
+    camera: event.camera,
+    startAt: iso(event.startAt),
+    endAt: iso(event.endAt),
+    startMs: event.startMs,
+    endMs: event.endMs,
+    peakMs: event.peakMs,
+    peakScore: event.peakScore,
+    label: event.label,
+    thumbnailUrl: event.thumbnailPath ? `/v1/events/${event.id}/thumbnail` : null,
+  };
+}

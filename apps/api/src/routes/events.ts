@@ -1,0 +1,85 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ApiContext } from '../api-context.js';
+import { decodeCursor, encodeCursor, eventCursorSchema } from '../cursor.js';
+import { badRequest, notFound } from '../http-errors.js';
+import { presentEvent } from '../presenters.js';
+import { errorSchema, eventIdParams, eventListQuery, eventListSchema, eventSchema } from '../schemas.js';
+import type { ZodApp } from '../zod-app.js';
+
+/** Anomaly events across videos (each video's current scoring run), with their thumbnails. */
+export function registerEventRoutes(app: ZodApp, ctx: ApiContext): void {
+  const { repos, config } = ctx;
+
+  app.get(
+    '/v1/events',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'Events, newest first or highest score first, filtered, in keyset pages',
+        querystring: eventListQuery,
+        response: { 200: eventListSchema, 400: errorSchema },
+      },
+    },
+    async (request) => {
+      const { cursor, ...query } = request.query;
+      const after = cursor ? decodeCursor(cursor, eventCursorSchema) : undefined;
+      if (after && after.o !== query.order) throw badRequest('cursor: belongs to another order', 'cursor');
+      const rows = await repos.scoring.findEvents({ ...query, after: after && { key: after.k, id: after.id } });
+      const last = rows.length === query.limit ? rows.at(-1) : undefined;
+      return {
+        items: rows.map(presentEvent),
+        nextCursor: last
+          ? encodeCursor({
+              o: query.order,
+              k: query.order === 'time' ? (last.startAt?.getTime() ?? 0) : last.peakScore,
+              id: last.id,
+            })
+          : null,
+      };
+    },
+  );
+
+  app.get(
+    '/v1/events/:id',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'One event',
+        params: eventIdParams,
+        response: { 200: eventSchema, 400: errorSchema, 404: errorSchema },
+      },
+    },
+    async (request) => {
+      const event = await repos.scoring.getEvent(request.params.id);
+      if (!event) throw notFound(`no event ${request.params.id}`);
+      return presentEvent(event);
+    },
+  );
+
+  app.get(
+    '/v1/events/:id/thumbnail',
+    {
+      schema: {
+        tags: ['events'],
+        summary: "JPEG of the event's peak frame",
+        produces: ['image/jpeg'],
+        params: eventIdParams,
+      },
+    },
+    async (request, reply) => {
+      const event = await repos.scoring.getEvent(request.params.id);
+      if (!event) throw notFound(`no event ${request.params.id}`);
+      if (!event.thumbnailPath) throw notFound(`event ${event.id} has no thumbnail`);
+      const path = join(config.storage.root, event.thumbnailPath);
+      const info = await stat(path).catch(() => undefined);
+      if (!info) throw notFound(`the thumbnail of event ${event.id} is gone from storage`);
+      return reply
+        .type('image/jpeg')
+        .header('content-length', info.size)
+        .header('cache-control', 'private, max-age=86400')
+        .send(createReadStream(path));
+    },
+  );
+}

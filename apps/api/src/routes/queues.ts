@@ -1,0 +1,65 @@
+import type { ApiContext } from '../api-context.js';
+import { errorSchema, healthReportSchema, queueParams, queueStateSchema, retryResponseSchema } from '../schemas.js';
+import type { ZodApp } from '../zod-app.js';
+
+/** Queue health for operators, and the controls: pause, resume, retry failed. */
+export function registerQueueRoutes(app: ZodApp, ctx: ApiContext): void {
+  const { monitor, control, queues } = ctx;
+
+  app.get(
+    '/v1/queues',
+    {
+      schema: {
+        tags: ['queues'],
+        summary:
+          'Counts, oldest waiting job, throughput, processing time, workers, failure reasons, backlog and its drain forecast',
+        response: { 200: healthReportSchema },
+      },
+    },
+    async () => {
+      const report = await monitor.report();
+      return {
+        ...report,
+        at: report.at.toISOString(),
+        backlog: { ...report.backlog, drainAt: report.backlog.drainAt?.toISOString() ?? null },
+      };
+    },
+  );
+
+  for (const action of ['pause', 'resume'] as const) {
+    app.post(
+      `/v1/queues/:name/${action}`,
+      {
+        config: { access: 'admin' },
+        schema: {
+          tags: ['queues'],
+          summary: action === 'pause' ? 'Stop handing jobs of this stage to workers' : 'Hand jobs to workers again',
+          params: queueParams,
+          response: { 200: queueStateSchema, 400: errorSchema },
+        },
+      },
+      async (request) => {
+        const { name } = request.params;
+        await control[action](name);
+        return { queue: name, isPaused: await queues[name].isPaused() };
+      },
+    );
+  }
+
+  app.post(
+    '/v1/queues/:name/retry-failed',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['queues'],
+        summary: 'Send every video with a failed job in this queue through the pipeline again',
+        params: queueParams,
+        response: { 200: retryResponseSchema, 400: errorSchema },
+      },
+    },
+    async (request) => {
+      const { name } = request.params;
+      return { queue: name, ...(await control.retryFailed(name)) };
+    },
+  );
+}

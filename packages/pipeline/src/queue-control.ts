@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import type { Config, Logger } from '@vad/config';
+import type { Repositories } from '@vad/db';
+import { addVideoFlow, jobIds, type QueueName, type Queues, type ScoringOverrides } from '@vad/queue';
+import type { Job } from 'bullmq';
+
+/** The request cannot be carried out in the video's present state (HTTP 409). */
+export class ConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}
+
+export interface QueueControlDeps {
+  config: Pick<Config, 'queue'>;
+  queues: Queues;
+  repos: Pick<Repositories, 'videos'>;
+  logger: Logger;
+}
+
+const RETRY_BATCH = 1000;
+
+/**
+ * What operators do to the queues: pause and resume a stage, send failed
+ * videos through again, and ask for a rescore. Acts through BullMQ, so it
+ * holds for every worker on every machine.
+ */
+export class QueueControl {
+  constructor(private readonly deps: QueueControlDeps) {}
+
+  async pause(name: QueueName): Promise<void> {
+    await this.deps.queues[name].pause();
+    this.deps.logger.info({ queue: name }, 'queue paused');
+  }
+
+  async resume(name: QueueName): Promise<void> {
+    await this.deps.queues[name].resume();
+    this.deps.logger.info({ queue: name }, 'queue resumed');
+  }
+
+  /**
+   * Sends every video with a failed job in this queue through the pipeline
+   * again. A video's jobs form one flow (aggregate parent, ingest and embed
+   * children) that failed as a whole, so the video is retried as a whole:
+   * its old flow is removed and queued anew; ingest skips the segments that
+   * were already embedded. A failed rescore is simply run again.
+   */
+  async retryFailed(name: QueueName): Promise<{ videos: string[]; rescores: number }> {
+    const queue = this.deps.queues[name];
+    const failed = (await queue.getJobs(['failed'], 0, RETRY_BATCH - 1)) as Job<{ videoId: string }>[];
+    const videoIds = new Set<string>();
+    let rescores = 0;
+    for (const job of failed) {
+      if (!job) continue;
+      if (job.id?.startsWith('rescore.')) {
+        await job.retry('failed');
+        rescores += 1;
+      } else {
+        videoIds.add(job.data.videoId);
+      }
+    }
+    const retried: string[] = [];
+    for (const videoId of videoIds) {
+      if (await this.retryVideo(videoId)) retried.push(videoId);
+    }
+    this.deps.logger.info({ queue: name, videos: retried.length, rescores }, 'failed jobs retried');
+    return { videos: retried, rescores };
+  }
+
+  /** Queues a failed video's flow again; false when the video is gone or not failed. */
+  async retryVideo(videoId: string): Promise<boolean> {
+    const { queues, repos, config } = this.deps;
+    const video = await repos.videos.get(videoId);
+    if (video?.status !== 'failed') return false;
+    await queues.aggregate.remove(jobIds.aggregate(videoId), { removeChildren: true });
+    await queues.ingest.remove(jobIds.ingest(videoId));
+    await repos.videos.requeue(videoId);
+    await addVideoFlow(queues, config, videoId);
+    return true;
+  }
+
+  /** Queues a rescore of a finished video from its stored embeddings; returns the job id. */
+  async rescore(videoId: string, scoring: ScoringOverrides = {}): Promise<string> {
+    const video = await this.deps.repos.videos.get(videoId);
+    if (!video) throw new ConflictError(`video ${videoId} does not exist`);
+    if (video.status !== 'done') {
+      throw new ConflictError(`video ${videoId} is ${video.status}: only a finished video can be rescored`);
+    }
+    const jobId = jobIds.rescore(videoId, randomUUID());
+    await this.deps.queues.aggregate.add('aggregate', { videoId, scoring }, { jobId, attempts: 1 });
+    this.deps.logger.info({ videoId, jobId }, 'rescore queued');
+    return jobId;
+  }
+}

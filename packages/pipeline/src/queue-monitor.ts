@@ -1,0 +1,206 @@
+import type { Repositories } from '@vad/db';
+import { QUEUE_NAMES, type QueueName, type Queues } from '@vad/queue';
+import type { Job } from 'bullmq';
+
+/** Job counts of one queue by state (BullMQ's own names, `waiting-children` as `waitingChildren`). */
+export interface JobCounts {
+  waiting: number;
+  prioritized: number;
+  active: number;
+  delayed: number;
+  failed: number;
+  completed: number;
+  paused: number;
+  waitingChildren: number;
+}
+
+export interface QueueHealth {
+  name: QueueName;
+  /** Paused queues hand no new jobs to workers. */
+  isPaused: boolean;
+  counts: JobCounts;
+  /** Age of the oldest job waiting for a worker (waiting or prioritized), null when none waits. */
+  oldestWaitingMs: number | null;
+  /** Completed jobs per minute, averaged over the last 1, 5 and 15 minutes (BullMQ metrics). */
+  throughputPerMinute: { m1: number; m5: number; m15: number };
+  /** Processing time (processed → finished) of the most recent completed jobs. */
+  processingMs: { samples: number; mean: number | null; p95: number | null };
+  /** Worker connections listening on the queue. */
+  workers: number;
+  /** The most frequent reasons among kept failed jobs, most frequent first. */
+  failureReasons: { reason: string; count: number }[];
+}
+
+export interface Backlog {
+  /** Videos submitted and not yet done or failed. */
+  videos: number;
+  /** Their total duration, in seconds of video. */
+  videoSeconds: number;
+  /** Seconds of video finished per second of wall time recently; null when nothing finished lately. */
+  videoSecondsPerSecond: number | null;
+  /** The window the rate was measured over. */
+  rateWindowMinutes: number;
+  /** Time to drain the backlog at that rate; null when unknown (no recent rate) or nothing to drain. */
+  drainSeconds: number | null;
+  drainAt: Date | null;
+}
+
+export interface HealthReport {
+  at: Date;
+  queues: QueueHealth[];
+  backlog: Backlog;
+}
+
+export interface QueueMonitorDeps {
+  queues: Queues;
+  repos: Pick<Repositories, 'videos'>;
+  now?: () => number;
+}
+
+const RECENT_JOBS = 100;
+const FAILED_SAMPLE = 500;
+const RATE_WINDOWS_MINUTES = [15, 60, 24 * 60];
+
+/** p-th percentile (0..100) of sorted values, nearest rank. */
+export function percentile(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] ?? null;
+}
+
+/**
+ * Completed jobs in the last `minutes`, from BullMQ's per-minute metrics:
+ * `data[i]` counts the minute `i` minutes before the last recorded one
+ * (`prevTS`), and `count − prevCount` the jobs since then, not yet in `data`.
+ */
+export function completedInWindow(
+  metrics: { meta: { count: number; prevTS: number; prevCount: number }; data: number[] },
+  minutes: number,
+  nowMs: number,
+): number {
+  const { count, prevTS, prevCount } = metrics.meta;
+  if (!prevTS) return count;
+  const sincePrev = Math.floor(nowMs / 60_000) - Math.floor(prevTS / 60_000);
+  if (sincePrev >= minutes) return 0;
+  let total = count - prevCount;
+  for (let i = 0; i < minutes - sincePrev - 1 && i < metrics.data.length; i++) total += metrics.data[i] ?? 0;
+  return total;
+}
+
+/** Groups failure reasons by their first line. */
+export function topFailureReasons(reasons: readonly (string | undefined)[], top = 5) {
+  const counts = new Map<string, number>();
+  for (const reason of reasons) {
+    const key = (reason ?? 'unknown').split('\n')[0]?.slice(0, 300) ?? 'unknown';
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts.entries()]
+    .map(([reason, count]) => ({ reason, count }))
+    .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason))
+    .slice(0, top);
+}
+
+/**
+ * Queue health as operators want it in the morning (and at night): counts,
+ * age of the oldest waiting job, throughput, processing time, workers,
+ * failure reasons, and the backlog in video time with its drain forecast.
+ * Everything is read from Redis and Postgres, so any API or CLI process on
+ * any machine reports the same.
+ */
+export class QueueMonitor {
+  private readonly now: () => number;
+
+  constructor(private readonly deps: QueueMonitorDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  async report(): Promise<HealthReport> {
+    const [queues, backlog] = await Promise.all([
+      Promise.all(QUEUE_NAMES.map((name) => this.queueHealth(name))),
+      this.backlog(),
+    ]);
+    return { at: new Date(this.now()), queues, backlog };
+  }
+
+  async queueHealth(name: QueueName): Promise<QueueHealth> {
+    const queue = this.deps.queues[name];
+    const nowMs = this.now();
+    const [raw, isPaused, metrics, recent, failed, workers, oldestWait, prioritized] = await Promise.all([
+      queue.getJobCounts(
+        'waiting',
+        'prioritized',
+        'active',
+        'delayed',
+        'failed',
+        'completed',
+        'paused',
+        'waiting-children',
+      ),
+      queue.isPaused(),
+      queue.getMetrics('completed', 0, 14),
+      queue.getJobs(['completed'], 0, RECENT_JOBS - 1) as Promise<Job[]>,
+      queue.getJobs(['failed'], 0, FAILED_SAMPLE - 1) as Promise<Job[]>,
+      queue.getWorkersCount(),
+      queue.getJobs(['wait', 'paused'], 0, 0, true) as Promise<Job[]>,
+      queue.getJobs(['prioritized'], 0, 99, true) as Promise<Job[]>,
+    ]);
+    const durations = recent
+      .filter((job) => job?.processedOn && job.finishedOn)
+      .map((job) => (job.finishedOn ?? 0) - (job.processedOn ?? 0))
+      .sort((a, b) => a - b);
+    const mean = durations.length ? durations.reduce((sum, d) => sum + d, 0) / durations.length : null;
+    const oldest = Math.min(...[...oldestWait, ...prioritized].filter(Boolean).map((job) => job.timestamp));
+    return {
+      name,
+      isPaused,
+      counts: {
+        waiting: raw.waiting ?? 0,
+        prioritized: raw.prioritized ?? 0,
+        active: raw.active ?? 0,
+        delayed: raw.delayed ?? 0,
+        failed: raw.failed ?? 0,
+        completed: raw.completed ?? 0,
+        paused: raw.paused ?? 0,
+        waitingChildren: raw['waiting-children'] ?? 0,
+      },
+      oldestWaitingMs: Number.isFinite(oldest) ? Math.max(0, nowMs - oldest) : null,
+      throughputPerMinute: {
+        m1: completedInWindow(metrics, 1, nowMs),
+        m5: completedInWindow(metrics, 5, nowMs) / 5,
+        m15: completedInWindow(metrics, 15, nowMs) / 15,
+      },
+      processingMs: {
+        samples: durations.length,
+        mean: mean === null ? null : Math.round(mean),
+        p95: percentile(durations, 95),
+      },
+      workers,
+      failureReasons: topFailureReasons(failed.filter(Boolean).map((job) => job.failedReason)),
+    };
+  }
+
+  /** Work ahead in video time, and when it will be done at the rate videos finished recently. */
+  async backlog(): Promise<Backlog> {
+    const { videos } = this.deps.repos;
+    const ahead = await videos.backlog();
+    let rate: number | null = null;
+    let window = RATE_WINDOWS_MINUTES[0] ?? 15;
+    for (const minutes of RATE_WINDOWS_MINUTES) {
+      window = minutes;
+      const recent = await videos.recentThroughput(minutes * 60_000);
+      if (recent.videos > 0 && recent.busyMs > 0) {
+        rate = recent.durationMs / recent.busyMs;
+        break;
+      }
+    }
+    const drainSeconds = ahead.durationMs === 0 ? 0 : rate ? ahead.durationMs / 1000 / rate : null;
+    return {
+      videos: ahead.videos,
+      videoSeconds: Math.round(ahead.durationMs / 1000),
+      videoSecondsPerSecond: rate,
+      rateWindowMinutes: window,
+      drainSeconds: drainSeconds === null ? null : Math.round(drainSeconds),
+      drainAt: drainSeconds === null ? null : new Date(this.now() + drainSeconds * 1000),
+    };
+  }
+}
