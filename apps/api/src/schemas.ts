@@ -184,6 +184,7 @@ const queueHealthSchema = z.object({
   }),
   oldestWaitingMs: z.number().nullable(),
   throughputPerMinute: z.object({ m1: z.number(), m5: z.number(), m15: z.number() }),
+  completedPerMinute: z.array(z.number()).describe('Jobs completed in each of the last 60 minutes, oldest first'),
   processingMs: z.object({ samples: z.number(), mean: z.number().nullable(), p95: z.number().nullable() }),
   workers: z.number(),
   failureReasons: z.array(z.object({ reason: z.string(), count: z.number() })),

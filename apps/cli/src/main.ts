@@ -1,13 +1,16 @@
 import { Command } from 'commander';
+import { registerApi } from './commands/api.js';
 import { registerClassify } from './commands/classify.js';
 import { registerDb } from './commands/db.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEvents } from './commands/events.js';
 import { registerModels } from './commands/models.js';
+import { registerQueues } from './commands/queues.js';
 import { registerRescore } from './commands/rescore.js';
 import { registerResults } from './commands/results.js';
 import { registerStatus } from './commands/status.js';
 import { registerSubmit } from './commands/submit.js';
+import { registerTokens } from './commands/tokens.js';
 import { registerWorkers } from './commands/workers.js';
 import { CliContext } from './context.js';
 
@@ -35,6 +38,9 @@ registerWorkers(program, getContext);
 registerDemo(program, getContext);
 registerEvents(program, getContext);
 registerRescore(program, getContext);
+registerQueues(program, getContext);
+registerTokens(program);
+registerApi(program, getContext);
 
 try {
   await program.parseAsync();

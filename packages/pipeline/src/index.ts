@@ -14,6 +14,7 @@ export { createJobProcessor, type JobHandler } from './job-processor.js';
 export { ConflictError, QueueControl, type QueueControlDeps } from './queue-control.js';
 export {
   type Backlog,
+  completedHistory,
   completedInWindow,
   type HealthReport,
   type JobCounts,

@@ -23,6 +23,8 @@ export interface QueueHealth {
   oldestWaitingMs: number | null;
   /** Completed jobs per minute, averaged over the last 1, 5 and 15 minutes (BullMQ metrics). */
   throughputPerMinute: { m1: number; m5: number; m15: number };
+  /** Jobs completed in each of the last 60 minutes, oldest first (the last entry is the minute under way). */
+  completedPerMinute: number[];
   /** Processing time (processed → finished) of the most recent completed jobs. */
   processingMs: { samples: number; mean: number | null; p95: number | null };
   /** Worker connections listening on the queue. */
@@ -58,6 +60,7 @@ export interface QueueMonitorDeps {
 }
 
 const RECENT_JOBS = 100;
+const HISTORY_MINUTES = 60;
 const FAILED_SAMPLE = 500;
 const RATE_WINDOWS_MINUTES = [15, 60, 24 * 60];
 
@@ -85,6 +88,30 @@ export function completedInWindow(
   let total = count - prevCount;
   for (let i = 0; i < minutes - sincePrev - 1 && i < metrics.data.length; i++) total += metrics.data[i] ?? 0;
   return total;
+}
+
+/**
+ * Completions in each of the last `minutes` minutes, oldest first, aligned to
+ * now. BullMQ's `data[i]` counts the minute `i + 1` before the last recorded
+ * one (`prevTS`); `count − prevCount` are the jobs from that minute on.
+ */
+export function completedHistory(
+  metrics: { meta: { count: number; prevTS: number; prevCount: number }; data: number[] },
+  minutes: number,
+  nowMs: number,
+): number[] {
+  const history = new Array<number>(minutes).fill(0);
+  const { count, prevTS, prevCount } = metrics.meta;
+  if (!prevTS) {
+    history[minutes - 1] = count;
+    return history;
+  }
+  const prevSlot = minutes - 1 - (Math.floor(nowMs / 60_000) - Math.floor(prevTS / 60_000));
+  if (prevSlot >= 0) history[prevSlot] = count - prevCount;
+  for (let i = 0; i < metrics.data.length && prevSlot - 1 - i >= 0; i++) {
+    history[prevSlot - 1 - i] = metrics.data[i] ?? 0;
+  }
+  return history;
 }
 
 /** Groups failure reasons by their first line. */
@@ -137,7 +164,7 @@ export class QueueMonitor {
         'waiting-children',
       ),
       queue.isPaused(),
-      queue.getMetrics('completed', 0, 14),
+      queue.getMetrics('completed', 0, HISTORY_MINUTES - 1),
       queue.getJobs(['completed'], 0, RECENT_JOBS - 1) as Promise<Job[]>,
       queue.getJobs(['failed'], 0, FAILED_SAMPLE - 1) as Promise<Job[]>,
       queue.getWorkersCount(),
@@ -169,6 +196,7 @@ export class QueueMonitor {
         m5: completedInWindow(metrics, 5, nowMs) / 5,
         m15: completedInWindow(metrics, 15, nowMs) / 15,
       },
+      completedPerMinute: completedHistory(metrics, HISTORY_MINUTES, nowMs),
       processingMs: {
         samples: durations.length,
         mean: mean === null ? null : Math.round(mean),

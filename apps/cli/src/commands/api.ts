@@ -1,0 +1,30 @@
+import { startApi } from '@vad/api';
+import { stopOnSignals } from '@vad/queue';
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+
+export function registerApi(program: Command, context: () => CliContext): void {
+  program
+    .command('api')
+    .description(
+      'run the HTTP API (VAD_API_HOST:VAD_API_PORT); migrates the database first; stops cleanly on SIGTERM/Ctrl-C',
+    )
+    .action(async () => {
+      const ctx = context();
+      const logger = ctx.logger.child({}, { level: ctx.config.log.level });
+      const api = await startApi(ctx.config, logger);
+      process.stderr.write(
+        `vad api listening on ${api.url} (docs ${api.url}/docs, Bull Board ${api.url}/admin/queues)\n`,
+      );
+      stopOnSignals(
+        {
+          close: async () => {
+            await api.close();
+            await ctx.close();
+          },
+        },
+        logger,
+      );
+      await new Promise(() => {}); // until a signal
+    });
+}

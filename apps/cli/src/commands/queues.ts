@@ -1,0 +1,123 @@
+import { type HealthReport, QueueMonitor } from '@vad/pipeline';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import type { CliContext } from '../context.js';
+import { formatDuration, table } from '../format.js';
+import { sparkline } from '../sparkline.js';
+
+const optionsSchema = z.object({
+  watch: z.boolean().default(false),
+  interval: z.coerce.number().min(0.5).max(3600).default(2),
+  json: z.boolean().default(false),
+});
+
+const rate = (perMinute: number) => (perMinute >= 10 ? perMinute.toFixed(0) : perMinute.toFixed(1));
+const ms = (value: number | null) =>
+  value === null ? '-' : value < 1000 ? `${value}ms` : formatDuration(value).replace(/^0m/, '');
+
+/** The health report as a terminal screen: one row per queue, a throughput chart, failures, the backlog forecast. */
+export function renderHealth(report: HealthReport): string {
+  const rows = [
+    [
+      'queue',
+      'state',
+      'waiting',
+      'active',
+      'delayed',
+      'failed',
+      'done',
+      'oldest wait',
+      'jobs/min 1·5·15',
+      'mean',
+      'p95',
+      'workers',
+    ],
+  ];
+  for (const q of report.queues) {
+    const { counts, throughputPerMinute: t } = q;
+    rows.push([
+      q.name,
+      q.isPaused ? 'PAUSED' : 'running',
+      String(counts.waiting + counts.prioritized + counts.paused),
+      String(counts.active),
+      String(counts.delayed),
+      String(counts.failed),
+      String(counts.completed),
+      ms(q.oldestWaitingMs),
+      `${rate(t.m1)} · ${rate(t.m5)} · ${rate(t.m15)}`,
+      ms(q.processingMs.mean),
+      ms(q.processingMs.p95),
+      String(q.workers),
+    ]);
+  }
+  const lines = [`vad queues — ${report.at.toISOString()}`, '', table(rows), '', 'jobs done per minute, last hour:'];
+  const peak = Math.max(1, ...report.queues.flatMap((q) => q.completedPerMinute));
+  for (const q of report.queues) {
+    // An idle minute is a dot, so a slow minute (a low bar) reads differently from none.
+    const bars = [
+      ...sparkline(
+        q.completedPerMinute.map((n) => n / peak),
+        q.completedPerMinute.length,
+      ),
+    ];
+    const chart = bars.map((bar, i) => (q.completedPerMinute[i] ? bar : '·')).join('');
+    lines.push(`  ${q.name.padEnd(9)} ${chart}  (peak ${Math.max(...q.completedPerMinute)}/min)`);
+  }
+  const failures = report.queues.flatMap((q) => q.failureReasons.slice(0, 3).map((f) => ({ queue: q.name, ...f })));
+  if (failures.length) {
+    lines.push('', 'most frequent failures:');
+    for (const f of failures) lines.push(`  ${f.queue.padEnd(9)} ${String(f.count).padStart(4)}×  ${f.reason}`);
+  }
+  const b = report.backlog;
+  lines.push(
+    '',
+    `backlog: ${b.videos} video${b.videos === 1 ? '' : 's'}, ${formatDuration(b.videoSeconds * 1000)} of footage`,
+  );
+  if (b.videos > 0) {
+    lines.push(
+      b.videoSecondsPerSecond && b.drainAt && b.drainSeconds !== null
+        ? `  at ${b.videoSecondsPerSecond.toFixed(1)}× real time (last ${b.rateWindowMinutes} min) it drains in ${formatDuration(b.drainSeconds * 1000)}, at ${b.drainAt.toISOString()}`
+        : '  no video finished recently: no drain forecast yet',
+    );
+  }
+  return lines.join('\n');
+}
+
+export function registerQueues(program: Command, context: () => CliContext): void {
+  program
+    .command('queues')
+    .description('queue health: counts, oldest waiting job, throughput, processing time, workers, failures, backlog')
+    .option('-w, --watch', 'refresh in place until Ctrl-C')
+    .option('--interval <seconds>', 'refresh interval for --watch', '2')
+    .option('--json', 'print JSON')
+    .action(async (raw: Record<string, unknown>) => {
+      const parsed = optionsSchema.safeParse(raw);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        program.error(`error: option --${String(issue?.path[0] ?? '')}: ${issue?.message}`, { exitCode: 2 });
+      }
+      const options = parsed.data;
+      const ctx = context();
+      const monitor = new QueueMonitor({ queues: ctx.queues, repos: ctx.repos });
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(await monitor.report(), null, 2)}\n`);
+        return;
+      }
+      if (!options.watch) {
+        process.stdout.write(`${renderHealth(await monitor.report())}\n`);
+        return;
+      }
+      let previousLines = 0;
+      let stop = false;
+      process.once('SIGINT', () => {
+        stop = true;
+      });
+      while (!stop) {
+        const screen = `${renderHealth(await monitor.report())}\n\n(refreshing every ${options.interval}s — Ctrl-C to stop)\n`;
+        // Move up over the previous screen and clear it, so the table refreshes in place.
+        process.stdout.write(`${previousLines ? `\x1b[${previousLines}F\x1b[0J` : ''}${screen}`);
+        previousLines = screen.split('\n').length - 1;
+        await new Promise((resolve) => setTimeout(resolve, options.interval * 1000));
+      }
+    });
+}

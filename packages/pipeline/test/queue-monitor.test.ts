@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { completedHistory, completedInWindow, percentile, topFailureReasons } from '../src/index.js';
+
+const minute = 60_000;
+const now = Date.UTC(2026, 10, 29, 3, 30, 20);
+
+/** BullMQ's per-minute metrics after jobs completed at these times (its collectMetrics, step by step). */
+function metricsAfter(completions: number[]) {
+  let count = 0;
+  let prevTS = 0;
+  let prevCount = 0;
+  const data: number[] = [];
+  for (const t of completions) {
+    const before = count;
+    count += 1;
+    if (!prevTS) {
+      prevTS = t;
+      prevCount = 0;
+      continue;
+    }
+    const n = Math.floor(t / minute) - Math.floor(prevTS / minute);
+    if (n > 0) {
+      // LPUSH delta, 0, 0…: the zeros end up nearest the head.
+      data.unshift(...new Array<number>(n - 1).fill(0), before - prevCount);
+      prevCount = before;
+      prevTS = t;
+    }
+  }
+  return { meta: { count, prevTS, prevCount }, data };
+}
+
+describe('queue monitor arithmetic', () => {
+  // 3 jobs 20 min ago, 2 jobs 4 min ago, 4 jobs this minute.
+  const times = [
+    now - 20 * minute,
+    now - 20 * minute + 1000,
+    now - 20 * minute + 2000,
+    now - 4 * minute,
+    now - 4 * minute + 500,
+    now - 15_000,
+    now - 10_000,
+    now - 5000,
+    now - 1000,
+  ];
+  const metrics = metricsAfter(times);
+
+  it('counts completions in the last 1, 5 and 15 minutes from BullMQ metrics', () => {
+    expect(completedInWindow(metrics, 1, now)).toBe(4);
+    expect(completedInWindow(metrics, 5, now)).toBe(6);
+    expect(completedInWindow(metrics, 15, now)).toBe(6);
+    expect(completedInWindow(metrics, 30, now)).toBe(9);
+    // An hour later nothing is recent.
+    expect(completedInWindow(metrics, 15, now + 60 * minute)).toBe(0);
+  });
+
+  it('lays them out minute by minute, oldest first, for a chart', () => {
+    const history = completedHistory(metrics, 60, now);
+    expect(history).toHaveLength(60);
+    expect(history[59]).toBe(4);
+    expect(history[55]).toBe(2);
+    expect(history[39]).toBe(3);
+    expect(history.reduce((a, b) => a + b, 0)).toBe(9);
+  });
+
+  it('takes the nearest-rank percentile', () => {
+    expect(percentile([], 95)).toBeNull();
+    expect(percentile([5], 95)).toBe(5);
+    const values = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(percentile(values, 95)).toBe(95);
+    expect(percentile(values, 50)).toBe(50);
+  });
+
+  it('groups failure reasons by their first line, most frequent first', () => {
+    expect(
+      topFailureReasons(['no such file\nstack', 'no such file\nother stack', 'moov atom not found', undefined]),
+    ).toEqual([
+      { reason: 'no such file', count: 2 },
+      { reason: 'moov atom not found', count: 1 },
+      { reason: 'unknown', count: 1 },
+    ]);
+  });
+});
