@@ -1,6 +1,8 @@
+import { sql } from 'drizzle-orm';
 import {
   type AnyPgColumn,
   bigint,
+  boolean,
   customType,
   doublePrecision,
   index,
@@ -162,12 +164,18 @@ export const anomalyEvents = pgTable(
     peakScore: real('peak_score').notNull(),
     label: text('label').notNull(),
     thumbnailPath: text('thumbnail_path'),
+    /**
+     * The event belongs to its video's current scoring run (videos.current_run_id),
+     * kept in step by saveRun: queries read current events straight from the
+     * partial indexes below, with no join to find each video's current run.
+     */
+    current: boolean('current').notNull().default(false),
     createdAt: createdAt(),
   },
   (t) => [
-    index('anomaly_events_camera_start_idx').on(t.cameraId, t.startAt.desc(), t.id.desc()),
-    index('anomaly_events_start_idx').on(t.startAt.desc(), t.id.desc()),
-    index('anomaly_events_score_idx').on(t.peakScore.desc(), t.id.desc()),
+    index('anomaly_events_camera_start_idx').on(t.cameraId, t.startAt.desc(), t.id.desc()).where(sql`${t.current}`),
+    index('anomaly_events_start_idx').on(t.startAt.desc(), t.id.desc()).where(sql`${t.current}`),
+    index('anomaly_events_score_idx').on(t.peakScore.desc(), t.id.desc()).where(sql`${t.current}`),
     index('anomaly_events_run_idx').on(t.scoringRunId),
     index('anomaly_events_video_idx').on(t.videoId),
   ],

@@ -1,4 +1,4 @@
-import { jobIds } from '@vad/queue';
+import { videoProgress } from '@vad/pipeline';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { formatBytes, formatDuration, table } from '../format.js';
@@ -14,20 +14,9 @@ export function registerStatus(program: Command, context: () => CliContext): voi
       const ctx = context();
       const video = await requireVideo(program, ctx, id);
 
-      const [ingestState, ingestJob, aggregateJob] = await Promise.all([
-        ctx.queues.ingest.getJobState(jobIds.ingest(id)),
-        ctx.queues.ingest.getJob(jobIds.ingest(id)),
-        ctx.queues.aggregate.getJob(jobIds.aggregate(id)),
-      ]);
-      const dependencies = aggregateJob ? await aggregateJob.getDependenciesCount() : undefined;
-      // The aggregate job's children are the ingest job and one embed job per segment.
-      const embedded = Math.max(0, (dependencies?.processed ?? 0) - (ingestState === 'completed' ? 1 : 0));
-      const progress = typeof ingestJob?.progress === 'object' ? (ingestJob.progress as Record<string, number>) : {};
-
+      const progress = await videoProgress(ctx.queues, video);
       if (options.json) {
-        process.stdout.write(
-          `${JSON.stringify({ video, queue: { ingest: ingestState, ingestProgress: progress, segmentsEmbedded: embedded } }, null, 2)}\n`,
-        );
+        process.stdout.write(`${JSON.stringify({ video, progress }, null, 2)}\n`);
         return;
       }
       const rows: string[][] = [
@@ -42,9 +31,10 @@ export function registerStatus(program: Command, context: () => CliContext): voi
         ],
         ['recorded at', video.recordedAt?.toISOString() ?? '-'],
         ['model', video.model],
-        ['ingest', `${ingestState}${progress.percent !== undefined ? ` (${progress.percent}%)` : ''}`],
+        ['ingest', `${progress.ingest.state} (${progress.ingest.percent}%)`],
         ['frames decoded', String(video.framesDecoded)],
-        ['segments', `${video.segmentsWritten} written, ${embedded} embedded`],
+        ['segments', `${video.segmentsWritten} written, ${progress.embed.segmentsEmbedded} embedded`],
+        ['scoring', `${progress.aggregate.state} (${progress.aggregate.percent}%)`],
         ['submitted', video.createdAt.toISOString()],
       ];
       process.stdout.write(`${table(rows)}\n`);

@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, isNotNull, lt, type SQL, sql } from 'drizzle-orm';
+import { type AnyColumn, and, desc, eq, gte, isNotNull, lt, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../client.js';
 import { anomalyEvents, cameras, clipScores, scoringRuns, videos } from '../schema.js';
 
@@ -106,10 +106,15 @@ export class ScoringRepository {
           .insert(clipScores)
           .values(clips.slice(i, i + 1000).map((c) => ({ ...c, scoringRunId: run.id, videoId: run.videoId })));
       }
+      // The new run's events become the video's current ones; earlier runs' stop being current.
+      await tx
+        .update(anomalyEvents)
+        .set({ current: false })
+        .where(and(eq(anomalyEvents.videoId, run.videoId), eq(anomalyEvents.current, true)));
       if (events.length) {
         await tx
           .insert(anomalyEvents)
-          .values(events.map((e) => ({ ...e, videoId: run.videoId, cameraId, scoringRunId: run.id })));
+          .values(events.map((e) => ({ ...e, videoId: run.videoId, cameraId, scoringRunId: run.id, current: true })));
       }
       const done = options.markVideoDone ? { status: 'done' as const, error: null, finishedAt: sql`now()` } : {};
       await tx
@@ -163,36 +168,58 @@ export class ScoringRepository {
    */
   async findEvents(query: EventQuery): Promise<EventRow[]> {
     const order = query.order ?? 'time';
+    const e = anomalyEvents;
     const filters: (SQL | undefined)[] = [
-      eq(videos.currentRunId, anomalyEvents.scoringRunId),
-      query.camera ? eq(cameras.name, query.camera) : undefined,
-      query.since ? gte(anomalyEvents.startAt, query.since) : undefined,
-      query.until ? lt(anomalyEvents.startAt, query.until) : undefined,
-      query.minScore !== undefined ? gte(anomalyEvents.peakScore, query.minScore) : undefined,
-      query.label ? eq(anomalyEvents.label, query.label) : undefined,
-      query.videoId ? eq(anomalyEvents.videoId, query.videoId) : undefined,
+      eq(e.current, true),
+      query.camera
+        ? eq(e.cameraId, sql`(select ${cameras.id} from ${cameras} where ${cameras.name} = ${query.camera})`)
+        : undefined,
+      query.since ? gte(e.startAt, query.since) : undefined,
+      query.until ? lt(e.startAt, query.until) : undefined,
+      query.minScore !== undefined ? gte(e.peakScore, query.minScore) : undefined,
+      query.label ? eq(e.label, query.label) : undefined,
+      query.videoId ? eq(e.videoId, query.videoId) : undefined,
+      order === 'time' ? isNotNull(e.startAt) : undefined,
     ];
-    if (order === 'time') filters.push(isNotNull(anomalyEvents.startAt));
     if (query.after) {
       const { key, id } = query.after;
       filters.push(
         order === 'time'
-          ? sql`(${anomalyEvents.startAt}, ${anomalyEvents.id}) < (${new Date(key).toISOString()}::timestamptz, ${id})`
-          : sql`(${anomalyEvents.peakScore}, ${anomalyEvents.id}) < (${key}::real, ${id})`,
+          ? sql`(${e.startAt}, ${e.id}) < (${new Date(key).toISOString()}::timestamptz, ${id})`
+          : sql`(${e.peakScore}, ${e.id}) < (${key}::real, ${id})`,
       );
     }
-    return this.db
-      .select(eventColumns)
-      .from(anomalyEvents)
-      .innerJoin(videos, eq(videos.id, anomalyEvents.videoId))
-      .leftJoin(cameras, eq(cameras.id, anomalyEvents.cameraId))
+    const ordering = (t: { startAt: AnyColumn; peakScore: AnyColumn; id: AnyColumn }) =>
+      order === 'time' ? [desc(t.startAt), desc(t.id)] : [desc(t.peakScore), desc(t.id)];
+    // The page is chosen from the events table alone (partial indexes on current
+    // events), then joined to its camera and video: joins cost `limit` rows, not the night's.
+    const page = this.db
+      .select()
+      .from(e)
       .where(and(...filters))
-      .orderBy(
-        ...(order === 'time'
-          ? [desc(anomalyEvents.startAt), desc(anomalyEvents.id)]
-          : [desc(anomalyEvents.peakScore), desc(anomalyEvents.id)]),
-      )
-      .limit(query.limit);
+      .orderBy(...ordering(e))
+      .limit(query.limit)
+      .as('page');
+    return this.db
+      .select({
+        id: page.id,
+        videoId: page.videoId,
+        scoringRunId: page.scoringRunId,
+        camera: cameras.name,
+        startAt: page.startAt,
+        endAt: page.endAt,
+        startMs: page.startMs,
+        endMs: page.endMs,
+        peakMs: page.peakMs,
+        peakScore: page.peakScore,
+        label: page.label,
+        thumbnailPath: page.thumbnailPath,
+        sourceUri: videos.sourceUri,
+      })
+      .from(page)
+      .innerJoin(videos, eq(videos.id, page.videoId))
+      .leftJoin(cameras, eq(cameras.id, page.cameraId))
+      .orderBy(...ordering(page));
   }
 
   async getEvent(id: number): Promise<EventRow | undefined> {
