@@ -3,6 +3,7 @@
  *   npm run models:build -- [vad-test-tiny|vad-bench-vitb32|all] [--out DIR]
  * DIR defaults to VAD_MODEL_DIR (./var/models).
  */
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '@vad/config';
 import { BUILT_MODELS, type BuiltModelName, buildModel } from './build-models.js';
@@ -13,7 +14,9 @@ if (which !== 'all' && !BUILT_MODELS.includes(which as BuiltModelName)) {
   process.stderr.write(`unknown model ${which}: choose ${BUILT_MODELS.join(', ')} or all\n`);
   process.exit(2);
 }
-const out = values.out ?? loadConfigOrExit().models.dir;
+// `npm run models:build` runs this in models/: relative paths (and .env) are the caller's, from INIT_CWD.
+const callerDir = process.env.INIT_CWD ?? process.cwd();
+const out = values.out ? resolve(callerDir, values.out) : loadConfigOrExit({ cwd: callerDir }).models.dir;
 for (const name of which === 'all' ? BUILT_MODELS : [which as BuiltModelName]) {
   const started = performance.now();
   const files = await buildModel(name, out);

@@ -1,8 +1,8 @@
-import { ClipTextEncoder, getModelSpec, resolveModelPaths, TemporalHead } from '@vad/clip';
+import { ClipTextEncoder, getModelSpec, ModelCapabilityError, resolveModelPaths, TemporalHead } from '@vad/clip';
 import type { Config, Logger } from '@vad/config';
 import { createDatabase, createRepositories, type Repositories } from '@vad/db';
 import { AggregateService, createJobProcessor } from '@vad/pipeline';
-import { createRedisConnection, createWorker, type RunningWorker } from '@vad/queue';
+import { createRedisConnection, createWorker, type RunningWorker, UnrecoverableError } from '@vad/queue';
 import { ThumbnailStore } from '@vad/storage';
 import { resolveFfmpegBinaries } from '@vad/video';
 
@@ -28,11 +28,15 @@ export function createAggregateService(config: Config, repos: Repositories, logg
       let encoder = encoders.get(model);
       if (!encoder) {
         const spec = getModelSpec(model);
-        encoder = ClipTextEncoder.load(
-          resolveModelPaths(config.models.dir, model, spec, ['text']),
-          spec,
-          sessionOptions,
-        );
+        encoder = Promise.resolve()
+          .then(() =>
+            ClipTextEncoder.load(resolveModelPaths(config.models.dir, model, spec, ['text']), spec, sessionOptions),
+          )
+          .catch((error: unknown) => {
+            // An image-only model never scores prompts: fail the job at once, no retries.
+            if (error instanceof ModelCapabilityError) throw new UnrecoverableError(error.message);
+            throw error;
+          });
         encoder.catch(() => encoders.delete(model));
         encoders.set(model, encoder);
       }

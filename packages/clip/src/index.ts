@@ -21,6 +21,7 @@ export {
 } from './model-fetch.js';
 export {
   installHint,
+  ModelCapabilityError,
   ModelNotInstalledError,
   type ModelPaths,
   type ModelRole,

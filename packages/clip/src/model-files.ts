@@ -22,6 +22,14 @@ export class ModelNotInstalledError extends Error {
   }
 }
 
+/** The model cannot do what was asked of it (e.g. encode text): no install fixes that. */
+export class ModelCapabilityError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelCapabilityError';
+  }
+}
+
 export function installHint(name: string, spec: ModelSpec): string {
   return spec.source.type === 'built'
     ? `build it with: ${spec.source.command}`
@@ -44,7 +52,8 @@ export function resolveModelPaths(modelDir: string, name: string, spec: ModelSpe
   const needed: (string | undefined)[] = [];
   if (roles.includes('image')) needed.push(paths.image);
   if (roles.includes('text')) {
-    if (!paths.text || !paths.tokenizer) throw new Error(`model "${name}" has no text encoder`);
+    if (!paths.text || !paths.tokenizer)
+      throw new ModelCapabilityError(`model "${name}" has no text encoder: it cannot score prompts`);
     needed.push(paths.text, paths.tokenizer);
   }
   for (const file of needed) {

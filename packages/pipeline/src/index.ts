@@ -22,6 +22,7 @@ export {
   type QueueHealth,
   QueueMonitor,
   type QueueMonitorDeps,
+  ratePerMinute,
   topFailureReasons,
 } from './queue-monitor.js';
 export {

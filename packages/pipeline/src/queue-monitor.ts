@@ -21,7 +21,11 @@ export interface QueueHealth {
   counts: JobCounts;
   /** Age of the oldest job waiting for a worker (waiting or prioritized), null when none waits. */
   oldestWaitingMs: number | null;
-  /** Completed jobs per minute, averaged over the last 1, 5 and 15 minutes (BullMQ metrics). */
+  /**
+   * Completed jobs per minute over the last 1, 5 and 15 minutes (BullMQ's
+   * per-minute metrics: the minute under way plus the full minutes before it,
+   * divided by the time they span).
+   */
   throughputPerMinute: { m1: number; m5: number; m15: number };
   /** Jobs completed in each of the last 60 minutes, oldest first (the last entry is the minute under way). */
   completedPerMinute: number[];
@@ -88,6 +92,20 @@ export function completedInWindow(
   let total = count - prevCount;
   for (let i = 0; i < minutes - sincePrev - 1 && i < metrics.data.length; i++) total += metrics.data[i] ?? 0;
   return total;
+}
+
+/**
+ * Jobs per minute over about the last `minutes`: the minute under way and
+ * the `minutes` full minutes before it, over the time they span, so the rate
+ * does not drop to zero each time a new minute starts.
+ */
+export function ratePerMinute(
+  metrics: { meta: { count: number; prevTS: number; prevCount: number }; data: number[] },
+  minutes: number,
+  nowMs: number,
+): number {
+  const elapsed = (nowMs % 60_000) / 60_000;
+  return completedInWindow(metrics, minutes + 1, nowMs) / (minutes + elapsed);
 }
 
 /**
@@ -192,9 +210,9 @@ export class QueueMonitor {
       },
       oldestWaitingMs: Number.isFinite(oldest) ? Math.max(0, nowMs - oldest) : null,
       throughputPerMinute: {
-        m1: completedInWindow(metrics, 1, nowMs),
-        m5: completedInWindow(metrics, 5, nowMs) / 5,
-        m15: completedInWindow(metrics, 15, nowMs) / 15,
+        m1: ratePerMinute(metrics, 1, nowMs),
+        m5: ratePerMinute(metrics, 5, nowMs),
+        m15: ratePerMinute(metrics, 15, nowMs),
       },
       completedPerMinute: completedHistory(metrics, HISTORY_MINUTES, nowMs),
       processingMs: {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { completedHistory, completedInWindow, percentile, topFailureReasons } from '../src/index.js';
+import { completedHistory, completedInWindow, percentile, ratePerMinute, topFailureReasons } from '../src/index.js';
 
 const minute = 60_000;
 const now = Date.UTC(2026, 10, 29, 3, 30, 20);
@@ -51,6 +51,15 @@ describe('queue monitor arithmetic', () => {
     expect(completedInWindow(metrics, 30, now)).toBe(9);
     // An hour later nothing is recent.
     expect(completedInWindow(metrics, 15, now + 60 * minute)).toBe(0);
+  });
+
+  it('turns them into rates that do not collapse when a minute starts', () => {
+    // now is 20 s into its minute: 4 jobs in those 20 s and none in the full minute before.
+    expect(ratePerMinute(metrics, 1, now)).toBeCloseTo(4 / (1 + 20 / 60));
+    // 5 full minutes + 20 s: 6 jobs.
+    expect(ratePerMinute(metrics, 5, now)).toBeCloseTo(6 / (5 + 20 / 60));
+    const startOfNextMinute = now + 40_000 + 1;
+    expect(ratePerMinute(metrics, 1, startOfNextMinute)).toBeGreaterThan(3.9);
   });
 
   it('lays them out minute by minute, oldest first, for a chart', () => {

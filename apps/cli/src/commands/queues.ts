@@ -51,8 +51,9 @@ export function renderHealth(report: HealthReport): string {
     ]);
   }
   const lines = [`vad queues — ${report.at.toISOString()}`, '', table(rows), '', 'jobs done per minute, last hour:'];
-  const peak = Math.max(1, ...report.queues.flatMap((q) => q.completedPerMinute));
   for (const q of report.queues) {
+    // Each row on its own scale (its peak is printed): embed jobs outnumber the others by far.
+    const peak = Math.max(1, ...q.completedPerMinute);
     // An idle minute is a dot, so a slow minute (a low bar) reads differently from none.
     const bars = [
       ...sparkline(
