@@ -1,7 +1,7 @@
 import { ClipTextEncoder, getModelSpec, ModelCapabilityError, resolveModelPaths, TemporalHead } from '@vad/clip';
 import type { Config, Logger } from '@vad/config';
 import { createDatabase, createRepositories, type Repositories } from '@vad/db';
-import { AggregateService, createJobProcessor } from '@vad/pipeline';
+import { AggregateService, createJobProcessor, processingGate } from '@vad/pipeline';
 import { createRedisConnection, createWorker, type RunningWorker, UnrecoverableError } from '@vad/queue';
 import { ThumbnailStore } from '@vad/storage';
 import { resolveFfmpegBinaries } from '@vad/video';
@@ -79,6 +79,7 @@ export function startAggregateWorker(config: Config, logger: Logger): RunningWor
           : repos.videos.markFailed(data.videoId, `scoring failed: ${reason}`),
     },
     logger,
+    { gate: processingGate(config) },
   );
   const worker = createWorker('aggregate', processor, config, connection, { concurrency: 1 });
   worker.on('error', (error) => logger.error({ err: error }, 'aggregate worker error'));

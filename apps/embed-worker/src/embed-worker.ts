@@ -1,7 +1,7 @@
 import { getModelSpec, ImageBatcher, resolveModelPaths } from '@vad/clip';
 import type { Config, Logger } from '@vad/config';
 import { createDatabase, createRepositories } from '@vad/db';
-import { createJobProcessor, EmbedService } from '@vad/pipeline';
+import { createJobProcessor, EmbedService, processingGate } from '@vad/pipeline';
 import { createRedisConnection, createWorker, type RunningWorker } from '@vad/queue';
 import { SegmentStore } from '@vad/storage';
 
@@ -61,6 +61,7 @@ export async function startEmbedWorker(config: Config, logger: Logger): Promise<
         repos.videos.markFailed(data.videoId, `embedding segment ${data.segmentIndex} failed: ${reason}`),
     },
     logger,
+    { gate: processingGate(config) },
   );
   const worker = createWorker('embed', processor, config, connection, { concurrency: config.embed.concurrency });
   worker.on('error', (error) => logger.error({ err: error }, 'embed worker error'));

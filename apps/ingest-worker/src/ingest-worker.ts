@@ -1,6 +1,6 @@
 import type { Config, Logger } from '@vad/config';
 import { createDatabase, createRepositories } from '@vad/db';
-import { createJobProcessor, IngestService } from '@vad/pipeline';
+import { createJobProcessor, IngestService, processingGate } from '@vad/pipeline';
 import { createQueues, createRedisConnection, createWorker, type RunningWorker } from '@vad/queue';
 import { SegmentStore } from '@vad/storage';
 import { resolveFfmpegBinaries } from '@vad/video';
@@ -31,6 +31,7 @@ export function startIngestWorker(config: Config, logger: Logger): RunningWorker
       onFinalFailure: (data, reason) => repos.videos.markFailed(data.videoId, reason),
     },
     logger,
+    { gate: processingGate(config) },
   );
   const worker = createWorker('ingest', processor, config, connection, { concurrency: config.ingest.concurrency });
   worker.on('error', (error) => logger.error({ err: error }, 'ingest worker error'));

@@ -27,6 +27,22 @@ export interface Config {
   };
   ffmpeg: { ffmpegPath: string | undefined; ffprobePath: string | undefined };
   log: { level: Env['VAD_LOG_LEVEL'] };
+  schedule: {
+    /** IANA time zone of the processing window, retention time and times read from file names. */
+    timeZone: string;
+    /** `HH:MM-HH:MM`: work that is not urgent waits outside it; unset = always. */
+    window: string | undefined;
+  };
+  watch: { stableMs: number; polling: boolean };
+  retention: {
+    /** Daily time (HH:MM in the time zone) the retention job runs. */
+    at: string;
+    jobsDays: number;
+    embeddingsDays: number | undefined;
+    thumbnailsDays: number | undefined;
+    resultsDays: number | undefined;
+    sourcesDays: number | undefined;
+  };
   api: {
     host: string;
     port: number;
@@ -124,6 +140,16 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     },
     ffmpeg: { ffmpegPath: env.VAD_FFMPEG_PATH, ffprobePath: env.VAD_FFPROBE_PATH },
     log: { level: env.VAD_LOG_LEVEL },
+    schedule: { timeZone: env.VAD_TIMEZONE, window: env.VAD_PROCESSING_WINDOW },
+    watch: { stableMs: env.VAD_WATCH_STABLE_MS, polling: env.VAD_WATCH_POLLING },
+    retention: {
+      at: env.VAD_RETENTION_AT,
+      jobsDays: env.VAD_RETAIN_JOBS_DAYS,
+      embeddingsDays: env.VAD_RETAIN_EMBEDDINGS_DAYS,
+      thumbnailsDays: env.VAD_RETAIN_THUMBNAILS_DAYS,
+      resultsDays: env.VAD_RETAIN_RESULTS_DAYS,
+      sourcesDays: env.VAD_RETAIN_SOURCES_DAYS,
+    },
     api: {
       host: env.VAD_API_HOST,
       port: env.VAD_API_PORT,

@@ -4,6 +4,15 @@ import { apiTokenEntrySchema } from './api-token.js';
 const positiveInt = (min = 1) => z.coerce.number().int().min(min);
 const positiveNumber = z.coerce.number().positive();
 
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Every environment variable vad reads, with its default and what it allows.
  * `.env.example` at the repository root documents the same list; a test keeps
@@ -60,6 +69,29 @@ export const envSchema = z
       .transform((value) => value.split(',').filter((entry) => entry.trim() !== ''))
       .pipe(z.array(apiTokenEntrySchema)),
     VAD_UPLOAD_MAX_MB: positiveInt().default(20_480),
+    VAD_TIMEZONE: z
+      .string()
+      .default('UTC')
+      .refine(isTimeZone, 'must be an IANA time zone, e.g. Europe/Berlin or America/New_York'),
+    VAD_PROCESSING_WINDOW: z
+      .string()
+      .regex(
+        /^([01]?\d|2[0-3]):[0-5]\d-([01]?\d|2[0-3]):[0-5]\d$/,
+        'must be HH:MM-HH:MM in VAD_TIMEZONE, e.g. 22:00-06:00 (crossing midnight is fine)',
+      )
+      .refine((w) => w.split('-')[0] !== w.split('-')[1], 'must open and close at different times')
+      .optional(),
+    VAD_WATCH_STABLE_MS: z.coerce.number().int().min(0).default(10_000),
+    VAD_WATCH_POLLING: z.stringbool().default(false),
+    VAD_RETENTION_AT: z
+      .string()
+      .regex(/^([01]?\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (in VAD_TIMEZONE)')
+      .default('12:00'),
+    VAD_RETAIN_JOBS_DAYS: positiveInt().max(3650).default(7),
+    VAD_RETAIN_EMBEDDINGS_DAYS: positiveInt().max(36_500).optional(),
+    VAD_RETAIN_THUMBNAILS_DAYS: positiveInt().max(36_500).optional(),
+    VAD_RETAIN_RESULTS_DAYS: positiveInt().max(36_500).optional(),
+    VAD_RETAIN_SOURCES_DAYS: positiveInt().max(36_500).optional(),
     VAD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .refine((env) => env.VAD_AGGREGATOR !== 'onnx' || env.VAD_TEMPORAL_HEAD, {

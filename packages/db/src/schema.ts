@@ -40,6 +40,8 @@ export const cameras = pgTable('cameras', {
   id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
   name: text('name').notNull().unique(),
   timezone: text('timezone').notNull().default('UTC'),
+  /** Share of processing against other cameras (100 = normal, 200 = twice as fast through the queue). */
+  weight: integer('weight').notNull().default(100),
   createdAt: createdAt(),
 });
 
@@ -70,6 +72,10 @@ export const videos = pgTable(
     ingestStartedAt: timestamp('ingest_started_at', { withTimezone: true }),
     ingestFinishedAt: timestamp('ingest_finished_at', { withTimezone: true }),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
+    /** BullMQ priority its jobs were queued with (1 = most urgent): fair share per camera, or as asked. */
+    priority: integer('priority'),
+    /** Processed at once, outside the processing window too. */
+    urgent: boolean('urgent').notNull().default(false),
     /**
      * The scoring run whose scores and events are the video's results (the
      * latest saved). Queries join on it instead of searching for the latest run.
@@ -80,6 +86,7 @@ export const videos = pgTable(
     uniqueIndex('videos_sha256_config_uq').on(t.sha256, t.configHash),
     index('videos_created_idx').on(t.createdAt.desc(), t.id.desc()),
     index('videos_finished_idx').on(t.finishedAt),
+    index('videos_source_idx').on(t.sourceUri),
     index('videos_camera_recorded_idx').on(t.cameraId, t.recordedAt),
     index('videos_status_idx').on(t.status, t.createdAt),
   ],

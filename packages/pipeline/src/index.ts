@@ -11,6 +11,7 @@ export { sha256File } from './hash-file.js';
 export { type IngestResult, IngestService, type IngestServiceDeps } from './ingest-service.js';
 export { isFinalAttempt, type JobContext } from './job-context.js';
 export { createJobProcessor, type JobHandler } from './job-processor.js';
+export { type ProcessingGate, processingGate } from './processing-gate.js';
 export { ConflictError, QueueControl, type QueueControlDeps } from './queue-control.js';
 export {
   type Backlog,

@@ -104,7 +104,7 @@ export class IngestService {
       const framesSoFar = frames;
       const percent = Math.min(100, Math.round((lastPtsMs / Math.max(1, durationMs)) * 100));
       const task = (async () => {
-        const written = await this.writeSegment(video.id, pipeline, segmentIndex, batch, context.signal);
+        const written = await this.writeSegment(video, pipeline, segmentIndex, batch, context.signal);
         if (!written) segmentsSkipped += 1;
         await this.deps.repos.videos.recordIngestProgress(video.id, framesSoFar, segmentIndex + 1);
         await context.updateProgress({ percent, framesDecoded: framesSoFar, segmentsWritten: segmentIndex + 1 });
@@ -138,7 +138,7 @@ export class IngestService {
 
   /** Writes one segment and queues its embed job; false when an earlier attempt already did. */
   private async writeSegment(
-    videoId: string,
+    video: Pick<Video, 'id' | 'priority' | 'urgent'>,
     pipeline: PipelineConfig,
     segmentIndex: number,
     frames: DecodedFrame[],
@@ -146,6 +146,7 @@ export class IngestService {
   ): Promise<boolean> {
     const { queues, segments, repos, config } = this.deps;
     const { model, inputSize: size } = pipeline;
+    const { id: videoId, priority, urgent } = video;
     const firstFrameIndex = frames[0]?.index ?? 0;
     const lastFrameIndex = firstFrameIndex + frames.length - 1;
     const done =
@@ -168,7 +169,11 @@ export class IngestService {
       },
       frames.map((f) => f.rgb),
     );
-    await addEmbedJob(queues, { videoId, segmentIndex, firstFrameIndex, frameCount: frames.length, model });
+    await addEmbedJob(
+      queues,
+      { videoId, segmentIndex, firstFrameIndex, frameCount: frames.length, model, ...(urgent ? { urgent } : {}) },
+      priority ? { priority } : {},
+    );
     return true;
   }
 }

@@ -1,7 +1,8 @@
 import type { Logger } from '@vad/config';
 import { type JobData, parseJobData, type QueueName, UnrecoverableError, type VadProcessor } from '@vad/queue';
-import { WaitingError } from 'bullmq';
+import { DelayedError, WaitingError } from 'bullmq';
 import { isFinalAttempt, type JobContext } from './job-context.js';
+import type { ProcessingGate } from './processing-gate.js';
 
 export interface JobHandler<Q extends QueueName, R> {
   queue: Q;
@@ -17,10 +18,22 @@ export interface JobHandler<Q extends QueueName, R> {
  * spending an attempt, and a final failure is recorded (e.g. in the video's
  * row) so the user can read why.
  */
-export function createJobProcessor<Q extends QueueName, R>(handler: JobHandler<Q, R>, logger: Logger): VadProcessor<Q> {
+export function createJobProcessor<Q extends QueueName, R>(
+  handler: JobHandler<Q, R>,
+  logger: Logger,
+  options: { gate?: ProcessingGate | undefined } = {},
+): VadProcessor<Q> {
   // Three declared parameters: BullMQ passes an AbortSignal only to processors that take one.
   return async (job, token, signal) => {
     const data = parseJobData(handler.queue, job.data);
+    // Outside the processing window, work that is not urgent waits (delayed in
+    // Redis, no attempt spent) until the window opens.
+    const waitMs = data.urgent ? 0 : (options.gate?.waitMs() ?? 0);
+    if (waitMs > 0) {
+      await job.moveToDelayed(Date.now() + waitMs, token);
+      logger.debug({ jobId: job.id, queue: handler.queue, waitMs }, 'waiting for the processing window');
+      throw new DelayedError();
+    }
     const context: JobContext = {
       jobId: job.id ?? 'unknown',
       attemptsMade: job.attemptsMade,

@@ -76,7 +76,7 @@ export class QueueControl {
     await queues.aggregate.remove(jobIds.aggregate(videoId), { removeChildren: true });
     await queues.ingest.remove(jobIds.ingest(videoId));
     await repos.videos.requeue(videoId);
-    await addVideoFlow(queues, config, videoId);
+    await addVideoFlow(queues, config, videoId, { priority: video.priority ?? undefined, urgent: video.urgent });
     return true;
   }
 
@@ -88,7 +88,8 @@ export class QueueControl {
       throw new ConflictError(`video ${videoId} is ${video.status}: only a finished video can be rescored`);
     }
     const jobId = jobIds.rescore(videoId, randomUUID());
-    await this.deps.queues.aggregate.add('aggregate', { videoId, scoring }, { jobId, attempts: 1 });
+    // Asked for by a person now: not held back by the processing window.
+    await this.deps.queues.aggregate.add('aggregate', { videoId, urgent: true, scoring }, { jobId, attempts: 1 });
     this.deps.logger.info({ videoId, jobId }, 'rescore queued');
     return jobId;
   }

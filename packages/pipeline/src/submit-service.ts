@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { type Config, hashPipelineConfig, type Logger } from '@vad/config';
 import type { Repositories, VideoStatus } from '@vad/db';
 import { addVideoFlow, type Queues } from '@vad/queue';
+import { fairPriority, URGENT_PRIORITY } from '@vad/schedule';
 import { type FfmpegBinaries, InvalidVideoError, probeVideo } from '@vad/video';
 import { sha256File } from './hash-file.js';
 
@@ -23,8 +24,10 @@ export interface SubmitInput {
   camera?: string | undefined;
   /** When the recording started; defaults to the file's modification time minus its duration. */
   recordedAt?: Date | undefined;
-  /** BullMQ priority, 1 = most urgent. */
+  /** BullMQ priority (1 = most urgent); unset = the camera's fair share (see fairPriority). */
   priority?: number | undefined;
+  /** Process at once, outside the processing window too (priority 1). */
+  urgent?: boolean | undefined;
 }
 
 export interface SubmitResult {
@@ -93,6 +96,11 @@ export class SubmitService {
     const sha256 = await sha256File(path, (bytes) => hooks.onHashProgress?.(bytes, info.size));
     const camera = input.camera ? await this.deps.repos.cameras.ensure(input.camera) : undefined;
     const pipeline = this.deps.config.pipeline;
+    // Urgent first; else as asked; else the camera's fair share: its k-th waiting upload waits behind
+    // the first waiting uploads of every other camera.
+    const priority = input.urgent
+      ? URGENT_PRIORITY
+      : (input.priority ?? fairPriority(await this.deps.repos.videos.countWaiting(camera?.id ?? null), camera?.weight));
     const recordedAt = input.recordedAt ?? new Date(info.mtimeMs - probe.durationMs);
 
     const { video, created } = await this.deps.repos.videos.insertOrGet({
@@ -109,14 +117,22 @@ export class SubmitService {
       model: pipeline.model,
       pipelineConfig: pipeline,
       configHash: hashPipelineConfig(pipeline),
+      priority,
+      urgent: input.urgent ?? false,
     });
 
     // A video still 'queued' may come from a submit that stopped before queueing:
     // adding its flow again is safe, as job ids are deterministic.
     if (created || video.status === 'queued') {
-      await addVideoFlow(this.deps.queues, this.deps.config, video.id, { priority: input.priority });
+      await addVideoFlow(this.deps.queues, this.deps.config, video.id, {
+        priority: video.priority ?? priority,
+        urgent: video.urgent,
+      });
     }
-    this.deps.logger.info({ videoId: video.id, path, created, sha256 }, created ? 'video queued' : 'duplicate video');
+    this.deps.logger.info(
+      { videoId: video.id, path, created, sha256, priority: video.priority, urgent: video.urgent },
+      created ? 'video queued' : 'duplicate video',
+    );
     return {
       videoId: video.id,
       path,

@@ -3,7 +3,10 @@ import { UnrecoverableError } from 'bullmq';
 import { z } from 'zod';
 import type { QueueName } from './names.js';
 
-export const ingestJobSchema = z.object({ videoId: z.uuid() });
+/** Urgent work runs at once, outside the processing window too. */
+const urgent = z.boolean().optional();
+
+export const ingestJobSchema = z.object({ videoId: z.uuid(), urgent });
 export type IngestJobData = z.infer<typeof ingestJobSchema>;
 
 export const embedJobSchema = z.object({
@@ -13,6 +16,7 @@ export const embedJobSchema = z.object({
   firstFrameIndex: z.number().int().nonnegative(),
   frameCount: z.number().int().positive(),
   model: z.string().min(1),
+  urgent,
 });
 export type EmbedJobData = z.infer<typeof embedJobSchema>;
 
@@ -29,7 +33,11 @@ export const scoringOverridesSchema = z
   .strict();
 export type ScoringOverrides = z.infer<typeof scoringOverridesSchema>;
 
-export const aggregateJobSchema = z.object({ videoId: z.uuid(), scoring: scoringOverridesSchema.optional() });
+export const aggregateJobSchema = z.object({
+  videoId: z.uuid(),
+  urgent,
+  scoring: scoringOverridesSchema.optional(),
+});
 export type AggregateJobData = z.infer<typeof aggregateJobSchema>;
 
 export const jobSchemas = {

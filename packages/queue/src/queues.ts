@@ -47,7 +47,9 @@ export function createQueues(config: Pick<Config, 'queue'>, connection: Redis): 
 
 export interface VideoFlowOptions {
   /** BullMQ priority: 1 is the most urgent; unset = normal. */
-  priority?: number;
+  priority?: number | undefined;
+  /** Run at once, outside the processing window too. */
+  urgent?: boolean | undefined;
 }
 
 /**
@@ -66,16 +68,17 @@ export async function addVideoFlow(
 ): Promise<void> {
   const defaults = defaultJobOptions(config);
   const priority = options.priority ? { priority: options.priority } : {};
+  const data = options.urgent ? { videoId, urgent: true } : { videoId };
   await queues.flows.add({
     name: 'aggregate',
     queueName: 'aggregate',
-    data: { videoId },
+    data,
     opts: { ...defaults, ...priority, jobId: jobIds.aggregate(videoId) },
     children: [
       {
         name: 'ingest',
         queueName: 'ingest',
-        data: { videoId },
+        data,
         opts: { ...defaults, ...priority, jobId: jobIds.ingest(videoId), failParentOnFailure: true },
       },
     ],

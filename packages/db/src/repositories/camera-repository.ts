@@ -1,6 +1,6 @@
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../client.js';
-import { type Camera, cameras } from '../schema.js';
+import { type Camera, cameras, videos } from '../schema.js';
 
 export class CameraRepository {
   constructor(private readonly db: Database) {}
@@ -18,5 +18,29 @@ export class CameraRepository {
 
   async findByName(name: string): Promise<Camera | undefined> {
     return this.db.query.cameras.findFirst({ where: (c, { eq }) => eq(c.name, name) });
+  }
+
+  /** Cameras with their weight and how many of their videos wait or are under way. */
+  async list(): Promise<(Camera & { waiting: number; processing: number; done: number; failed: number })[]> {
+    const rows = await this.db
+      .select({
+        camera: cameras,
+        waiting: sql<number>`count(*) filter (where ${videos.status} = 'queued')::int`,
+        processing: sql<number>`count(*) filter (where ${videos.status} in ('ingesting', 'embedding', 'aggregating'))::int`,
+        done: sql<number>`count(*) filter (where ${videos.status} = 'done')::int`,
+        failed: sql<number>`count(*) filter (where ${videos.status} = 'failed')::int`,
+      })
+      .from(cameras)
+      .leftJoin(videos, eq(videos.cameraId, cameras.id))
+      .groupBy(cameras.id)
+      .orderBy(cameras.name);
+    return rows.map(({ camera, ...counts }) => ({ ...camera, ...counts }));
+  }
+
+  /** Sets a camera's share of processing (created if new). */
+  async setWeight(name: string, weight: number): Promise<Camera> {
+    const camera = await this.ensure(name);
+    const [updated] = await this.db.update(cameras).set({ weight }).where(eq(cameras.id, camera.id)).returning();
+    return updated ?? camera;
   }
 }

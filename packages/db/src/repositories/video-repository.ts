@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../client.js';
 import { cameras, type NewVideo, type Video, type VideoStatus, videos } from '../schema.js';
 
@@ -146,6 +146,24 @@ export class VideoRepository {
       )
       .orderBy(desc(videos.createdAt), desc(videos.id))
       .limit(limit);
+  }
+
+  /** Videos of the camera (or without one, for null) still waiting for ingest: the fair-share rank of the next. */
+  async countWaiting(cameraId: number | null): Promise<number> {
+    const [row] = await this.db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(videos)
+      .where(
+        and(eq(videos.status, 'queued'), cameraId === null ? isNull(videos.cameraId) : eq(videos.cameraId, cameraId)),
+      );
+    return row?.n ?? 0;
+  }
+
+  /** A video already submitted from this path with this size (the watch folder's restart check). */
+  async findBySource(sourceUri: string, bytes: number): Promise<Video | undefined> {
+    return this.db.query.videos.findFirst({
+      where: and(eq(videos.sourceUri, sourceUri), eq(videos.bytes, bytes)),
+    });
   }
 
   /** Videos not yet done or failed, and their total duration: the work still ahead. */

@@ -1,0 +1,32 @@
+import type { Config } from '@vad/config';
+import { ProcessingWindow } from '@vad/schedule';
+
+/** Decides when a job that is not urgent may run. */
+export interface ProcessingGate {
+  /** Milliseconds until work that is not urgent may start; 0 when it may start now. */
+  waitMs(): number;
+  describe(): string;
+}
+
+/**
+ * The gate of the configured processing window (VAD_PROCESSING_WINDOW in
+ * VAD_TIMEZONE), or undefined when there is none. Every worker on every
+ * machine applies the same window to the jobs it takes, so the window holds
+ * however many workers run and across restarts; `now` is injectable for tests.
+ */
+export function processingGate(
+  config: Pick<Config, 'schedule'>,
+  now: () => number = Date.now,
+): ProcessingGate | undefined {
+  const { window, timeZone } = config.schedule;
+  if (!window) return undefined;
+  const parsed = ProcessingWindow.parse(window, timeZone);
+  if (!parsed) throw new Error(`VAD_PROCESSING_WINDOW "${window}" is not HH:MM-HH:MM`);
+  return {
+    waitMs() {
+      const at = new Date(now());
+      return Math.max(0, parsed.runnableAt(at).getTime() - at.getTime());
+    },
+    describe: () => parsed.toString(),
+  };
+}
