@@ -1,6 +1,6 @@
 import type { Config, Logger } from '@vad/config';
 import { createDatabase, createRepositories, type DatabaseHandle, type Repositories } from '@vad/db';
-import { QueueControl, QueueMonitor, SubmitService } from '@vad/pipeline';
+import { processingWindow, QueueControl, QueueMonitor, SubmitService } from '@vad/pipeline';
 import { createQueues, createRedisConnection, type Queues } from '@vad/queue';
 import { resolveFfmpegBinaries } from '@vad/video';
 import type { Redis } from 'ioredis';
@@ -56,7 +56,7 @@ export function createApiContext(config: Config, logger: Logger): ApiContext {
     redis,
     queues,
     submit: new SubmitService({ config, repos, queues, binaries: resolveFfmpegBinaries(config.ffmpeg), logger }),
-    monitor: new QueueMonitor({ queues, repos }),
+    monitor: new QueueMonitor({ queues, repos, window: processingWindow(config) }),
     control: new QueueControl({ config, queues, repos, logger }),
     metrics,
     listening,

@@ -23,6 +23,8 @@ export function presentVideo(video: Video, camera: string | null) {
     createdAt: video.createdAt.toISOString(),
     finishedAt: iso(video.finishedAt),
     currentRunId: video.currentRunId,
+    priority: video.priority,
+    urgent: video.urgent,
   };
 }
 

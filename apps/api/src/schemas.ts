@@ -26,6 +26,10 @@ export const uploadFieldsSchema = z.object({
   camera: z.string().trim().min(1).max(200).optional(),
   recordedAt: isoDateTime.optional(),
   priority: z.coerce.number().int().min(1).max(2_097_152).optional(),
+  urgent: z
+    .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')])
+    .optional()
+    .describe('Process at once, outside the processing window too'),
 });
 
 export const registerBodySchema = uploadFieldsSchema.extend({
@@ -62,6 +66,8 @@ export const videoSchema = z
     createdAt: z.string(),
     finishedAt: z.string().nullable(),
     currentRunId: z.uuid().nullable(),
+    priority: z.number().nullable().describe('BullMQ priority its jobs run at (1 = most urgent)'),
+    urgent: z.boolean(),
   })
   .meta({ id: 'Video' });
 
@@ -201,6 +207,15 @@ export const healthReportSchema = z
       rateWindowMinutes: z.number(),
       drainSeconds: z.number().nullable(),
       drainAt: z.string().nullable(),
+    }),
+    forecast: z.object({
+      window: z.string().nullable().describe('The processing window, e.g. "22:00-06:00 Europe/Berlin"; null: any time'),
+      isOpen: z.boolean(),
+      opensAt: z.string().nullable(),
+      closesAt: z.string().nullable(),
+      finishAt: z.string().nullable().describe('When the backlog will be done at the recent rate, within the window'),
+      finishesInWindow: z.boolean().nullable(),
+      warning: z.string().nullable(),
     }),
   })
   .meta({ id: 'QueueHealth' });

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerApi } from './commands/api.js';
+import { registerCameras } from './commands/cameras.js';
 import { registerClassify } from './commands/classify.js';
 import { registerDb } from './commands/db.js';
 import { registerDemo } from './commands/demo.js';
@@ -39,6 +40,7 @@ registerDemo(program, getContext);
 registerEvents(program, getContext);
 registerRescore(program, getContext);
 registerQueues(program, getContext);
+registerCameras(program, getContext);
 registerTokens(program);
 registerApi(program, getContext);
 

@@ -11,12 +11,13 @@ export { sha256File } from './hash-file.js';
 export { type IngestResult, IngestService, type IngestServiceDeps } from './ingest-service.js';
 export { isFinalAttempt, type JobContext } from './job-context.js';
 export { createJobProcessor, type JobHandler } from './job-processor.js';
-export { type ProcessingGate, processingGate } from './processing-gate.js';
+export { type ProcessingGate, processingGate, processingWindow } from './processing-gate.js';
 export { ConflictError, QueueControl, type QueueControlDeps } from './queue-control.js';
 export {
   type Backlog,
   completedHistory,
   completedInWindow,
+  forecastWindow,
   type HealthReport,
   type JobCounts,
   percentile,
@@ -25,6 +26,7 @@ export {
   type QueueMonitorDeps,
   ratePerMinute,
   topFailureReasons,
+  type WindowForecast,
 } from './queue-monitor.js';
 export {
   SubmitError,

@@ -14,14 +14,21 @@ export interface ProcessingGate {
  * machine applies the same window to the jobs it takes, so the window holds
  * however many workers run and across restarts; `now` is injectable for tests.
  */
-export function processingGate(
-  config: Pick<Config, 'schedule'>,
-  now: () => number = Date.now,
-): ProcessingGate | undefined {
+/** The configured processing window, or undefined when work may run at any time. */
+export function processingWindow(config: Pick<Config, 'schedule'>): ProcessingWindow | undefined {
   const { window, timeZone } = config.schedule;
   if (!window) return undefined;
   const parsed = ProcessingWindow.parse(window, timeZone);
   if (!parsed) throw new Error(`VAD_PROCESSING_WINDOW "${window}" is not HH:MM-HH:MM`);
+  return parsed;
+}
+
+export function processingGate(
+  config: Pick<Config, 'schedule'>,
+  now: () => number = Date.now,
+): ProcessingGate | undefined {
+  const parsed = processingWindow(config);
+  if (!parsed) return undefined;
   return {
     waitMs() {
       const at = new Date(now());

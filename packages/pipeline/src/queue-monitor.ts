@@ -1,5 +1,6 @@
 import type { Repositories } from '@vad/db';
 import { QUEUE_NAMES, type QueueName, type Queues } from '@vad/queue';
+import type { ProcessingWindow } from '@vad/schedule';
 import type { Job } from 'bullmq';
 
 /** Job counts of one queue by state (BullMQ's own names, `waiting-children` as `waitingChildren`). */
@@ -51,16 +52,70 @@ export interface Backlog {
   drainAt: Date | null;
 }
 
+export interface WindowForecast {
+  /** The configured window, e.g. "22:00-06:00 Europe/Berlin"; null when work runs at any time. */
+  window: string | null;
+  isOpen: boolean;
+  /** The window in effect, or the next one when it is closed. */
+  opensAt: Date | null;
+  closesAt: Date | null;
+  /** When the backlog will be done: drain time counted from now, or from when the window opens. */
+  finishAt: Date | null;
+  /** Whether that is before the window closes; null without a window or a rate. */
+  finishesInWindow: boolean | null;
+  /** Said when the backlog will not be done before the window closes. */
+  warning: string | null;
+}
+
 export interface HealthReport {
   at: Date;
   queues: QueueHealth[];
   backlog: Backlog;
+  forecast: WindowForecast;
 }
 
 export interface QueueMonitorDeps {
   queues: Queues;
   repos: Pick<Repositories, 'videos'>;
+  /** The processing window, when one is configured. */
+  window?: ProcessingWindow | undefined;
   now?: () => number;
+}
+
+const hours = (seconds: number) => `${(seconds / 3600).toFixed(1)} h`;
+
+/** When the backlog will be done given the window, and a warning when that is after the window closes. */
+export function forecastWindow(backlog: Backlog, window: ProcessingWindow | undefined, now: Date): WindowForecast {
+  const drainMs = backlog.drainSeconds === null ? null : backlog.drainSeconds * 1000;
+  if (!window) {
+    return {
+      window: null,
+      isOpen: true,
+      opensAt: null,
+      closesAt: null,
+      finishAt: drainMs === null ? null : new Date(now.getTime() + drainMs),
+      finishesInWindow: null,
+      warning: null,
+    };
+  }
+  const current = window.current(now);
+  const span = current ?? window.next(now);
+  const startMs = current ? now.getTime() : span.opensAt.getTime();
+  const finishAt = drainMs === null ? null : new Date(startMs + drainMs);
+  const finishesInWindow = finishAt === null || backlog.videos === 0 ? null : finishAt <= span.closesAt;
+  const available = (span.closesAt.getTime() - startMs) / 1000;
+  return {
+    window: window.toString(),
+    isOpen: current !== undefined,
+    opensAt: span.opensAt,
+    closesAt: span.closesAt,
+    finishAt,
+    finishesInWindow,
+    warning:
+      finishesInWindow === false && backlog.drainSeconds !== null
+        ? `the backlog needs ${hours(backlog.drainSeconds)} at the recent rate but the window has ${hours(available)}: it will not be done before ${span.closesAt.toISOString()}`
+        : null,
+  };
 }
 
 const RECENT_JOBS = 100;
@@ -164,7 +219,8 @@ export class QueueMonitor {
       Promise.all(QUEUE_NAMES.map((name) => this.queueHealth(name))),
       this.backlog(),
     ]);
-    return { at: new Date(this.now()), queues, backlog };
+    const at = new Date(this.now());
+    return { at, queues, backlog, forecast: forecastWindow(backlog, this.deps.window, at) };
   }
 
   async queueHealth(name: QueueName): Promise<QueueHealth> {

@@ -1,5 +1,14 @@
+import { ProcessingWindow } from '@vad/schedule';
 import { describe, expect, it } from 'vitest';
-import { completedHistory, completedInWindow, percentile, ratePerMinute, topFailureReasons } from '../src/index.js';
+import {
+  type Backlog,
+  completedHistory,
+  completedInWindow,
+  forecastWindow,
+  percentile,
+  ratePerMinute,
+  topFailureReasons,
+} from '../src/index.js';
 
 const minute = 60_000;
 const now = Date.UTC(2026, 10, 29, 3, 30, 20);
@@ -87,5 +96,46 @@ describe('queue monitor arithmetic', () => {
       { reason: 'moov atom not found', count: 1 },
       { reason: 'unknown', count: 1 },
     ]);
+  });
+});
+
+describe('backlog forecast against the processing window', () => {
+  const window = ProcessingWindow.parse('22:00-06:00', 'UTC')!;
+  const backlog = (drainHours: number): Backlog => ({
+    videos: 40,
+    videoSeconds: 40 * 3600,
+    videoSecondsPerSecond: 40 / drainHours,
+    rateWindowMinutes: 15,
+    drainSeconds: drainHours * 3600,
+    drainAt: null,
+  });
+
+  it('counts from the next opening when the window is closed, and says it fits', () => {
+    const f = forecastWindow(backlog(6), window, new Date('2026-11-29T15:00:00Z'));
+    expect(f).toMatchObject({ isOpen: false, finishesInWindow: true, warning: null });
+    expect(f.opensAt).toEqual(new Date('2026-11-29T22:00:00Z'));
+    expect(f.finishAt).toEqual(new Date('2026-11-30T04:00:00Z'));
+  });
+
+  it('warns when the backlog will not be done before the window closes', () => {
+    const f = forecastWindow(backlog(6), window, new Date('2026-11-30T01:00:00Z'));
+    expect(f.isOpen).toBe(true);
+    expect(f.finishAt).toEqual(new Date('2026-11-30T07:00:00Z'));
+    expect(f.finishesInWindow).toBe(false);
+    expect(f.warning).toMatch(/needs 6\.0 h at the recent rate but the window has 5\.0 h/);
+  });
+
+  it('without a window, or without a rate, says no more than it knows', () => {
+    expect(forecastWindow(backlog(2), undefined, new Date('2026-11-30T01:00:00Z'))).toMatchObject({
+      window: null,
+      finishesInWindow: null,
+      finishAt: new Date('2026-11-30T03:00:00Z'),
+    });
+    const unknown = { ...backlog(1), videoSecondsPerSecond: null, drainSeconds: null };
+    expect(forecastWindow(unknown, window, new Date('2026-11-30T01:00:00Z'))).toMatchObject({
+      finishAt: null,
+      finishesInWindow: null,
+      warning: null,
+    });
   });
 });

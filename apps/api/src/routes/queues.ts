@@ -18,10 +18,18 @@ export function registerQueueRoutes(app: ZodApp, ctx: ApiContext): void {
     },
     async () => {
       const report = await monitor.report();
+      const iso = (date: Date | null) => date?.toISOString() ?? null;
+      const { forecast } = report;
       return {
         ...report,
         at: report.at.toISOString(),
-        backlog: { ...report.backlog, drainAt: report.backlog.drainAt?.toISOString() ?? null },
+        backlog: { ...report.backlog, drainAt: iso(report.backlog.drainAt) },
+        forecast: {
+          ...forecast,
+          opensAt: iso(forecast.opensAt),
+          closesAt: iso(forecast.closesAt),
+          finishAt: iso(forecast.finishAt),
+        },
       };
     },
   );

@@ -1,4 +1,4 @@
-import { type HealthReport, QueueMonitor } from '@vad/pipeline';
+import { type HealthReport, processingWindow, QueueMonitor } from '@vad/pipeline';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { CliContext } from '../context.js';
@@ -69,6 +69,15 @@ export function renderHealth(report: HealthReport): string {
     lines.push('', 'most frequent failures:');
     for (const f of failures) lines.push(`  ${f.queue.padEnd(9)} ${String(f.count).padStart(4)}×  ${f.reason}`);
   }
+  const f = report.forecast;
+  if (f.window) {
+    lines.push(
+      '',
+      f.isOpen
+        ? `processing window ${f.window}: open, closes ${f.closesAt?.toISOString()}`
+        : `processing window ${f.window}: closed, opens ${f.opensAt?.toISOString()} (urgent uploads run now)`,
+    );
+  }
   const b = report.backlog;
   lines.push(
     '',
@@ -80,6 +89,8 @@ export function renderHealth(report: HealthReport): string {
         ? `  at ${b.videoSecondsPerSecond.toFixed(1)}× real time (last ${b.rateWindowMinutes} min) it drains in ${formatDuration(b.drainSeconds * 1000)}, at ${b.drainAt.toISOString()}`
         : '  no video finished recently: no drain forecast yet',
     );
+    if (f.window && f.finishAt) lines.push(`  within the window it will be done at ${f.finishAt.toISOString()}`);
+    if (f.warning) lines.push(`  WARNING: ${f.warning}`);
   }
   return lines.join('\n');
 }
@@ -99,7 +110,7 @@ export function registerQueues(program: Command, context: () => CliContext): voi
       }
       const options = parsed.data;
       const ctx = context();
-      const monitor = new QueueMonitor({ queues: ctx.queues, repos: ctx.repos });
+      const monitor = new QueueMonitor({ queues: ctx.queues, repos: ctx.repos, window: processingWindow(ctx.config) });
       if (options.json) {
         process.stdout.write(`${JSON.stringify(await monitor.report(), null, 2)}\n`);
         return;

@@ -17,6 +17,7 @@ const optionsSchema = z.object({
     .transform((value) => new Date(value))
     .optional(),
   priority: z.coerce.number().int().min(1).max(2_097_152).optional(),
+  now: z.boolean().optional(),
   json: z.boolean().optional(),
   wait: z.boolean().optional(),
 });
@@ -34,7 +35,8 @@ export function registerSubmit(program: Command, context: () => CliContext): voi
     .argument('<paths...>', 'video files and/or folders')
     .option('--camera <name>', 'camera the footage comes from (created on first use)')
     .option('--recorded-at <iso>', 'when the recording started (default: file time minus duration)')
-    .option('--priority <n>', 'queue priority, 1 = most urgent')
+    .option('--priority <n>', "queue priority, 1 = most urgent (default: the camera's fair share)")
+    .option('--now', 'urgent: process at once, outside the processing window too')
     .option('--json', 'print one JSON object per file instead of text')
     .option('--wait', 'wait until every queued video is scored (needs running workers), with progress')
     .action(async (paths: string[], raw: Record<string, unknown>) => {
@@ -83,7 +85,13 @@ export function registerSubmit(program: Command, context: () => CliContext): voi
         if (showBar) bar.update(hashedBefore, { done: i, file: basename(path) });
         try {
           const result = await service.submit(
-            { path, camera: options.camera, recordedAt: options.recordedAt, priority: options.priority },
+            {
+              path,
+              camera: options.camera,
+              recordedAt: options.recordedAt,
+              priority: options.priority,
+              urgent: options.now,
+            },
             { onHashProgress: (bytes) => showBar && bar.update(hashedBefore + bytes) },
           );
           outcomes.push({ path, result });
