@@ -1,27 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
-
-/** File name extensions `vad submit DIR` picks up in a folder. */
-export const VIDEO_EXTENSIONS = new Set([
-  '.mp4',
-  '.m4v',
-  '.mov',
-  '.mkv',
-  '.avi',
-  '.webm',
-  '.ts',
-  '.mts',
-  '.m2ts',
-  '.mpg',
-  '.mpeg',
-  '.flv',
-  '.wmv',
-  '.3gp',
-  '.h264',
-  '.h265',
-  '.hevc',
-  '.dav',
-]);
+import { VIDEO_EXTENSIONS } from '@vad/video';
 
 async function walk(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });

@@ -12,6 +12,7 @@ import { registerResults } from './commands/results.js';
 import { registerStatus } from './commands/status.js';
 import { registerSubmit } from './commands/submit.js';
 import { registerTokens } from './commands/tokens.js';
+import { registerWatch } from './commands/watch.js';
 import { registerWorkers } from './commands/workers.js';
 import { CliContext } from './context.js';
 
@@ -41,6 +42,7 @@ registerEvents(program, getContext);
 registerRescore(program, getContext);
 registerQueues(program, getContext);
 registerCameras(program, getContext);
+registerWatch(program, getContext);
 registerTokens(program);
 registerApi(program, getContext);
 

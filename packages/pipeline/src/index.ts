@@ -7,6 +7,12 @@ export {
   type SequenceHead,
 } from './aggregate-service.js';
 export { type EmbedResult, EmbedService, type EmbedServiceDeps, type FrameEmbedder } from './embed-service.js';
+export {
+  FolderWatcher,
+  type FolderWatcherDeps,
+  type FolderWatcherOptions,
+  type WatchEvent,
+} from './folder-watcher.js';
 export { sha256File } from './hash-file.js';
 export { type IngestResult, IngestService, type IngestServiceDeps } from './ingest-service.js';
 export { isFinalAttempt, type JobContext } from './job-context.js';

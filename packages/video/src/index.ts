@@ -10,3 +10,4 @@ export {
   truncateCopy,
   writeTextAsVideo,
 } from './synthesize.js';
+export { isVideoFileName, VIDEO_EXTENSIONS } from './video-extensions.js';

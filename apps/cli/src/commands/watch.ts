@@ -1,0 +1,86 @@
+import { FolderWatcher, SubmitService } from '@vad/pipeline';
+import { stopOnSignals } from '@vad/queue';
+import { compilePattern } from '@vad/schedule';
+import { resolveFfmpegBinaries } from '@vad/video';
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+
+interface WatchOptions {
+  camera?: string;
+  cameraFrom?: string;
+  recordedAtFrom?: string;
+}
+
+export function registerWatch(program: Command, context: () => CliContext): void {
+  program
+    .command('watch')
+    .description('submit every recording that appears in a folder (recursively), once it has finished being written')
+    .argument('<dir>', 'the folder cameras or an NVR write to')
+    .option('--camera <name>', 'camera of every file (when --camera-from does not match)')
+    .option(
+      '--camera-from <regex>',
+      'camera from the path relative to DIR: a (?<camera>…) group or the first group, e.g. "^([^/]+)/"',
+    )
+    .option(
+      '--recorded-at-from <regex>',
+      'recording time from the path, in VAD_TIMEZONE: groups year, month, day[, hour, minute, second] or epoch, ' +
+        'e.g. "(?<year>\\d{4})(?<month>\\d\\d)(?<day>\\d\\d)_(?<hour>\\d\\d)(?<minute>\\d\\d)(?<second>\\d\\d)"',
+    )
+    .action(async (dir: string, options: WatchOptions) => {
+      const patterns = (() => {
+        try {
+          return {
+            cameraFrom: options.cameraFrom ? compilePattern(options.cameraFrom, '--camera-from') : undefined,
+            recordedAtFrom: options.recordedAtFrom
+              ? compilePattern(options.recordedAtFrom, '--recorded-at-from')
+              : undefined,
+          };
+        } catch (error) {
+          return program.error(`error: ${(error as Error).message}`, { exitCode: 2 });
+        }
+      })();
+      const ctx = context();
+      const { config } = ctx;
+      const logger = ctx.logger.child({}, { level: config.log.level });
+      const submit = new SubmitService({
+        config,
+        repos: ctx.repos,
+        queues: ctx.queues,
+        binaries: resolveFfmpegBinaries(config.ffmpeg),
+        logger,
+      });
+      const watcher = new FolderWatcher(
+        dir,
+        {
+          stableMs: config.watch.stableMs,
+          polling: config.watch.polling,
+          camera: options.camera,
+          timeZone: config.schedule.timeZone,
+          ...patterns,
+        },
+        { submit, repos: ctx.repos, logger },
+        (event) => {
+          if (event.type === 'submitted') {
+            const { result } = event;
+            process.stdout.write(`${result.created ? 'queued   ' : 'duplicate'} ${event.path} → ${result.videoId}\n`);
+          } else if (event.type === 'rejected') {
+            process.stdout.write(`rejected  ${event.path}: ${event.reason}\n`);
+          }
+        },
+      );
+      await watcher.start().catch((error: Error) => program.error(`error: ${error.message}`, { exitCode: 1 }));
+      process.stderr.write(
+        `watching ${dir} (a file is submitted once unchanged for ${config.watch.stableMs} ms; Ctrl-C to stop)\n`,
+      );
+      stopOnSignals(
+        {
+          close: async () => {
+            await watcher.close();
+            await ctx.close();
+          },
+        },
+        logger,
+      );
+      await new Promise(() => {}); // until a signal
+    });
+}
