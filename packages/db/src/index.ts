@@ -3,6 +3,7 @@ export { dropDatabase, ensureDatabase, migrateDatabase, migrationsFolder } from 
 export { CameraRepository } from './repositories/camera-repository.js';
 export { fromBytes, toBytes } from './repositories/embedding-bytes.js';
 export { FrameEmbeddingRepository } from './repositories/frame-embedding-repository.js';
+export { RetentionRepository } from './repositories/retention-repository.js';
 export {
   type ClipScoreInput,
   type EventInput,
@@ -23,6 +24,7 @@ export * from './schema.js';
 import type { Database } from './client.js';
 import { CameraRepository } from './repositories/camera-repository.js';
 import { FrameEmbeddingRepository } from './repositories/frame-embedding-repository.js';
+import { RetentionRepository } from './repositories/retention-repository.js';
 import { ScoringRepository } from './repositories/scoring-repository.js';
 import { TextEmbeddingRepository } from './repositories/text-embedding-repository.js';
 import { VideoRepository } from './repositories/video-repository.js';
@@ -33,6 +35,7 @@ export interface Repositories {
   frameEmbeddings: FrameEmbeddingRepository;
   textEmbeddings: TextEmbeddingRepository;
   scoring: ScoringRepository;
+  retention: RetentionRepository;
 }
 
 export function createRepositories(db: Database): Repositories {
@@ -42,5 +45,6 @@ export function createRepositories(db: Database): Repositories {
     frameEmbeddings: new FrameEmbeddingRepository(db),
     textEmbeddings: new TextEmbeddingRepository(db),
     scoring: new ScoringRepository(db),
+    retention: new RetentionRepository(db),
   };
 }

@@ -76,6 +76,9 @@ export const videos = pgTable(
     priority: integer('priority'),
     /** Processed at once, outside the processing window too. */
     urgent: boolean('urgent').notNull().default(false),
+    /** Retention removed the frame embeddings (no rescoring after) / the source file. */
+    embeddingsRemovedAt: timestamp('embeddings_removed_at', { withTimezone: true }),
+    sourceRemovedAt: timestamp('source_removed_at', { withTimezone: true }),
     /**
      * The scoring run whose scores and events are the video's results (the
      * latest saved). Queries join on it instead of searching for the latest run.

@@ -34,6 +34,7 @@ export {
   topFailureReasons,
   type WindowForecast,
 } from './queue-monitor.js';
+export { type RetentionResult, RetentionService, type RetentionServiceDeps } from './retention-service.js';
 export {
   SubmitError,
   type SubmitHooks,

@@ -1,5 +1,11 @@
 export { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 export { type ConnectionRole, createRedisConnection } from './connection.js';
+export {
+  createMaintenanceQueue,
+  MAINTENANCE_QUEUE,
+  RETENTION_SCHEDULER_ID,
+  scheduleRetention,
+} from './maintenance.js';
 export { jobIds, QUEUE_NAMES, type QueueName } from './names.js';
 export {
   type AggregateJobData,

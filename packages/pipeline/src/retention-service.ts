@@ -1,0 +1,117 @@
+import { rm, unlink } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import type { Config, Logger } from '@vad/config';
+import type { Repositories } from '@vad/db';
+import { QUEUE_NAMES, type Queues } from '@vad/queue';
+
+export interface RetentionResult {
+  jobsRemoved: number;
+  embeddings: { videos: number; rows: number };
+  thumbnailsRemoved: number;
+  videosRemoved: number;
+  sourcesRemoved: number;
+}
+
+export interface RetentionServiceDeps {
+  config: Pick<Config, 'retention' | 'storage'>;
+  repos: Pick<Repositories, 'retention'>;
+  queues: Queues;
+  logger: Logger;
+  now?: () => number;
+}
+
+const DAY_MS = 86_400_000;
+const BATCH = 200;
+
+/**
+ * Deletes what is older than configured: finished job records (always, after
+ * VAD_RETAIN_JOBS_DAYS), and only when configured frame embeddings, event
+ * thumbnails, whole videos with their scores and events, and source files
+ * (only those under the storage root, i.e. uploads; never a camera's own
+ * folder). Works in batches and can be run again at any time.
+ */
+export class RetentionService {
+  constructor(private readonly deps: RetentionServiceDeps) {}
+
+  async run(): Promise<RetentionResult> {
+    const { config, repos, logger } = this.deps;
+    const { retention } = config;
+    const now = (this.deps.now ?? Date.now)();
+    const before = (days: number) => new Date(now - days * DAY_MS);
+    const result: RetentionResult = {
+      jobsRemoved: await this.cleanJobs(retention.jobsDays * DAY_MS),
+      embeddings: { videos: 0, rows: 0 },
+      thumbnailsRemoved: 0,
+      videosRemoved: 0,
+      sourcesRemoved: 0,
+    };
+
+    if (retention.sourcesDays !== undefined) {
+      for (;;) {
+        const batch = await repos.retention.sourcesBefore(before(retention.sourcesDays), BATCH);
+        if (!batch.length) break;
+        for (const video of batch) {
+          if (this.underStorageRoot(video.sourceUri)) {
+            await unlink(video.sourceUri).catch((error: NodeJS.ErrnoException) => {
+              if (error.code !== 'ENOENT') throw error;
+            });
+            result.sourcesRemoved += 1;
+          }
+          await repos.retention.markSourceRemoved(video.id);
+        }
+      }
+    }
+
+    if (retention.resultsDays !== undefined) {
+      for (;;) {
+        const ids = await repos.retention.removeVideos(before(retention.resultsDays), BATCH);
+        if (!ids.length) break;
+        for (const id of ids) await rm(join(config.storage.root, 'thumbnails', id), { recursive: true, force: true });
+        result.videosRemoved += ids.length;
+      }
+    }
+
+    if (retention.embeddingsDays !== undefined) {
+      for (;;) {
+        const removed = await repos.retention.removeEmbeddings(before(retention.embeddingsDays), 20);
+        if (!removed.videos) break;
+        result.embeddings.videos += removed.videos;
+        result.embeddings.rows += removed.rows;
+      }
+    }
+
+    if (retention.thumbnailsDays !== undefined) {
+      for (;;) {
+        const events = await repos.retention.thumbnailsBefore(before(retention.thumbnailsDays), BATCH);
+        if (!events.length) break;
+        for (const event of events) await rm(join(config.storage.root, event.thumbnailPath), { force: true });
+        await repos.retention.clearThumbnails(events.map((e) => e.id));
+        result.thumbnailsRemoved += events.length;
+      }
+    }
+
+    logger.info({ ...result }, 'retention done');
+    return result;
+  }
+
+  /** Finished and failed job records older than `graceMs`, from every stage's queue. */
+  private async cleanJobs(graceMs: number): Promise<number> {
+    let removed = 0;
+    for (const name of QUEUE_NAMES) {
+      for (const state of ['completed', 'failed'] as const) {
+        for (;;) {
+          const ids = await this.deps.queues[name].clean(graceMs, 1000, state);
+          removed += ids.length;
+          if (ids.length < 1000) break;
+        }
+      }
+    }
+    return removed;
+  }
+
+  private underStorageRoot(path: string): boolean {
+    const root = resolve(this.deps.config.storage.root);
+    const rel = relative(root, resolve(path));
+    return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+  }
+}

@@ -1,0 +1,29 @@
+import type { Config } from '@vad/config';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+/** Housekeeping jobs (retention), apart from the pipeline's stages. */
+export const MAINTENANCE_QUEUE = 'maintenance';
+export const RETENTION_SCHEDULER_ID = 'retention-daily';
+
+export function createMaintenanceQueue(config: Pick<Config, 'queue'>, connection: Redis): Queue {
+  return new Queue(MAINTENANCE_QUEUE, {
+    connection,
+    prefix: config.queue.prefix,
+    defaultJobOptions: { removeOnComplete: { count: 60 }, removeOnFail: { count: 60 }, attempts: 3 },
+  });
+}
+
+/**
+ * Schedules the daily retention job at `at` (HH:MM) in `timeZone`, with
+ * BullMQ's job scheduler: kept in Redis, produced once however many
+ * schedulers run, and updated in place when the time changes.
+ */
+export async function scheduleRetention(queue: Queue, at: string, timeZone: string): Promise<void> {
+  const [hour, minute] = at.split(':').map(Number);
+  await queue.upsertJobScheduler(
+    RETENTION_SCHEDULER_ID,
+    { pattern: `${minute} ${hour} * * *`, tz: timeZone },
+    { name: 'retention', data: {} },
+  );
+}
