@@ -55,6 +55,24 @@ export function configToEnv(config: Config): Record<string, string> {
     VAD_EMBED_CONCURRENCY: String(config.embed.concurrency),
     VAD_INFERENCE_PARALLEL_RUNS: String(config.embed.parallelRuns),
     VAD_LOG_LEVEL: config.log.level,
+    VAD_TIMEZONE: config.schedule.timeZone,
+    ...(config.schedule.window ? { VAD_PROCESSING_WINDOW: config.schedule.window } : {}),
+    VAD_WATCH_STABLE_MS: String(config.watch.stableMs),
+    VAD_WATCH_POLLING: String(config.watch.polling),
+    VAD_RETENTION_AT: config.retention.at,
+    VAD_RETAIN_JOBS_DAYS: String(config.retention.jobsDays),
+    ...Object.fromEntries(
+      (
+        [
+          ['VAD_RETAIN_EMBEDDINGS_DAYS', config.retention.embeddingsDays],
+          ['VAD_RETAIN_THUMBNAILS_DAYS', config.retention.thumbnailsDays],
+          ['VAD_RETAIN_RESULTS_DAYS', config.retention.resultsDays],
+          ['VAD_RETAIN_SOURCES_DAYS', config.retention.sourcesDays],
+        ] as const
+      )
+        .filter(([, days]) => days !== undefined)
+        .map(([name, days]) => [name, String(days)]),
+    ),
     VAD_API_HOST: config.api.host,
     VAD_API_PORT: String(config.api.port),
     VAD_API_TOKENS: config.api.tokens.map((t) => `${t.name}:${t.scope}:${t.sha256}`).join(','),
