@@ -50,7 +50,7 @@ describe('embedding with worker processes', () => {
       await waitFor(
         'aggregate runnable',
         () => e2e.queues.aggregate.getJobState(jobIds.aggregate(videoId)),
-        (s) => s === 'waiting',
+        (s) => s === 'waiting' || s === 'prioritized',
         90_000,
       );
       const frames = await e2e.repos.frameEmbeddings.listFrames(videoId, 'vad-test-tiny');

@@ -65,7 +65,7 @@ describe('embed worker', () => {
     await waitFor(
       'all embedded',
       () => queues.aggregate.getJobState(jobIds.aggregate(videoId)),
-      (s) => s === 'waiting',
+      (s) => s === 'waiting' || s === 'prioritized',
     );
 
     const frames = await db.repos.frameEmbeddings.listFrames(videoId, 'vad-test-tiny');
@@ -104,7 +104,7 @@ describe('embed worker', () => {
     await waitFor(
       'embedded',
       () => queues.aggregate.getJobState(jobIds.aggregate(videoId)),
-      (s) => s === 'waiting',
+      (s) => s === 'waiting' || s === 'prioritized',
     );
     const job = await addEmbedJob(queues, {
       videoId,

@@ -159,7 +159,8 @@ describe('ingest worker', () => {
     await new Promise((r) => setTimeout(r, 1_000));
     expect(await segments.countPending(videoId)).toBe(2);
     expect(await queues.ingest.getJobState(jobIds.ingest(videoId))).toBe('active');
-    const waiting = await queues.embed.getJobs(['waiting']);
+    // Embed jobs carry the video's priority (fair share per camera): they wait as `prioritized`.
+    const waiting = await queues.embed.getJobs(['waiting', 'prioritized']);
     expect(waiting.filter((j) => j.data.videoId === videoId).map((j) => j.id)).toEqual(
       expect.arrayContaining([jobIds.embed(videoId, 0), jobIds.embed(videoId, 1)]),
     );
@@ -170,7 +171,7 @@ describe('ingest worker', () => {
     await waitFor(
       'aggregate to be runnable',
       () => queues.aggregate.getJobState(jobIds.aggregate(videoId)),
-      (s) => s === 'waiting',
+      (s) => s === 'waiting' || s === 'prioritized',
     );
     const video = await db.repos.videos.get(videoId);
     expect(video).toMatchObject({
@@ -266,7 +267,7 @@ describe('shutdown and restart', () => {
       (n) => n === 2,
     );
     await first.close();
-    expect(await queues.ingest.getJobState(jobIds.ingest(videoId))).toBe('waiting');
+    expect(['waiting', 'prioritized']).toContain(await queues.ingest.getJobState(jobIds.ingest(videoId)));
     const video = await db.repos.videos.get(videoId);
     expect(video?.status).toBe('ingesting');
 
@@ -288,7 +289,7 @@ describe('shutdown and restart', () => {
       await waitFor(
         'all embedded',
         () => queues.aggregate.getJobState(jobIds.aggregate(videoId)),
-        (s) => s === 'waiting',
+        (s) => s === 'waiting' || s === 'prioritized',
       );
       expect(await queues.embed.getJobCounts('completed')).toMatchObject({ completed: expect.any(Number) });
       expect(await readdir(segments.videoDir(videoId))).toEqual([]);
