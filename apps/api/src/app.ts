@@ -16,6 +16,7 @@ import {
 import type { ApiContext } from './api-context.js';
 import { registerAuth } from './auth.js';
 import { registerErrorHandler } from './error-handler.js';
+import { registerCameraRoutes } from './routes/cameras.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
@@ -77,6 +78,7 @@ export async function buildApp(ctx: ApiContext): Promise<FastifyInstance> {
     registerVideoRoutes(api, ctx);
     registerEventRoutes(api, ctx);
     registerQueueRoutes(api, ctx);
+    registerCameraRoutes(api, ctx);
   });
   return app;
 }

@@ -154,6 +154,8 @@ describe('auth', () => {
     ['POST', '/v1/queues/ingest/resume', 'admin'],
     ['POST', '/v1/queues/embed/retry-failed', 'admin'],
     ['GET', '/metrics', 'read'],
+    ['GET', '/v1/cameras', 'read'],
+    ['PUT', '/v1/cameras/gate', 'admin'],
     ['GET', '/docs/json', 'read'],
     ['GET', '/admin/queues', 'admin'],
   ];
@@ -163,14 +165,15 @@ describe('auth', () => {
     expect(none.status).toBe(401);
     expect(none.headers['www-authenticate']).toBeDefined();
     expect((await api(method, url, { token: 'vad_not-a-token' })).status).toBe(401);
-    const asReader = await api(method, url, { token: reader.token, body: method === 'POST' ? {} : undefined });
+    const body = method === 'PUT' ? { weight: 150 } : method === 'POST' ? {} : undefined;
+    const asReader = await api(method, url, { token: reader.token, body });
     if (scope === 'admin') {
       expect(asReader.status).toBe(403);
       expect(asReader.body).toMatchObject({ message: expect.stringMatching(/scope read; this needs admin/) });
     } else {
       expect([401, 403]).not.toContain(asReader.status);
     }
-    const asAdmin = await api(method, url, { body: method === 'POST' ? {} : undefined });
+    const asAdmin = await api(method, url, { body });
     expect([401, 403]).not.toContain(asAdmin.status);
   });
 
@@ -390,6 +393,16 @@ describe('bad input', () => {
     expect((await api('GET', '/v1/events/999999999')).status).toBe(404);
     expect((await api('POST', '/v1/queues/nope/pause', { body: {} })).status).toBe(400);
     expect((await api('GET', '/v1/nothing')).status).toBe(404);
+  });
+});
+
+describe('cameras', () => {
+  it("lists cameras with their videos' state, and sets a weight", async () => {
+    const set = await api('PUT', '/v1/cameras/gate', { body: { weight: 250 } });
+    expect(set).toMatchObject({ status: 200, body: { name: 'gate', weight: 250 } });
+    expect((await api('PUT', '/v1/cameras/gate', { body: { weight: 0 } })).body.field).toBe('body.weight');
+    const list = await api<{ items: { name: string; weight: number; done: number }[] }>('GET', '/v1/cameras');
+    expect(list.body.items.find((c) => c.name === 'gate')).toMatchObject({ weight: 250, done: 1 });
   });
 });
 
