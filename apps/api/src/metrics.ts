@@ -1,11 +1,19 @@
 import type { Logger } from '@vad/config';
 import type { Repositories } from '@vad/db';
-import { QUEUE_NAMES, type QueueName, type Queues } from '@vad/queue';
+import { MAINTENANCE_QUEUE, QUEUE_NAMES, type QueueName, type Queues } from '@vad/queue';
 import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 const JOB_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed', 'paused'] as const;
+
+interface RetentionReturn {
+  jobsRemoved?: number;
+  embeddings?: { rows?: number };
+  thumbnailsRemoved?: number;
+  videosRemoved?: number;
+  sourcesRemoved?: number;
+}
 
 interface EmbedReturn {
   frames?: number;
@@ -28,6 +36,8 @@ export class ApiMetrics {
   private readonly framesEmbedded: Counter;
   private readonly videoSeconds: Counter;
   private readonly batchFrames: Histogram;
+  private readonly retentionRemoved: Counter<'kind'>;
+  private readonly retentionLastRun: Gauge;
 
   constructor(
     private readonly queues: Queues,
@@ -95,6 +105,17 @@ export class ApiMetrics {
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
       registers,
     });
+    this.retentionRemoved = new Counter({
+      name: 'vad_retention_removed_total',
+      help: 'What retention runs removed: job records, embedding rows, thumbnails, videos, source files',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.retentionLastRun = new Gauge({
+      name: 'vad_retention_last_run_timestamp_seconds',
+      help: 'When a retention run last completed (seen by this process)',
+      registers,
+    });
   }
 
   /** Starts listening to the queues' event streams (one blocking connection each). */
@@ -113,6 +134,19 @@ export class ApiMetrics {
       events.on('error', (error) => this.logger.warn({ err: error, queue: name }, 'metrics: queue events error'));
       this.listeners.push(events);
     }
+    const maintenance = new QueueEvents(MAINTENANCE_QUEUE, { connection: connection(), prefix: this.queues.prefix });
+    maintenance.on('completed', ({ returnvalue }) => {
+      const result = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as RetentionReturn;
+      if (!result || typeof result !== 'object' || result.jobsRemoved === undefined) return;
+      this.retentionRemoved.inc({ kind: 'jobs' }, result.jobsRemoved);
+      this.retentionRemoved.inc({ kind: 'embeddings' }, result.embeddings?.rows ?? 0);
+      this.retentionRemoved.inc({ kind: 'thumbnails' }, result.thumbnailsRemoved ?? 0);
+      this.retentionRemoved.inc({ kind: 'videos' }, result.videosRemoved ?? 0);
+      this.retentionRemoved.inc({ kind: 'sources' }, result.sourcesRemoved ?? 0);
+      this.retentionLastRun.set(Date.now() / 1000);
+    });
+    maintenance.on('error', (error) => this.logger.warn({ err: error }, 'metrics: maintenance events error'));
+    this.listeners.push(maintenance);
     await Promise.all(this.listeners.map((events) => events.waitUntilReady()));
   }
 

@@ -5,7 +5,8 @@ import { startAggregateWorker } from '@vad/aggregate-worker';
 import { type Config, createApiToken, createLogger } from '@vad/config';
 import { startEmbedWorker } from '@vad/embed-worker';
 import { startIngestWorker } from '@vad/ingest-worker';
-import type { RunningWorker } from '@vad/queue';
+import { createMaintenanceQueue, type RunningWorker } from '@vad/queue';
+import { startScheduler } from '@vad/scheduler';
 import {
   createTestConfig,
   createTestDatabase,
@@ -540,6 +541,22 @@ describe('queues', () => {
 
 describe('metrics', () => {
   it('serves a Prometheus scrape that parses, with the pipeline counters', async () => {
+    // A retention run (the scheduler role) is counted too.
+    const scheduler = await startScheduler(config, logger);
+    const maintenance = createMaintenanceQueue(config, ctx.redis);
+    try {
+      await maintenance.add('retention', {});
+      await waitFor(
+        'retention ran',
+        () => maintenance.getCompletedCount(),
+        (n) => n >= 1,
+        20_000,
+      );
+      await new Promise((r) => setTimeout(r, 200)); // the completed event reaches the API's listener
+    } finally {
+      await maintenance.close();
+      await scheduler.close();
+    }
     const response = await app.inject({ method: 'GET', url: '/metrics', headers: auth(reader.token) });
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -560,5 +577,7 @@ describe('metrics', () => {
     expect(samples.get('vad_job_failures_total{queue="ingest"}')).toBeGreaterThanOrEqual(1);
     expect(samples.get('vad_inference_batch_frames_count')).toBeGreaterThanOrEqual(3);
     expect(samples.get('vad_queue_workers{queue="ingest"}')).toBeGreaterThanOrEqual(1);
+    expect(samples.get('vad_retention_removed_total{kind="jobs"}')).toBeGreaterThanOrEqual(0);
+    expect(samples.get('vad_retention_last_run_timestamp_seconds')).toBeGreaterThan(Date.now() / 1000 - 60);
   });
 });
