@@ -94,6 +94,15 @@ describe('vad CLI and ingest worker as processes', () => {
       expect(status.stdout).toMatch(/frames decoded\s+12/);
       expect(status.stdout).toMatch(/segments\s+2 written, 0 embedded/);
       expect(status.stdout).toMatch(/ingest\s+completed \(100%\)/);
+      expect(status.stdout).toMatch(/queue\s+priority 2$/m);
+      // With a processing window that is closed now, the rest of its work waits for it.
+      const hour = (new Date().getUTCHours() + 2) % 24;
+      const hh = (h: number) => String(h % 24).padStart(2, '0');
+      const closed = `${hh(hour)}:00-${hh(hour + 1)}:00`;
+      const later = await runVad(['status', videoId], { ...env, VAD_PROCESSING_WINDOW: closed, VAD_TIMEZONE: 'UTC' });
+      expect(later.stdout).toMatch(
+        new RegExp(`queue\\s+priority 2; waits for the processing window ${closed} UTC, opens `),
+      );
       const files = await readdir(join(config.storage.root, 'segments', videoId));
       expect(files).toEqual(['000000.seg', '000001.seg']);
       const video = await e2e.repos.videos.get(videoId);

@@ -1,4 +1,4 @@
-import { videoProgress } from '@vad/pipeline';
+import { processingWindow, videoProgress } from '@vad/pipeline';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { formatBytes, formatDuration, table } from '../format.js';
@@ -19,6 +19,20 @@ export function registerStatus(program: Command, context: () => CliContext): voi
         process.stdout.write(`${JSON.stringify({ video, progress }, null, 2)}\n`);
         return;
       }
+      const window = processingWindow(ctx.config);
+      const waitsForWindow =
+        !video.urgent &&
+        window &&
+        !window.isOpen(new Date()) &&
+        ['queued', 'embedding', 'aggregating'].includes(video.status);
+      const queueing = [
+        video.urgent ? 'urgent (runs outside the processing window too)' : `priority ${video.priority ?? '-'}`,
+        waitsForWindow
+          ? `waits for the processing window ${window}, opens ${window.next(new Date()).opensAt.toISOString()}`
+          : '',
+      ]
+        .filter(Boolean)
+        .join('; ');
       const rows: string[][] = [
         ['id', video.id],
         ['status', video.status + (video.error ? ` — ${video.error}` : '')],
@@ -31,6 +45,7 @@ export function registerStatus(program: Command, context: () => CliContext): voi
         ],
         ['recorded at', video.recordedAt?.toISOString() ?? '-'],
         ['model', video.model],
+        ['queue', queueing],
         ['ingest', `${progress.ingest.state} (${progress.ingest.percent}%)`],
         ['frames decoded', String(video.framesDecoded)],
         ['segments', `${video.segmentsWritten} written, ${progress.embed.segmentsEmbedded} embedded`],
