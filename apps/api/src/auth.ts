@@ -28,15 +28,19 @@ export function presentedToken(header: string | undefined): string | undefined {
   return undefined;
 }
 
+/** The matched route's pattern (not the raw URL, which may be percent-encoded), else the URL. */
+const routePath = (request: FastifyRequest) => request.routeOptions.url ?? request.url;
+
 function requiredAccess(request: FastifyRequest): RouteAccess {
   const access = request.routeOptions.config.access;
   if (access) return access;
-  return request.url.startsWith('/admin') ? 'admin' : 'read';
+  return routePath(request).startsWith('/admin') ? 'admin' : 'read';
 }
 
 /** Browser pages (docs, Bull Board) get a Basic challenge so the browser asks for the token. */
 function challenge(request: FastifyRequest, reply: FastifyReply): void {
-  const browserPage = request.url.startsWith('/admin') || request.url.startsWith('/docs');
+  const path = routePath(request);
+  const browserPage = path.startsWith('/admin') || path.startsWith('/docs');
   reply.header('www-authenticate', browserPage ? 'Basic realm="vad", charset="UTF-8"' : 'Bearer realm="vad"');
 }
 

@@ -178,6 +178,13 @@ describe('auth', () => {
     expect([401, 403]).not.toContain(asAdmin.status);
   });
 
+  it('cannot reach admin pages with a read token through an encoded path', async () => {
+    for (const url of ['/%61dmin/queues', '/admin/%71ueues', '/admin//queues', '/admin/queues/api/queues']) {
+      const response = await api('GET', url, { token: reader.token });
+      expect([403, 404], url).toContain(response.status);
+    }
+  });
+
   it('lets a browser in to Bull Board and the docs with Basic auth carrying the token', async () => {
     const basic = `Basic ${Buffer.from(`ops:${admin.token}`).toString('base64')}`;
     const board = await app.inject({ method: 'GET', url: '/admin/queues', headers: { authorization: basic } });
