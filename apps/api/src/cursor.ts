@@ -18,4 +18,8 @@ export function decodeCursor<T>(cursor: string, schema: z.ZodType<T>): T {
 }
 
 export const eventCursorSchema = z.object({ o: z.enum(['time', 'score']), k: z.number(), id: z.number().int() });
-export const videoCursorSchema = z.object({ t: z.number(), id: z.uuid() });
+export const videoCursorSchema = z.object({
+  // created_at as Postgres prints it, e.g. 2026-11-29 22:51:43.123456+00
+  t: z.string().regex(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?[+-]\d\d(:\d\d)?$/),
+  id: z.uuid(),
+});

@@ -222,7 +222,8 @@ export const healthReportSchema = z
 
 export const retryResponseSchema = z.object({
   queue: z.enum(QUEUE_NAMES),
-  videos: z.array(z.uuid()),
+  videos: z.array(z.uuid()).describe('Videos queued again'),
+  skipped: z.array(z.uuid()).describe('Videos with a job still running (retry later) or no longer failed'),
   rescores: z.number(),
 });
 export const queueStateSchema = z.object({ queue: z.enum(QUEUE_NAMES), isPaused: z.boolean() });

@@ -478,6 +478,39 @@ describe('keyset pagination', () => {
   });
 });
 
+describe('video pages', () => {
+  it('pages through videos created within the same millisecond without skipping or repeating', async () => {
+    const ids: string[] = [];
+    await Promise.all(
+      Array.from({ length: 7 }, async () => {
+        const { video } = await db.repos.videos.insertOrGet({
+          sourceUri: `/seed/${randomUUID()}.mp4`,
+          sha256: randomUUID(),
+          bytes: 1,
+          model: 'vad-test-tiny',
+          pipelineConfig: config.pipeline,
+          configHash: 'paging',
+          status: 'failed',
+        });
+        ids.push(video.id);
+      }),
+    );
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const url: string = `/v1/videos?status=failed&limit=2${cursor ? `&cursor=${cursor}` : ''}`;
+      const page = await api<{ items: { id: string }[]; nextCursor: string | null }>('GET', url);
+      expect(page.status).toBe(200);
+      seen.push(...page.body.items.map((v) => v.id));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen).toEqual(expect.arrayContaining(ids));
+    const forged = Buffer.from(JSON.stringify({ t: 'yesterday', id: randomUUID() })).toString('base64url');
+    expect((await api('GET', `/v1/videos?cursor=${forged}`)).status).toBe(400);
+  });
+});
+
 describe('queues', () => {
   it('reports counts, throughput, processing time, workers and backlog', async () => {
     const { body, status } = await api<{

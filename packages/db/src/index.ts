@@ -16,6 +16,7 @@ export { TextEmbeddingRepository } from './repositories/text-embedding-repositor
 export {
   type VideoListQuery,
   type VideoListRow,
+  type VideoPageRow,
   type VideoProbe,
   VideoRepository,
 } from './repositories/video-repository.js';

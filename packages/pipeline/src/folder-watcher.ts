@@ -71,7 +71,14 @@ export class FolderWatcher {
     this.watcher = watcher;
     // One submission at a time, in the order files became complete.
     const enqueue = (path: string) => {
-      this.pending = this.pending.then(() => this.consider(root, path));
+      this.pending = this.pending
+        .then(() => this.consider(root, path))
+        .catch((error: unknown) =>
+          this.deps.logger.error(
+            { err: error, path },
+            'watch: could not consider the file; tried again when it changes',
+          ),
+        );
     };
     watcher.on('add', enqueue);
     watcher.on('change', enqueue);

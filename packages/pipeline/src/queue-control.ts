@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Config, Logger } from '@vad/config';
 import type { Repositories } from '@vad/db';
 import { addVideoFlow, jobIds, type QueueName, type Queues, type ScoringOverrides } from '@vad/queue';
+import { fairPriority } from '@vad/schedule';
 import type { Job } from 'bullmq';
 
 /** The request cannot be carried out in the video's present state (HTTP 409). */
@@ -46,7 +47,7 @@ export class QueueControl {
    * its old flow is removed and queued anew; ingest skips the segments that
    * were already embedded. A failed rescore is simply run again.
    */
-  async retryFailed(name: QueueName): Promise<{ videos: string[]; rescores: number }> {
+  async retryFailed(name: QueueName): Promise<{ videos: string[]; skipped: string[]; rescores: number }> {
     const queue = this.deps.queues[name];
     const failed = (await queue.getJobs(['failed'], 0, RETRY_BATCH - 1)) as Job<{ videoId: string }>[];
     const videoIds = new Set<string>();
@@ -61,22 +62,41 @@ export class QueueControl {
       }
     }
     const retried: string[] = [];
+    const skipped: string[] = [];
     for (const videoId of videoIds) {
-      if (await this.retryVideo(videoId)) retried.push(videoId);
+      const outcome = await this.retryVideo(videoId).catch((error: unknown) => {
+        this.deps.logger.warn({ err: error, videoId }, 'could not retry the video');
+        return false;
+      });
+      (outcome ? retried : skipped).push(videoId);
     }
-    this.deps.logger.info({ queue: name, videos: retried.length, rescores }, 'failed jobs retried');
-    return { videos: retried, rescores };
+    this.deps.logger.info(
+      { queue: name, videos: retried.length, skipped: skipped.length, rescores },
+      'failed jobs retried',
+    );
+    return { videos: retried, skipped, rescores };
   }
 
-  /** Queues a failed video's flow again; false when the video is gone or not failed. */
+  /**
+   * Queues a failed video's flow again; false when the video is gone, not
+   * failed, or still has a job running (a sibling of the one that failed):
+   * BullMQ removes a flow only when none of its jobs is locked, so such a
+   * video is left for a later retry rather than half-removed.
+   */
   async retryVideo(videoId: string): Promise<boolean> {
     const { queues, repos, config } = this.deps;
     const video = await repos.videos.get(videoId);
     if (video?.status !== 'failed') return false;
-    await queues.aggregate.remove(jobIds.aggregate(videoId), { removeChildren: true });
-    await queues.ingest.remove(jobIds.ingest(videoId));
+    const state = await queues.aggregate.getJobState(jobIds.aggregate(videoId));
+    if (
+      state !== 'unknown' &&
+      (await queues.aggregate.remove(jobIds.aggregate(videoId), { removeChildren: true })) !== 1
+    ) {
+      return false;
+    }
     await repos.videos.requeue(videoId);
-    await addVideoFlow(queues, config, videoId, { priority: video.priority ?? undefined, urgent: video.urgent });
+    // Videos queued before priorities existed get the normal share, not BullMQ's "no priority" (served first).
+    await addVideoFlow(queues, config, videoId, { priority: video.priority ?? fairPriority(0), urgent: video.urgent });
     return true;
   }
 
@@ -86,6 +106,11 @@ export class QueueControl {
     if (!video) throw new ConflictError(`video ${videoId} does not exist`);
     if (video.status !== 'done') {
       throw new ConflictError(`video ${videoId} is ${video.status}: only a finished video can be rescored`);
+    }
+    if (video.embeddingsRemovedAt) {
+      throw new ConflictError(
+        `the frame embeddings of video ${videoId} were removed by retention: it cannot be rescored`,
+      );
     }
     const jobId = jobIds.rescore(videoId, randomUUID());
     // Asked for by a person now: not held back by the processing window.

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, realpath, rename, rm } from 'node:fs/promises';
+import { mkdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { SubmitError, type SubmitInput, type SubmitResult } from '@vad/pipeline';
@@ -90,8 +90,19 @@ export function registerUploadRoute(app: ZodApp, ctx: ApiContext): void {
       if (uploaded && !result.created) await rm(input.path, { force: true });
       return result;
     } catch (error) {
-      if (uploaded) await rm(input.path, { force: true });
-      if (error instanceof SubmitError) throw unprocessable(error.reason, uploaded ? 'file' : 'body.uri');
+      if (error instanceof SubmitError) {
+        if (uploaded) await rm(input.path, { force: true });
+        throw unprocessable(error.reason, uploaded ? 'file' : 'body.uri');
+      }
+      // Failed after the video row was written (e.g. Redis down while queueing): the row needs its
+      // file, and submitting again re-queues it. Otherwise nothing refers to the upload.
+      if (uploaded) {
+        const size = await stat(input.path).then(
+          (s) => s.size,
+          () => -1,
+        );
+        if (!(await ctx.repos.videos.findBySource(input.path, size))) await rm(input.path, { force: true });
+      }
       throw error;
     }
   };

@@ -35,12 +35,12 @@ export function registerVideoRoutes(app: ZodApp, ctx: ApiContext): void {
       const after = cursor ? decodeCursor(cursor, videoCursorSchema) : undefined;
       const rows = await repos.videos.list({
         ...query,
-        after: after ? { createdAt: new Date(after.t), id: after.id } : undefined,
+        after: after ? { createdAtKey: after.t, id: after.id } : undefined,
       });
       const last = rows.length === query.limit ? rows.at(-1) : undefined;
       return {
         items: rows.map((row) => presentVideo(row.video, row.camera)),
-        nextCursor: last ? encodeCursor({ t: last.video.createdAt.getTime(), id: last.video.id }) : null,
+        nextCursor: last ? encodeCursor({ t: last.createdAtKey, id: last.video.id }) : null,
       };
     },
   );

@@ -96,6 +96,8 @@ export class ScoringRepository {
     options: { markVideoDone: boolean },
   ): Promise<{ replacedRunId: string | undefined }> {
     return this.db.transaction(async (tx) => {
+      // One run saved per video at a time (two rescores on two workers): the current flags stay single.
+      await tx.execute(sql`select 1 from ${videos} where ${videos.id} = ${run.videoId} for update`);
       const replaced = await tx
         .delete(scoringRuns)
         .where(and(eq(scoringRuns.videoId, run.videoId), eq(scoringRuns.configHash, run.configHash)))
@@ -133,10 +135,6 @@ export class ScoringRepository {
       .innerJoin(scoringRuns, eq(scoringRuns.id, videos.currentRunId))
       .where(eq(videos.id, videoId));
     return row?.run;
-  }
-
-  async getRun(runId: string) {
-    return this.db.query.scoringRuns.findFirst({ where: eq(scoringRuns.id, runId) });
   }
 
   /** Runs of a video, newest first. */

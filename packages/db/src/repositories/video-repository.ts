@@ -105,7 +105,7 @@ export class VideoRepository {
   async requeue(id: string): Promise<void> {
     await this.db
       .update(videos)
-      .set({ status: 'queued', error: null, ...touched })
+      .set({ status: 'queued', error: null, embeddingsRemovedAt: null, ...touched })
       .where(eq(videos.id, id));
   }
 
@@ -128,10 +128,15 @@ export class VideoRepository {
    * Videos, newest submitted first, `limit` of them after the keyset `after`
    * (the previous page's last created_at and id).
    */
-  async list(query: VideoListQuery): Promise<VideoListRow[]> {
+  async list(query: VideoListQuery): Promise<VideoPageRow[]> {
     const { camera, status, since, after, limit } = query;
     return this.db
-      .select({ video: videos, camera: cameras.name })
+      .select({
+        video: videos,
+        camera: cameras.name,
+        // Postgres keeps microseconds, a JS Date milliseconds: the keyset carries the exact value.
+        createdAtKey: sql<string>`${videos.createdAt}::text`,
+      })
       .from(videos)
       .leftJoin(cameras, eq(cameras.id, videos.cameraId))
       .where(
@@ -140,7 +145,7 @@ export class VideoRepository {
           status ? eq(videos.status, status) : undefined,
           since ? gte(videos.recordedAt, since) : undefined,
           after
-            ? sql`(${videos.createdAt}, ${videos.id}) < (${after.createdAt.toISOString()}::timestamptz, ${after.id}::uuid)`
+            ? sql`(${videos.createdAt}, ${videos.id}) < (${after.createdAtKey}::timestamptz, ${after.id}::uuid)`
             : undefined,
         ),
       )
@@ -202,11 +207,17 @@ export interface VideoListQuery {
   status?: VideoStatus | undefined;
   /** Recorded at or after. */
   since?: Date | undefined;
-  after?: { createdAt: Date; id: string } | undefined;
+  /** The previous page's last row: its `createdAtKey` and id. */
+  after?: { createdAtKey: string; id: string } | undefined;
   limit: number;
 }
 
 export interface VideoListRow {
   video: Video;
   camera: string | null;
+}
+
+export interface VideoPageRow extends VideoListRow {
+  /** created_at as Postgres text, to microseconds: the keyset for the next page. */
+  createdAtKey: string;
 }
