@@ -7,6 +7,16 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 
 const JOB_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed', 'paused'] as const;
 
+/** A job's return value as QueueEvents delivers it (JSON text, or already parsed); undefined if unreadable. */
+function parseReturn(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+}
+
 interface RetentionReturn {
   jobsRemoved?: number;
   embeddings?: { rows?: number };
@@ -136,7 +146,7 @@ export class ApiMetrics {
     }
     const maintenance = new QueueEvents(MAINTENANCE_QUEUE, { connection: connection(), prefix: this.queues.prefix });
     maintenance.on('completed', ({ returnvalue }) => {
-      const result = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as RetentionReturn;
+      const result = parseReturn(returnvalue) as RetentionReturn | undefined;
       if (!result || typeof result !== 'object' || result.jobsRemoved === undefined) return;
       this.retentionRemoved.inc({ kind: 'jobs' }, result.jobsRemoved);
       this.retentionRemoved.inc({ kind: 'embeddings' }, result.embeddings?.rows ?? 0);
@@ -160,7 +170,7 @@ export class ApiMetrics {
 
   private async onCompleted(queue: QueueName, jobId: string, returnvalue: unknown): Promise<void> {
     const job = await this.observeDuration(queue, jobId, 'completed');
-    const result = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as unknown;
+    const result = parseReturn(returnvalue);
     if (queue === 'embed' && result && typeof result === 'object') {
       const embed = result as EmbedReturn;
       if (!embed.alreadyEmbedded && typeof embed.frames === 'number') this.framesEmbedded.inc(embed.frames);

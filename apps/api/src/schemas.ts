@@ -1,5 +1,6 @@
 import { VIDEO_STATUSES } from '@vad/db';
 import { QUEUE_NAMES } from '@vad/queue';
+import { MAX_PRIORITY } from '@vad/schedule';
 import { promptSetSchema } from '@vad/scoring';
 import { z } from 'zod';
 
@@ -25,7 +26,7 @@ export const queueParams = z.object({ name: z.enum(QUEUE_NAMES) });
 export const uploadFieldsSchema = z.object({
   camera: z.string().trim().min(1).max(200).optional(),
   recordedAt: isoDateTime.optional(),
-  priority: z.coerce.number().int().min(1).max(2_097_152).optional(),
+  priority: z.coerce.number().int().min(1).max(MAX_PRIORITY).optional(),
   urgent: z
     .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')])
     .optional()

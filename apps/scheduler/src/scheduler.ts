@@ -9,6 +9,7 @@ import {
   type RunningWorker,
   scheduleRetention,
 } from '@vad/queue';
+import { SegmentStore, ThumbnailStore } from '@vad/storage';
 import { Worker } from 'bullmq';
 
 /**
@@ -24,7 +25,14 @@ export async function startScheduler(config: Config, logger: Logger): Promise<Ru
   const queues = createQueues(config, connection);
   const maintenance = createMaintenanceQueue(config, connection);
   await scheduleRetention(maintenance, config.retention.at, config.schedule.timeZone);
-  const retention = new RetentionService({ config, repos, queues, logger });
+  const retention = new RetentionService({
+    config,
+    repos,
+    queues,
+    thumbnails: new ThumbnailStore(config.storage.root),
+    segments: new SegmentStore(config.storage.root),
+    logger,
+  });
   const worker = new Worker(
     MAINTENANCE_QUEUE,
     async (job) => (job.name === 'retention' ? retention.run() : undefined),

@@ -12,6 +12,7 @@ import {
   RETENTION_SCHEDULER_ID,
   type RunningWorker,
 } from '@vad/queue';
+import { SegmentStore, ThumbnailStore } from '@vad/storage';
 import {
   createTestConfig,
   createTestDatabase,
@@ -137,6 +138,8 @@ describe('scheduler and retention', () => {
     try {
       const old = await seedVideo(40, join(uploads, 'old.mp4'));
       const oldOnShare = await seedVideo(40, join(outside, 'camera.mp4'));
+      await mkdir(join(config.storage.root, 'cam'), { recursive: true });
+      const oldRegistered = await seedVideo(40, join(config.storage.root, 'cam', 'registered.mp4'));
       const recent = await seedVideo(2, join(uploads, 'recent.mp4'));
 
       await maintenance.add('retention', {});
@@ -156,6 +159,7 @@ describe('scheduler and retention', () => {
       expect(oldEvent?.thumbnailPath).toBeNull();
       expect(existsSync(old.source)).toBe(false);
       expect(existsSync(oldOnShare.source)).toBe(true); // never outside the storage root
+      expect(existsSync(oldRegistered.source)).toBe(true); // nor a file registered by path: only uploads
       expect(existsSync(recent.source)).toBe(true);
       expect((await db.repos.videos.get(old.id))?.status).toBe('done'); // results kept: not configured
       expect((await db.repos.videos.get(old.id))?.embeddingsRemovedAt).not.toBeNull();
@@ -164,8 +168,15 @@ describe('scheduler and retention', () => {
       const queues = createQueues(config, connection);
       try {
         const withResults = { ...config, retention: { ...config.retention, resultsDays: 30 } };
-        const result = await new RetentionService({ config: withResults, repos: db.repos, queues, logger }).run();
-        expect(result.videosRemoved).toBe(2);
+        const result = await new RetentionService({
+          config: withResults,
+          repos: db.repos,
+          queues,
+          thumbnails: new ThumbnailStore(config.storage.root),
+          segments: new SegmentStore(config.storage.root),
+          logger,
+        }).run();
+        expect(result.videosRemoved).toBe(3);
         expect(await db.repos.videos.get(old.id)).toBeUndefined();
         expect(await db.repos.videos.get(recent.id)).toBeDefined();
         expect(existsSync(join(config.storage.root, 'thumbnails', old.id))).toBe(false);

@@ -19,6 +19,12 @@ export interface FolderWatcherOptions {
   /** Recording time from the path: `year`, `month`, `day`, `hour`, `minute`, `second` groups, or `epoch`. */
   recordedAtFrom?: RegExp | undefined;
   timeZone: string;
+  /**
+   * Files last modified longer ago than this are left alone: with results
+   * retention on, their videos were (or would at once be) deleted, so a
+   * restarted watcher must not submit them again.
+   */
+  skipOlderThanMs?: number | undefined;
 }
 
 export interface FolderWatcherDeps {
@@ -101,6 +107,10 @@ export class FolderWatcher {
     const info = await stat(path).catch(() => undefined);
     if (!info?.isFile()) return;
     if (this.rejected.get(path) === info.size) return;
+    if (options.skipOlderThanMs !== undefined && Date.now() - info.mtimeMs > options.skipOlderThanMs) {
+      this.onEvent({ type: 'skipped', path, reason: 'older than the results retention period' });
+      return;
+    }
     const existing = await deps.repos.videos.findBySource(path, info.size);
     if (existing) {
       this.onEvent({ type: 'skipped', path, reason: `already submitted as ${existing.id}` });

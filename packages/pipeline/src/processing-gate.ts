@@ -8,12 +8,6 @@ export interface ProcessingGate {
   describe(): string;
 }
 
-/**
- * The gate of the configured processing window (VAD_PROCESSING_WINDOW in
- * VAD_TIMEZONE), or undefined when there is none. Every worker on every
- * machine applies the same window to the jobs it takes, so the window holds
- * however many workers run and across restarts; `now` is injectable for tests.
- */
 /** The configured processing window, or undefined when work may run at any time. */
 export function processingWindow(config: Pick<Config, 'schedule'>): ProcessingWindow | undefined {
   const { window, timeZone } = config.schedule;
@@ -23,6 +17,12 @@ export function processingWindow(config: Pick<Config, 'schedule'>): ProcessingWi
   return parsed;
 }
 
+/**
+ * The gate of the configured processing window (VAD_PROCESSING_WINDOW in
+ * VAD_TIMEZONE), or undefined when there is none. Every worker on every
+ * machine applies the same window to the jobs it takes, so the window holds
+ * however many workers run and across restarts; `now` is injectable for tests.
+ */
 export function processingGate(
   config: Pick<Config, 'schedule'>,
   now: () => number = Date.now,

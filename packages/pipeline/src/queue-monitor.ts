@@ -20,7 +20,11 @@ export interface QueueHealth {
   /** Paused queues hand no new jobs to workers. */
   isPaused: boolean;
   counts: JobCounts;
-  /** Age of the oldest job waiting for a worker (waiting or prioritized), null when none waits. */
+  /**
+   * Age of the oldest job waiting for a worker, null when none waits: exact
+   * for jobs without priority; among prioritized jobs, the oldest of the
+   * hundred next in line.
+   */
   oldestWaitingMs: number | null;
   /**
    * Completed jobs per minute over the last 1, 5 and 15 minutes (BullMQ's
@@ -132,7 +136,7 @@ export function percentile(sorted: readonly number[], p: number): number | null 
 
 /**
  * Completed jobs in the last `minutes`, from BullMQ's per-minute metrics:
- * `data[i]` counts the minute `i` minutes before the last recorded one
+ * `data[i]` counts the minute `i + 1` minutes before the last recorded one
  * (`prevTS`), and `count − prevCount` the jobs since then, not yet in `data`.
  */
 export function completedInWindow(

@@ -1,8 +1,9 @@
-import { rm, unlink } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { realpath, rm, unlink } from 'node:fs/promises';
+import { isAbsolute, join, relative } from 'node:path';
 import type { Config, Logger } from '@vad/config';
 import type { Repositories } from '@vad/db';
 import { QUEUE_NAMES, type Queues } from '@vad/queue';
+import type { SegmentStore, ThumbnailStore } from '@vad/storage';
 
 export interface RetentionResult {
   jobsRemoved: number;
@@ -16,6 +17,8 @@ export interface RetentionServiceDeps {
   config: Pick<Config, 'retention' | 'storage'>;
   repos: Pick<Repositories, 'retention'>;
   queues: Queues;
+  thumbnails: ThumbnailStore;
+  segments: SegmentStore;
   logger: Logger;
   now?: () => number;
 }
@@ -27,8 +30,8 @@ const BATCH = 200;
  * Deletes what is older than configured: finished job records (always, after
  * VAD_RETAIN_JOBS_DAYS), and only when configured frame embeddings, event
  * thumbnails, whole videos with their scores and events, and source files
- * (only those under the storage root, i.e. uploads; never a camera's own
- * folder). Works in batches and can be run again at any time.
+ * (only uploads, under `<storage>/uploads`; never a file registered by path
+ * or a camera's own folder). Works in batches and can be run again at any time.
  */
 export class RetentionService {
   constructor(private readonly deps: RetentionServiceDeps) {}
@@ -47,15 +50,22 @@ export class RetentionService {
     };
 
     if (retention.sourcesDays !== undefined) {
+      const uploads = await realpath(join(config.storage.root, 'uploads')).catch(() => undefined);
       for (;;) {
         const batch = await repos.retention.sourcesBefore(before(retention.sourcesDays), BATCH);
         if (!batch.length) break;
         for (const video of batch) {
-          if (this.underStorageRoot(video.sourceUri)) {
-            await unlink(video.sourceUri).catch((error: NodeJS.ErrnoException) => {
-              if (error.code !== 'ENOENT') throw error;
-            });
-            result.sourcesRemoved += 1;
+          if (uploads && (await this.isUpload(uploads, video.sourceUri))) {
+            const removed = await unlink(video.sourceUri).then(
+              () => true,
+              (error: NodeJS.ErrnoException) => {
+                // Gone already is fine; anything else is logged and the file left, never blocking the run.
+                if (error.code !== 'ENOENT')
+                  logger.warn({ err: error, videoId: video.id }, 'could not remove a source');
+                return false;
+              },
+            );
+            if (removed) result.sourcesRemoved += 1;
           }
           await repos.retention.markSourceRemoved(video.id);
         }
@@ -66,7 +76,10 @@ export class RetentionService {
       for (;;) {
         const ids = await repos.retention.removeVideos(before(retention.resultsDays), BATCH);
         if (!ids.length) break;
-        for (const id of ids) await rm(join(config.storage.root, 'thumbnails', id), { recursive: true, force: true });
+        for (const id of ids) {
+          await this.deps.thumbnails.deleteVideo(id);
+          await this.deps.segments.deleteVideo(id);
+        }
         result.videosRemoved += ids.length;
       }
     }
@@ -85,6 +98,7 @@ export class RetentionService {
         const events = await repos.retention.thumbnailsBefore(before(retention.thumbnailsDays), BATCH);
         if (!events.length) break;
         for (const event of events) await rm(join(config.storage.root, event.thumbnailPath), { force: true });
+        // (paths are relative to the storage root, as ThumbnailStore wrote them)
         await repos.retention.clearThumbnails(events.map((e) => e.id));
         result.thumbnailsRemoved += events.length;
       }
@@ -109,9 +123,15 @@ export class RetentionService {
     return removed;
   }
 
-  private underStorageRoot(path: string): boolean {
-    const root = resolve(this.deps.config.storage.root);
-    const rel = relative(root, resolve(path));
+  /**
+   * Only uploads (files the API stored under `<storage>/uploads`) are ever
+   * removed: never a file registered by path or a camera's own folder, also
+   * when a link points there.
+   */
+  private async isUpload(uploads: string, path: string): Promise<boolean> {
+    const real = await realpath(path).catch(() => undefined);
+    if (!real) return false;
+    const rel = relative(uploads, real);
     return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
   }
 }

@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Config, createLogger } from '@vad/config';
 import { createQueues, createRedisConnection, type Queues } from '@vad/queue';
@@ -53,6 +53,7 @@ describe('vad watch', () => {
       cameraFrom: /^(?<camera>[^/]+)\//,
       recordedAtFrom: /(?<year>\d{4})(?<month>\d\d)(?<day>\d\d)_(?<hour>\d\d)(?<minute>\d\d)(?<second>\d\d)/,
       timeZone: 'Europe/Berlin',
+      skipOlderThanMs: 90 * 86_400_000,
     };
     const events: (WatchEvent & { at: number })[] = [];
     const watcher = new FolderWatcher(inbox, options, { submit, repos: db.repos, logger }, (e) =>
@@ -75,11 +76,18 @@ describe('vad watch', () => {
         if (i < pieces - 1) await new Promise((r) => setTimeout(r, 300));
       }
       await writeTextAsVideo(join(inbox, 'gate', 'notes.mp4'));
+      // A recording older than results retention (its video would already be deleted): left alone.
+      const ancient = join(inbox, 'gate', 'gate_20250101_220000.mp4');
+      await writeFile(ancient, bytes);
+      await utimes(ancient, new Date('2025-01-02'), new Date('2025-01-02'));
       await writeFile(join(inbox, 'readme.txt'), 'not a recording');
       await waitFor(
-        'both files dealt with',
-        async () => events.length,
-        (n) => n >= 2,
+        'the files dealt with',
+        async () => events,
+        (seen) =>
+          seen.some((e) => e.path === target) &&
+          seen.some((e) => e.path.endsWith('notes.mp4')) &&
+          seen.some((e) => e.path === ancient),
         15_000,
         50,
       );
@@ -92,6 +100,8 @@ describe('vad watch', () => {
       const rejected = events.filter((e) => e.type === 'rejected');
       expect(rejected.map((e) => e.path)).toEqual([join(inbox, 'gate', 'notes.mp4')]);
       expect(events.some((e) => e.path.endsWith('readme.txt'))).toBe(false);
+      expect(events.filter((e) => e.path === ancient).map((e) => e.type)).not.toContain('submitted');
+      expect(events.find((e) => e.path === ancient)).toMatchObject({ type: 'skipped' });
 
       const videoId = submitted[0]?.type === 'submitted' ? submitted[0].result.videoId : '';
       const video = (await db.repos.videos.getWithCamera(videoId))!;
@@ -109,8 +119,8 @@ describe('vad watch', () => {
     try {
       await waitFor(
         'seen again',
-        async () => again.length,
-        (n) => n >= 2,
+        async () => again,
+        (seen) => seen.some((e) => e.path === target) && seen.some((e) => e.path.endsWith('notes.mp4')),
         15_000,
         50,
       );

@@ -22,6 +22,11 @@ export class ThumbnailStore {
     return relative;
   }
 
+  /** Removes every thumbnail of the video. */
+  async deleteVideo(videoId: string): Promise<void> {
+    await rm(join(this.root, 'thumbnails', videoId), { recursive: true, force: true });
+  }
+
   async deleteRun(videoId: string, runId: string): Promise<void> {
     await rm(join(this.root, 'thumbnails', videoId, runId), { recursive: true, force: true });
   }

@@ -75,8 +75,9 @@ export function registerVideoRoutes(app: ZodApp, ctx: ApiContext): void {
     },
     async (request) => {
       const { id } = request.params;
-      const video = await repos.videos.get(id);
-      if (!video) throw notFound(`no video ${id}`);
+      const row = await repos.videos.getWithCamera(id);
+      if (!row) throw notFound(`no video ${id}`);
+      const { video, camera } = row;
       const runs = await repos.scoring.runsOf(id);
       const runId = request.query.run ?? video.currentRunId;
       const run = runs.find((r) => r.id === runId);
@@ -88,7 +89,6 @@ export function registerVideoRoutes(app: ZodApp, ctx: ApiContext): void {
         );
       }
       const [clips, events] = await Promise.all([repos.scoring.clipsOf(run.id), repos.scoring.eventsOf(run.id)]);
-      const camera = (await repos.videos.getWithCamera(id))?.camera ?? null;
       const present = (r: (typeof runs)[number]) => ({
         id: r.id,
         model: r.model,

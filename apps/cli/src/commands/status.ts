@@ -24,7 +24,7 @@ export function registerStatus(program: Command, context: () => CliContext): voi
         !video.urgent &&
         window &&
         !window.isOpen(new Date()) &&
-        ['queued', 'embedding', 'aggregating'].includes(video.status);
+        ['queued', 'ingesting', 'embedding', 'aggregating'].includes(video.status);
       const queueing = [
         video.urgent ? 'urgent (runs outside the processing window too)' : `priority ${video.priority ?? '-'}`,
         waitsForWindow

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { SubmitError, type SubmitResult, SubmitService } from '@vad/pipeline';
+import { MAX_PRIORITY } from '@vad/schedule';
 import { resolveFfmpegBinaries } from '@vad/video';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
@@ -16,7 +17,7 @@ const optionsSchema = z.object({
     .datetime({ offset: true, local: true, message: 'must be an ISO 8601 date-time, e.g. 2026-11-28T22:00:00+01:00' })
     .transform((value) => new Date(value))
     .optional(),
-  priority: z.coerce.number().int().min(1).max(2_097_152).optional(),
+  priority: z.coerce.number().int().min(1).max(MAX_PRIORITY).optional(),
   now: z.boolean().optional(),
   json: z.boolean().optional(),
   wait: z.boolean().optional(),

@@ -56,6 +56,8 @@ export function registerWatch(program: Command, context: () => CliContext): void
           polling: config.watch.polling,
           camera: options.camera,
           timeZone: config.schedule.timeZone,
+          skipOlderThanMs:
+            config.retention.resultsDays === undefined ? undefined : config.retention.resultsDays * 86_400_000,
           ...patterns,
         },
         { submit, repos: ctx.repos, logger },

@@ -46,12 +46,12 @@ export class RetentionRepository {
     }
   }
 
-  /** Up to `limit` videos that ended before `cutoff`, whose source file has not been removed. */
+  /** Up to `limit` videos that ended (done or failed) before `cutoff`, whose source file has not been removed. */
   async sourcesBefore(cutoff: Date, limit: number): Promise<{ id: string; sourceUri: string }[]> {
     return this.db
       .select({ id: videos.id, sourceUri: videos.sourceUri })
       .from(videos)
-      .where(and(eq(videos.status, 'done'), lt(endedAt, cutoff), isNull(videos.sourceRemovedAt)))
+      .where(and(ended, lt(endedAt, cutoff), isNull(videos.sourceRemovedAt)))
       .limit(limit);
   }
 
