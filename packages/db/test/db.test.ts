@@ -104,6 +104,31 @@ describe('repositories', () => {
     expect(await db.repos.videos.get(video.id)).toBeUndefined();
   });
 
+  it('measures recent throughput over busy time only: overlapping spans once, idle gaps not at all', async () => {
+    const spans = [
+      // [started, finished] minutes ago, 30 minutes of video each
+      [50, 40],
+      [45, 35], // overlaps the first: together 15 busy minutes
+      [20, 10], // after a 15-minute idle gap: 10 more
+    ];
+    for (const [i, [started, finished]] of spans.entries()) {
+      const { video } = await db.repos.videos.insertOrGet({ ...newVideo(`rate${i}`), durationMs: 1_800_000 });
+      await handle.pool.query(
+        `update videos set status = 'done', ingest_started_at = now() - make_interval(mins => $2),
+                finished_at = now() - make_interval(mins => $3) where id = $1`,
+        [video.id, started, finished],
+      );
+    }
+    const recent = await db.repos.videos.recentThroughput(60 * 60_000);
+    expect(recent.videos).toBe(3);
+    expect(recent.durationMs).toBe(3 * 1_800_000);
+    expect(recent.busyMs / 60_000).toBeCloseTo(25, 1);
+    // A window that cuts the first spans counts only what lies inside it.
+    const last = await db.repos.videos.recentThroughput(42 * 60_000);
+    expect(last.videos).toBe(3); // all finished within it; their spans are clipped to its start
+    expect(last.busyMs / 60_000).toBeCloseTo(7 + 10, 1);
+  });
+
   it('counts embedded frames in a range', async () => {
     const { video } = await db.repos.videos.insertOrGet(newVideo('c'.repeat(64)));
     const embedding = Buffer.alloc(8);

@@ -185,20 +185,33 @@ export class VideoRepository {
 
   /**
    * Video time finished in the last `windowMs`, and the busy time it took:
-   * from the window's start, or from when the first of those videos started
-   * if that was later (workers that just started are not diluted by idle time).
+   * the length of the union of those videos' processing spans (ingest start
+   * to finish, clipped to the window). Idle time — the day outside the
+   * processing window, a gap between batches of uploads — does not dilute
+   * the rate, and videos processed side by side are not counted twice.
    */
   async recentThroughput(windowMs: number): Promise<{ videos: number; durationMs: number; busyMs: number }> {
-    const since = sql`now() - make_interval(secs => ${windowMs / 1000})`;
-    const [row] = await this.db
-      .select({
-        videos: sql<number>`count(*)::int`,
-        durationMs: sql<number>`coalesce(sum(${videos.durationMs}), 0)::float8`,
-        busyMs: sql<number>`coalesce(extract(epoch from now() - greatest(min(${videos.ingestStartedAt}), ${since})) * 1000, 0)::float8`,
-      })
-      .from(videos)
-      .where(and(eq(videos.status, 'done'), gte(videos.finishedAt, since)));
-    return row ?? { videos: 0, durationMs: 0, busyMs: 0 };
+    const result = await this.db.execute<{ videos: number; duration_ms: number; busy_ms: number }>(sql`
+      with done as (
+        select greatest(${videos.ingestStartedAt}, now() - make_interval(secs => ${windowMs / 1000})) as s,
+               ${videos.finishedAt} as e, ${videos.durationMs} as duration_ms
+        from ${videos}
+        where ${videos.status} = 'done' and ${videos.ingestStartedAt} is not null
+          and ${videos.finishedAt} >= now() - make_interval(secs => ${windowMs / 1000})
+      ), marked as (
+        select s, e, case when s <= max(e) over (order by s, e rows between unbounded preceding and 1 preceding)
+                          then 0 else 1 end as starts_island
+        from done
+      ), islands as (
+        select s, e, sum(starts_island) over (order by s, e) as island from marked
+      )
+      select (select count(*)::int from done) as videos,
+             (select coalesce(sum(duration_ms), 0)::float8 from done) as duration_ms,
+             coalesce((select sum(extract(epoch from last_end - first_start) * 1000)
+                       from (select min(s) as first_start, max(e) as last_end from islands group by island) spans), 0)::float8
+               as busy_ms`);
+    const row = result.rows[0];
+    return { videos: row?.videos ?? 0, durationMs: row?.duration_ms ?? 0, busyMs: row?.busy_ms ?? 0 };
   }
 }
 
