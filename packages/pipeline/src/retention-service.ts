@@ -94,9 +94,11 @@ export class RetentionService {
     }
 
     if (retention.thumbnailsDays !== undefined) {
+      let afterId = 0;
       for (;;) {
-        const events = await repos.retention.thumbnailsBefore(before(retention.thumbnailsDays), BATCH);
+        const events = await repos.retention.thumbnailsBefore(before(retention.thumbnailsDays), afterId, BATCH);
         if (!events.length) break;
+        afterId = events.at(-1)?.id ?? afterId;
         for (const event of events) await rm(join(config.storage.root, event.thumbnailPath), { force: true });
         // (paths are relative to the storage root, as ThumbnailStore wrote them)
         await repos.retention.clearThumbnails(events.map((e) => e.id));

@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNotNull, isNull, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull, isNull, lt, sql } from 'drizzle-orm';
 import type { Database } from '../client.js';
 import { anomalyEvents, frameEmbeddings, videos } from '../schema.js';
 
@@ -30,12 +30,23 @@ export class RetentionRepository {
     });
   }
 
-  /** Up to `limit` events created before `cutoff` that still have a thumbnail. */
-  async thumbnailsBefore(cutoff: Date, limit: number): Promise<{ id: number; thumbnailPath: string }[]> {
+  /**
+   * Up to `limit` events created before `cutoff` that still have a thumbnail,
+   * in id order after `afterId`: each batch continues along the primary key
+   * where the last one stopped instead of rescanning from the start.
+   */
+  async thumbnailsBefore(
+    cutoff: Date,
+    afterId: number,
+    limit: number,
+  ): Promise<{ id: number; thumbnailPath: string }[]> {
     const rows = await this.db
       .select({ id: anomalyEvents.id, thumbnailPath: anomalyEvents.thumbnailPath })
       .from(anomalyEvents)
-      .where(and(isNotNull(anomalyEvents.thumbnailPath), lt(anomalyEvents.createdAt, cutoff)))
+      .where(
+        and(gt(anomalyEvents.id, afterId), isNotNull(anomalyEvents.thumbnailPath), lt(anomalyEvents.createdAt, cutoff)),
+      )
+      .orderBy(asc(anomalyEvents.id))
       .limit(limit);
     return rows.map((r) => ({ id: r.id, thumbnailPath: r.thumbnailPath ?? '' }));
   }
