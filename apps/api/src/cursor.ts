@@ -17,6 +17,12 @@ export function decodeCursor<T>(cursor: string, schema: z.ZodType<T>): T {
   }
 }
 
+/** The cursor of the page after `rows`: null when the page was not full (nothing follows). */
+export function nextCursor<T>(rows: readonly T[], limit: number, keyset: (last: T) => unknown): string | null {
+  const last = rows.length === limit ? rows.at(-1) : undefined;
+  return last === undefined ? null : encodeCursor(keyset(last));
+}
+
 export const eventCursorSchema = z.object({ o: z.enum(['time', 'score']), k: z.number(), id: z.number().int() });
 export const videoCursorSchema = z.object({
   // created_at as Postgres prints it, e.g. 2026-11-29 22:51:43.123456+00

@@ -31,4 +31,4 @@ export {
   type VideoFlowOptions,
 } from './queues.js';
 export { createWorker, type VadProcessor, type WorkerOptions } from './worker.js';
-export { type RunningWorker, stopOnSignals } from './worker-process.js';
+export { type RunningWorker, runUntilStopped, stopOnSignals } from './worker-process.js';

@@ -26,3 +26,17 @@ export function stopOnSignals(worker: RunningWorker, logger: Logger): void {
     });
   }
 }
+
+/**
+ * For a process's entry point whose start is asynchronous (API, scheduler):
+ * once started, stop on signals as above; if starting fails, log it and exit 1.
+ */
+export function runUntilStopped(starting: Promise<RunningWorker>, logger: Logger, what: string): void {
+  starting.then(
+    (running) => stopOnSignals(running, logger),
+    (error: unknown) => {
+      logger.fatal({ err: error }, `${what} failed to start`);
+      process.exit(1);
+    },
+  );
+}

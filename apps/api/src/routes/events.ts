@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ApiContext } from '../api-context.js';
-import { decodeCursor, encodeCursor, eventCursorSchema } from '../cursor.js';
+import { decodeCursor, eventCursorSchema, nextCursor } from '../cursor.js';
 import { badRequest, notFound } from '../http-errors.js';
 import { presentEvent } from '../presenters.js';
 import { errorSchema, eventIdParams, eventListQuery, eventListSchema, eventSchema } from '../schemas.js';
@@ -27,16 +27,13 @@ export function registerEventRoutes(app: ZodApp, ctx: ApiContext): void {
       const after = cursor ? decodeCursor(cursor, eventCursorSchema) : undefined;
       if (after && after.o !== query.order) throw badRequest('cursor: belongs to another order', 'cursor');
       const rows = await repos.scoring.findEvents({ ...query, after: after && { key: after.k, id: after.id } });
-      const last = rows.length === query.limit ? rows.at(-1) : undefined;
       return {
         items: rows.map(presentEvent),
-        nextCursor: last
-          ? encodeCursor({
-              o: query.order,
-              k: query.order === 'time' ? (last.startAt?.getTime() ?? 0) : last.peakScore,
-              id: last.id,
-            })
-          : null,
+        nextCursor: nextCursor(rows, query.limit, (last) => ({
+          o: query.order,
+          k: query.order === 'time' ? (last.startAt?.getTime() ?? 0) : last.peakScore,
+          id: last.id,
+        })),
       };
     },
   );

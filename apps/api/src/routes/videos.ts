@@ -1,6 +1,6 @@
 import { ConflictError, videoProgress } from '@vad/pipeline';
 import type { ApiContext } from '../api-context.js';
-import { decodeCursor, encodeCursor, videoCursorSchema } from '../cursor.js';
+import { decodeCursor, nextCursor, videoCursorSchema } from '../cursor.js';
 import { conflict, notFound } from '../http-errors.js';
 import { presentEvent, presentVideo } from '../presenters.js';
 import {
@@ -37,10 +37,9 @@ export function registerVideoRoutes(app: ZodApp, ctx: ApiContext): void {
         ...query,
         after: after ? { createdAtKey: after.t, id: after.id } : undefined,
       });
-      const last = rows.length === query.limit ? rows.at(-1) : undefined;
       return {
         items: rows.map((row) => presentVideo(row.video, row.camera)),
-        nextCursor: last ? encodeCursor({ t: last.createdAtKey, id: last.video.id }) : null,
+        nextCursor: nextCursor(rows, query.limit, (last) => ({ t: last.createdAtKey, id: last.video.id })),
       };
     },
   );

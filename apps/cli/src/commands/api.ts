@@ -1,7 +1,7 @@
 import { startApi } from '@vad/api';
-import { stopOnSignals } from '@vad/queue';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { runUntilSignal } from '../run-until-signal.js';
 
 export function registerApi(program: Command, context: () => CliContext): void {
   program
@@ -16,15 +16,6 @@ export function registerApi(program: Command, context: () => CliContext): void {
       process.stderr.write(
         `vad api listening on ${api.url} (docs ${api.url}/docs, Bull Board ${api.url}/admin/queues)\n`,
       );
-      stopOnSignals(
-        {
-          close: async () => {
-            await api.close();
-            await ctx.close();
-          },
-        },
-        logger,
-      );
-      await new Promise(() => {}); // until a signal
+      await runUntilSignal(ctx, logger, () => api.close());
     });
 }

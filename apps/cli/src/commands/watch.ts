@@ -1,9 +1,9 @@
 import { FolderWatcher, SubmitService } from '@vad/pipeline';
-import { stopOnSignals } from '@vad/queue';
 import { compilePattern } from '@vad/schedule';
 import { resolveFfmpegBinaries } from '@vad/video';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { runUntilSignal } from '../run-until-signal.js';
 
 interface WatchOptions {
   camera?: string;
@@ -74,15 +74,6 @@ export function registerWatch(program: Command, context: () => CliContext): void
       process.stderr.write(
         `watching ${dir} (a file is submitted once unchanged for ${config.watch.stableMs} ms; Ctrl-C to stop)\n`,
       );
-      stopOnSignals(
-        {
-          close: async () => {
-            await watcher.close();
-            await ctx.close();
-          },
-        },
-        logger,
-      );
-      await new Promise(() => {}); // until a signal
+      await runUntilSignal(ctx, logger, () => watcher.close());
     });
 }

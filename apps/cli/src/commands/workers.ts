@@ -1,10 +1,11 @@
 import { startAggregateWorker } from '@vad/aggregate-worker';
 import { startEmbedWorker } from '@vad/embed-worker';
 import { startIngestWorker } from '@vad/ingest-worker';
-import { type RunningWorker, stopOnSignals } from '@vad/queue';
+import type { RunningWorker } from '@vad/queue';
 import { startScheduler } from '@vad/scheduler';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { runUntilSignal } from '../run-until-signal.js';
 
 const ROLES = ['ingest', 'embed', 'aggregate', 'scheduler'] as const;
 
@@ -30,15 +31,8 @@ export function registerWorkers(program: Command, context: () => CliContext): vo
       if (roles.includes('scheduler'))
         started.push(await startScheduler(ctx.config, logger.child({ role: 'scheduler' })));
       process.stderr.write(`vad workers running: ${roles.join(', ')} (Ctrl-C to stop)\n`);
-      stopOnSignals(
-        {
-          close: async () => {
-            for (const worker of started.reverse()) await worker.close();
-            await ctx.close();
-          },
-        },
-        logger,
-      );
-      await new Promise(() => {}); // until a signal
+      await runUntilSignal(ctx, logger, async () => {
+        for (const worker of started.reverse()) await worker.close();
+      });
     });
 }
