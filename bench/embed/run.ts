@@ -14,9 +14,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createSession, getModelSpec, imageIo, resolveModelPaths } from '@vad/clip';
 import { type Config, createLogger, hashPipelineConfig } from '@vad/config';
-import { startEmbedWorker } from '@vad/embed-worker';
 import { buildModel } from '@vad/models';
 import { addEmbedJob, addVideoFlow, createQueues, createRedisConnection } from '@vad/queue';
+import { pipelineConfigOf, startEmbedWorker } from '@vad/runtime';
 import { SegmentStore } from '@vad/storage';
 import { createTestConfig, createTestDatabase, createTestRedis, waitFor } from '@vad/testing';
 import * as ort from 'onnxruntime-node';
@@ -91,8 +91,8 @@ async function workerPath(batch: number, concurrency: number): Promise<number> {
     sha256: randomBytes(32).toString('hex'),
     bytes: 1,
     model: MODEL,
-    pipelineConfig: config.pipeline,
-    configHash: hashPipelineConfig(config.pipeline),
+    pipelineConfig: pipelineConfigOf(config),
+    configHash: hashPipelineConfig(pipelineConfigOf(config)),
   });
   await addVideoFlow(queues, config, video.id); // the parent the embed jobs report to
   const count = Math.ceil(totalFrames / segmentFrames);

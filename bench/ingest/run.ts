@@ -14,8 +14,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '@vad/config';
-import { SubmitService } from '@vad/pipeline';
+import { SubmitService } from '@vad/operations';
 import { createQueues, createRedisConnection, createWorker, jobIds } from '@vad/queue';
+import { pipelineConfigOf } from '@vad/runtime';
 import { SegmentStore } from '@vad/storage';
 import { configToEnv, createTestConfig, createTestDatabase, createTestRedis } from '@vad/testing';
 import { resolveFfmpegBinaries } from '@vad/video';
@@ -37,13 +38,14 @@ const root = join(import.meta.dirname, '..', '..');
 const db = await createTestDatabase();
 const redis = createTestRedis();
 const config = createTestConfig({ databaseUrl: db.url, redisUrl: redis.url, prefix: redis.prefix });
-const { sampleFps, inputSize } = config.pipeline;
+const pipeline = pipelineConfigOf(config);
+const { sampleFps, inputSize } = pipeline;
 const binaries = resolveFfmpegBinaries();
 const logger = createLogger({ log: { level: 'silent' } }, 'bench');
 const connection = createRedisConnection(redis.url, 'worker');
 const queues = createQueues(config, connection);
 const segments = new SegmentStore(config.storage.root);
-const submit = new SubmitService({ config, repos: db.repos, queues, binaries, logger });
+const submit = new SubmitService({ config, pipeline, repos: db.repos, queues, binaries, logger });
 
 // The embed stage is not measured here: a consumer takes each segment as soon as it is queued.
 const consumer = createWorker(

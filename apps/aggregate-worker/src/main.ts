@@ -1,7 +1,3 @@
-import { createLogger, loadConfigOrExit } from '@vad/config';
-import { stopOnSignals } from '@vad/queue';
-import { startAggregateWorker } from './aggregate-worker.js';
+import { runRoleProcess } from '@vad/runtime';
 
-const config = loadConfigOrExit();
-const logger = createLogger(config, 'aggregate-worker');
-stopOnSignals(startAggregateWorker(config, logger), logger);
+runRoleProcess(['aggregate'], 'aggregate-worker');

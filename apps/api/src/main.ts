@@ -1,6 +1,6 @@
 import { createLogger, loadConfigOrExit } from '@vad/config';
+import { startApi } from '@vad/http';
 import { runUntilStopped } from '@vad/queue';
-import { startApi } from './start-api.js';
 
 const config = loadConfigOrExit();
 const logger = createLogger(config, 'api');

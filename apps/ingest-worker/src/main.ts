@@ -1,7 +1,3 @@
-import { createLogger, loadConfigOrExit } from '@vad/config';
-import { stopOnSignals } from '@vad/queue';
-import { startIngestWorker } from './ingest-worker.js';
+import { runRoleProcess } from '@vad/runtime';
 
-const config = loadConfigOrExit();
-const logger = createLogger(config, 'ingest-worker');
-stopOnSignals(startIngestWorker(config, logger), logger);
+runRoleProcess(['ingest'], 'ingest-worker');

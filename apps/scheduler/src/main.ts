@@ -1,7 +1,3 @@
-import { createLogger, loadConfigOrExit } from '@vad/config';
-import { runUntilStopped } from '@vad/queue';
-import { startScheduler } from './scheduler.js';
+import { runRoleProcess } from '@vad/runtime';
 
-const config = loadConfigOrExit();
-const logger = createLogger(config, 'scheduler');
-runUntilStopped(startScheduler(config, logger), logger, 'scheduler');
+runRoleProcess(['scheduler'], 'scheduler');

@@ -4,7 +4,7 @@ import { parseEnv } from 'node:util';
 import type { z } from 'zod';
 import type { ApiToken } from './api-token.js';
 import { type Env, envSchema } from './env-schema.js';
-import type { PipelineConfig } from './pipeline-config.js';
+import type { PipelineSettings } from './pipeline-config.js';
 
 export interface Config {
   redis: { url: string };
@@ -12,7 +12,8 @@ export interface Config {
   queue: { prefix: string; attempts: number; backoffMs: number; lockDurationMs: number };
   storage: { root: string };
   models: { dir: string; model: string };
-  pipeline: PipelineConfig;
+  /** The recorded pipeline settings but the input size, which comes from the model (see PipelineConfig). */
+  pipeline: PipelineSettings;
   ingest: { concurrency: number; maxPendingSegments: number };
   embed: {
     provider: Env['VAD_EXECUTION_PROVIDER'];
@@ -64,6 +65,11 @@ export interface Config {
 }
 
 /** A configuration value is wrong: the message names each variable and what it allows. */
+/** Variables earlier versions read, with what replaced them: set, they would silently mean nothing. */
+const REMOVED_VARIABLES: Record<string, string> = {
+  VAD_INPUT_SIZE: "the frame size is the model's own input size, from its manifest (VAD_MODEL)",
+};
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -104,9 +110,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     if (value !== undefined && value !== '') raw[key] = value;
   }
 
+  const removed = Object.entries(REMOVED_VARIABLES)
+    .filter(([name]) => raw[name] !== undefined)
+    .map(([name, why]) => `${name} is no longer read: ${why}; remove it`);
   const parsed = envSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => describeIssue(issue, raw)));
+  if (!parsed.success || removed.length) {
+    throw new ConfigError([...removed, ...(parsed.error?.issues.map((issue) => describeIssue(issue, raw)) ?? [])]);
   }
   const env = parsed.data;
   return {
@@ -122,7 +131,6 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     models: { dir: resolve(cwd, env.VAD_MODEL_DIR), model: env.VAD_MODEL },
     pipeline: {
       model: env.VAD_MODEL,
-      inputSize: env.VAD_INPUT_SIZE,
       sampleFps: env.VAD_SAMPLE_FPS,
       segmentFrames: env.VAD_SEGMENT_FRAMES,
       clipFrames: env.VAD_CLIP_FRAMES,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { aggregatorSchema } from './aggregators.js';
 import { apiTokenEntrySchema } from './api-token.js';
 
 const positiveInt = (min = 1) => z.coerce.number().int().min(min);
@@ -35,7 +36,6 @@ export const envSchema = z
       .string()
       .regex(/^[\w.-]+$/, 'must be a model name from models/manifest.json')
       .default('clip-vit-base-patch32'),
-    VAD_INPUT_SIZE: positiveInt(16).max(1024).default(224),
     VAD_SAMPLE_FPS: positiveNumber.max(60).default(2),
     VAD_SEGMENT_FRAMES: positiveInt().max(4096).default(64),
     VAD_CLIP_FRAMES: positiveInt().max(1024).default(16),
@@ -51,7 +51,7 @@ export const envSchema = z
     VAD_EMBED_CONCURRENCY: positiveInt().max(256).default(4),
     VAD_LOCK_DURATION_MS: positiveInt(1000).default(60_000),
     VAD_PROMPT_SET: z.string().min(1).optional(),
-    VAD_AGGREGATOR: z.enum(['mean', 'attention', 'onnx']).default('attention'),
+    VAD_AGGREGATOR: aggregatorSchema.default('attention'),
     VAD_TEMPORAL_HEAD: z.string().min(1).optional(),
     VAD_EVENT_THRESHOLD: z.coerce.number().gt(0).lt(1).default(0.5),
     VAD_SMOOTHING_CLIPS: positiveInt().max(99).default(3),

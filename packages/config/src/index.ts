@@ -1,3 +1,4 @@
+export { AGGREGATORS, type AggregatorName, aggregatorSchema } from './aggregators.js';
 export {
   API_SCOPES,
   type ApiScope,
@@ -10,4 +11,9 @@ export {
 export { type Config, ConfigError, type LoadConfigOptions, loadConfig, loadConfigOrExit } from './config.js';
 export { type Env, envSchema } from './env-schema.js';
 export { createLogger, type Logger } from './logger.js';
-export { hashPipelineConfig, type PipelineConfig, pipelineConfigSchema } from './pipeline-config.js';
+export {
+  hashPipelineConfig,
+  type PipelineConfig,
+  type PipelineSettings,
+  pipelineConfigSchema,
+} from './pipeline-config.js';

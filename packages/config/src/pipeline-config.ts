@@ -17,6 +17,9 @@ export const pipelineConfigSchema = z.object({
 
 export type PipelineConfig = z.infer<typeof pipelineConfigSchema>;
 
+/** What the configuration decides of a PipelineConfig; the input size is the model's. */
+export type PipelineSettings = Omit<PipelineConfig, 'inputSize'>;
+
 /** Fields that change results; segmentFrames only changes how work is split. */
 const IDENTITY_FIELDS = ['model', 'inputSize', 'sampleFps', 'clipFrames', 'clipStride'] as const;
 

@@ -23,7 +23,6 @@ describe('loadConfig', () => {
     expect(config.storage.root).toBe('/srv/vad/var/storage');
     expect(config.pipeline).toEqual({
       model: 'clip-vit-base-patch32',
-      inputSize: 224,
       sampleFps: 2,
       segmentFrames: 64,
       clipFrames: 16,
@@ -41,6 +40,12 @@ describe('loadConfig', () => {
       expect(message).toMatch(/VAD_SAMPLE_FPS: .*number.*\(got "fast"\)/);
       expect(message).toMatch(/VAD_QUEUE_PREFIX: must be a hash-tagged name/);
     }
+  });
+
+  it('refuses VAD_INPUT_SIZE, which the model decides: set, it made every embed job fail after a full decode', () => {
+    expect(() => loadConfig({ env: { VAD_INPUT_SIZE: '336' }, envFile: false })).toThrow(
+      /VAD_INPUT_SIZE is no longer read: the frame size is the model's own input size, from its manifest/,
+    );
   });
 
   it('reads API tokens as hashes with scopes, and names a malformed entry', () => {

@@ -1,3 +1,4 @@
+import type { PipelineConfig } from '@vad/config';
 import { sql } from 'drizzle-orm';
 import {
   type AnyPgColumn,
@@ -62,7 +63,7 @@ export const videos = pgTable(
     status: videoStatus('status').notNull().default('queued'),
     error: text('error'),
     model: text('model').notNull(),
-    pipelineConfig: jsonb('pipeline_config').notNull(),
+    pipelineConfig: jsonb('pipeline_config').$type<PipelineConfig>().notNull(),
     configHash: text('config_hash').notNull(),
     /** Sampled frames decoded so far, and segments (embed jobs) written so far. */
     framesDecoded: integer('frames_decoded').notNull().default(0),
@@ -122,7 +123,7 @@ export const scoringRuns = pgTable(
     promptSet: text('prompt_set').notNull(),
     aggregator: text('aggregator').notNull(),
     /** Threshold, smoothing, minimum duration, merge gap, logit scale… as used for this run. */
-    params: jsonb('params').notNull(),
+    params: jsonb('params').$type<Record<string, unknown>>().notNull(),
     /** Hash of (model, prompt set, aggregator, params): running the same scoring again replaces its run. */
     configHash: text('config_hash').notNull(),
     createdAt: createdAt(),

@@ -1,12 +1,14 @@
 export { DelayedError, type Job, UnrecoverableError } from 'bullmq';
+export { type ChildFailure, childFailures } from './child-failures.js';
 export { type ConnectionRole, createRedisConnection } from './connection.js';
 export {
   createMaintenanceQueue,
+  createMaintenanceWorker,
   MAINTENANCE_QUEUE,
   RETENTION_SCHEDULER_ID,
   scheduleRetention,
 } from './maintenance.js';
-export { jobIds, QUEUE_NAMES, type QueueName } from './names.js';
+export { jobIds, type ParsedJobId, parseJobId, QUEUE_NAMES, type QueueName } from './names.js';
 export {
   type AggregateJobData,
   aggregateJobSchema,
@@ -30,5 +32,5 @@ export {
   type VadQueue,
   type VideoFlowOptions,
 } from './queues.js';
-export { createWorker, type VadProcessor, type WorkerOptions } from './worker.js';
+export { createWorker, type VadProcessor, type WorkerOptions, workerSettings } from './worker.js';
 export { type RunningWorker, runUntilStopped, stopOnSignals } from './worker-process.js';

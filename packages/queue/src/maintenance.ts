@@ -1,6 +1,7 @@
 import type { Config } from '@vad/config';
-import { Queue } from 'bullmq';
+import { type Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { workerSettings } from './worker.js';
 
 /** Housekeeping jobs (retention), apart from the pipeline's stages. */
 export const MAINTENANCE_QUEUE = 'maintenance';
@@ -25,5 +26,18 @@ export async function scheduleRetention(queue: Queue, at: string, timeZone: stri
     RETENTION_SCHEDULER_ID,
     { pattern: `${minute} ${hour} * * *`, tz: timeZone },
     { name: 'retention', data: {} },
+  );
+}
+
+/** A worker for the maintenance queue (one job at a time, long locks: a retention run may take minutes). */
+export function createMaintenanceWorker(
+  processor: (job: Job) => Promise<unknown>,
+  config: Pick<Config, 'queue'>,
+  connection: Redis,
+): Worker {
+  return new Worker(
+    MAINTENANCE_QUEUE,
+    processor,
+    workerSettings(config, connection, { concurrency: 1, lockDurationMs: 10 * 60_000 }),
   );
 }

@@ -13,3 +13,27 @@ export const jobIds = {
   /** A rescore asked for by a user: one job per request, on the aggregate queue. */
   rescore: (videoId: string, requestId: string) => `rescore.${videoId}.${requestId}`,
 };
+
+/** What a job id made by `jobIds` stands for. */
+export type ParsedJobId =
+  | { kind: 'ingest' | 'aggregate'; videoId: string }
+  | { kind: 'embed'; videoId: string; segmentIndex: number }
+  | { kind: 'rescore'; videoId: string; requestId: string };
+
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+const JOB_ID = new RegExp(`^(ingest|aggregate|embed|rescore)\\.(${UUID})(?:\\.(.+))?$`, 'i');
+
+/** The inverse of `jobIds`; undefined for an id vad did not make. */
+export function parseJobId(id: string | undefined): ParsedJobId | undefined {
+  const match = id ? JOB_ID.exec(id) : null;
+  if (!match) return undefined;
+  const [, kind, videoId = '', rest] = match;
+  if (kind === 'ingest' || kind === 'aggregate') return rest === undefined ? { kind, videoId } : undefined;
+  if (kind === 'embed') {
+    const segmentIndex = Number(rest);
+    return rest !== undefined && Number.isInteger(segmentIndex) && segmentIndex >= 0
+      ? { kind, videoId, segmentIndex }
+      : undefined;
+  }
+  return rest ? { kind: 'rescore', videoId, requestId: rest } : undefined;
+}

@@ -1,3 +1,4 @@
+import { aggregatorSchema } from '@vad/config';
 import { promptSetSchema } from '@vad/scoring';
 import { UnrecoverableError } from 'bullmq';
 import { z } from 'zod';
@@ -23,12 +24,16 @@ export type EmbedJobData = z.infer<typeof embedJobSchema>;
 /** Scoring settings a rescore asks for instead of the worker's configured ones. */
 export const scoringOverridesSchema = z
   .object({
-    promptSet: promptSetSchema.optional(),
-    aggregator: z.enum(['mean', 'attention']).optional(),
-    threshold: z.number().gt(0).lt(1).optional(),
-    smoothingClips: z.number().int().min(1).max(99).optional(),
-    minDurationMs: z.number().int().min(0).optional(),
-    mergeGapMs: z.number().int().min(0).optional(),
+    promptSet: promptSetSchema
+      .optional()
+      .describe('A prompt set {name, templates, normal, classes}; default: the configured one'),
+    aggregator: aggregatorSchema
+      .optional()
+      .describe("mean | attention | onnx (the aggregate workers' VAD_TEMPORAL_HEAD); default: VAD_AGGREGATOR"),
+    threshold: z.number().gt(0).lt(1).optional().describe('Event threshold; default: VAD_EVENT_THRESHOLD'),
+    smoothingClips: z.number().int().min(1).max(99).optional().describe('Moving-average window over clip scores'),
+    minDurationMs: z.number().int().min(0).optional().describe('Shortest event kept'),
+    mergeGapMs: z.number().int().min(0).optional().describe('Events closer than this are merged'),
   })
   .strict();
 export type ScoringOverrides = z.infer<typeof scoringOverridesSchema>;
@@ -36,6 +41,7 @@ export type ScoringOverrides = z.infer<typeof scoringOverridesSchema>;
 export const aggregateJobSchema = z.object({
   videoId: z.uuid(),
   urgent,
+  /** Present on a rescore (with the settings it asks for, possibly none): the video was scored before. */
   scoring: scoringOverridesSchema.optional(),
 });
 export type AggregateJobData = z.infer<typeof aggregateJobSchema>;

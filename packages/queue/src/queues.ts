@@ -25,14 +25,24 @@ export function defaultJobOptions(config: Pick<Config, 'queue'>): DefaultJobOpti
   };
 }
 
-export function createQueues(config: Pick<Config, 'queue'>, connection: Redis): Queues {
+/**
+ * The stage queues and the flow producer on one connection. Connection
+ * errors are handed to `onError` (the calls that meet them reject anyway):
+ * an 'error' event nobody listens to would crash the process.
+ */
+export function createQueues(
+  config: Pick<Config, 'queue'>,
+  connection: Redis,
+  onError: (error: Error) => void = () => {},
+): Queues {
   const options = { connection, prefix: config.queue.prefix, defaultJobOptions: defaultJobOptions(config) };
-  const [ingest, embed, aggregate] = QUEUE_NAMES.map((name) => new Queue(name, options)) as [
+  const [ingest, embed, aggregate] = QUEUE_NAMES.map((name) => new Queue(name, options).on('error', onError)) as [
     VadQueue<'ingest'>,
     VadQueue<'embed'>,
     VadQueue<'aggregate'>,
   ];
   const flows = new FlowProducer({ connection, prefix: config.queue.prefix });
+  flows.on('error', onError);
   return {
     ingest,
     embed,

@@ -1,5 +1,5 @@
 import type { Config } from '@vad/config';
-import { type Job, MetricsTime, Worker } from 'bullmq';
+import { type WorkerOptions as BullWorkerOptions, type Job, MetricsTime, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { QueueName } from './names.js';
 import type { JobData } from './payloads.js';
@@ -17,10 +17,29 @@ export interface WorkerOptions {
 }
 
 /**
- * A BullMQ worker for one of vad's queues, with the settings every vad worker
- * shares: the hash-tagged prefix, a week of throughput metrics (read by the
+ * The settings every vad worker shares: the hash-tagged prefix, locks
+ * renewed at half their duration, a week of throughput metrics (read by the
  * queue-health view), and no autorun so the caller attaches handlers first.
  */
+export function workerSettings(
+  config: Pick<Config, 'queue'>,
+  connection: Redis,
+  options: WorkerOptions,
+): BullWorkerOptions {
+  const lockDuration = options.lockDurationMs ?? config.queue.lockDurationMs;
+  return {
+    connection,
+    prefix: config.queue.prefix,
+    concurrency: options.concurrency,
+    lockDuration,
+    stalledInterval: lockDuration,
+    maxStalledCount: 2,
+    metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
+    autorun: false,
+  };
+}
+
+/** A BullMQ worker for one of vad's stage queues, with the shared settings. */
 export function createWorker<Q extends QueueName>(
   queue: Q,
   processor: VadProcessor<Q>,
@@ -28,14 +47,5 @@ export function createWorker<Q extends QueueName>(
   connection: Redis,
   options: WorkerOptions,
 ): Worker<JobData[Q], unknown, Q> {
-  return new Worker<JobData[Q], unknown, Q>(queue, processor, {
-    connection,
-    prefix: config.queue.prefix,
-    concurrency: options.concurrency,
-    lockDuration: options.lockDurationMs ?? config.queue.lockDurationMs,
-    stalledInterval: options.lockDurationMs ?? config.queue.lockDurationMs,
-    maxStalledCount: 2,
-    metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
-    autorun: false,
-  });
+  return new Worker<JobData[Q], unknown, Q>(queue, processor, workerSettings(config, connection, options));
 }

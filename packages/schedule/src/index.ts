@@ -1,5 +1,6 @@
 export { DEFAULT_CAMERA_WEIGHT, fairPriority, MAX_PRIORITY, URGENT_PRIORITY } from './fair-priority.js';
 export { cameraFromPath, compilePattern, recordedAtFromPath } from './path-patterns.js';
+export { type ProcessingGate, processingGate, processingWindow, type ScheduleSettings } from './processing-gate.js';
 export {
   isTimeZone,
   ProcessingWindow,

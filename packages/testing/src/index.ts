@@ -1,10 +1,17 @@
 export { configToEnv, createTestConfig, type TestConfigOptions } from './test-config.js';
 export { createTestDatabase, TEST_DATABASE_SERVER, type TestDatabase } from './test-database.js';
+export {
+  createTestEnvironment,
+  type TestEnvironment,
+  type TestEnvironmentOptions,
+} from './test-environment.js';
 export { ensureTinyModel } from './test-models.js';
 export { createTestRedis, TEST_REDIS_URL, type TestRedis } from './test-redis.js';
 export {
+  type DisplayRotation,
   type GeneratedVideoOptions,
   generateAudioOnly,
+  generateRotatedCopy,
   generateVideo,
   truncateCopy,
   writeTextAsVideo,

@@ -37,7 +37,6 @@ export function configToEnv(config: Config): Record<string, string> {
     VAD_STORAGE_DIR: config.storage.root,
     VAD_MODEL_DIR: config.models.dir,
     VAD_MODEL: config.models.model,
-    VAD_INPUT_SIZE: String(config.pipeline.inputSize),
     VAD_SAMPLE_FPS: String(config.pipeline.sampleFps),
     VAD_SEGMENT_FRAMES: String(config.pipeline.segmentFrames),
     VAD_CLIP_FRAMES: String(config.pipeline.clipFrames),

@@ -1,6 +1,8 @@
 import {
+  type DisplayRotation,
   resolveFfmpegBinaries,
   type SynthesizeOptions,
+  setDisplayRotation,
   synthesizeAudioOnly,
   synthesizeVideo,
   truncateCopy,
@@ -8,14 +10,23 @@ import {
 } from '@vad/video';
 
 export type GeneratedVideoOptions = SynthesizeOptions;
+export type { DisplayRotation };
 
-/** A synthetic H.264 MP4 (ffmpeg lavfi sources), with the binaries vad itself would use. */
+/**
+ * A synthetic H.264 MP4 (ffmpeg lavfi sources), with the binaries vad itself would use.
+ * `rotation: 90` gives phone-like footage: coded sideways, displayed upright at `width`×`height`.
+ */
 export function generateVideo(path: string, options: GeneratedVideoOptions): Promise<string> {
   return synthesizeVideo(path, options, resolveFfmpegBinaries());
 }
 
 export function generateAudioOnly(path: string, durationS: number): Promise<string> {
   return synthesizeAudioOnly(path, durationS, resolveFfmpegBinaries());
+}
+
+/** A copy of `source` (no re-encode) whose container says to display it turned `rotation` degrees clockwise. */
+export function generateRotatedCopy(source: string, target: string, rotation: DisplayRotation): Promise<string> {
+  return setDisplayRotation(source, target, rotation, resolveFfmpegBinaries());
 }
 
 export { truncateCopy, writeTextAsVideo };

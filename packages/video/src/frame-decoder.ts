@@ -34,6 +34,11 @@ export function frameFilter(sampleFps: number, size: number): string {
   ].join(',');
 }
 
+/** The same graph for the video's first frame alone, at its own pts. */
+function firstFrameFilter(size: number): string {
+  return ['trim=end_frame=1', ...frameFilter(1, size).split(',').slice(1)].join(',');
+}
+
 const SHOWINFO_PTS = /Parsed_showinfo.*\bpts_time:\s*(-?[\d.]+)/;
 const NOISE =
   /Parsed_showinfo|^\s*(frame=|size=|video:|Stream mapping|Press \[q\]|Output #|Input #|Metadata:|Duration:|Stream #|\s+\w+\s*:)/;
@@ -88,20 +93,23 @@ async function* fixedSizeChunks(stream: Readable, frameBytes: number): AsyncGene
   if (filled !== 0) throw new DecodeError(`ffmpeg output ended inside a frame (${filled} of ${frameBytes} bytes)`, []);
 }
 
-/**
- * Decodes a video with ffmpeg into sampled, resized, centre-cropped RGB frames,
- * streaming: ffmpeg is paused by the pipe while the consumer is busy, so memory
- * stays flat whatever the length of the video. Each frame carries the pts the
- * decoder gave it (not a count), so variable-frame-rate video stays aligned.
- * Stopping the iteration early (or aborting) kills ffmpeg.
- */
-export async function* decodeFrames(
-  path: string,
-  binaries: FfmpegBinaries,
-  options: DecodeOptions,
-): AsyncGenerator<DecodedFrame> {
-  const { sampleFps, size, startTimeMs = 0, signal, onLog } = options;
-  const frameBytes = size * size * 3;
+interface RawFrame {
+  /** showinfo's pts_time, in ms. */
+  ptsTime: number;
+  rgb: Buffer;
+}
+
+interface RunOptions {
+  filter: string;
+  outputOptions: string[];
+  frameBytes: number;
+  signal: AbortSignal | undefined;
+  onLog: ((line: string) => void) | undefined;
+}
+
+/** One ffmpeg run: raw RGB frames out of `filter`, each with the pts showinfo printed for it. */
+async function* runFfmpeg(path: string, binaries: FfmpegBinaries, options: RunOptions): AsyncGenerator<RawFrame> {
+  const { filter, outputOptions, frameBytes, signal, onLog } = options;
   const timestamps = new OrderedMailbox<number>();
   const stderrTail: string[] = [];
   let failure: Error | undefined;
@@ -111,8 +119,8 @@ export async function* decodeFrames(
     .setFfmpegPath(binaries.ffmpeg)
     .inputOptions(['-nostdin', '-hide_banner'])
     .noAudio()
-    .videoFilters(frameFilter(sampleFps, size))
-    .outputOptions(['-pix_fmt', 'rgb24', '-f', 'rawvideo'])
+    .videoFilters(filter)
+    .outputOptions([...outputOptions, '-pix_fmt', 'rgb24', '-f', 'rawvideo'])
     .on('stderr', (line: string) => {
       const pts = SHOWINFO_PTS.exec(line);
       if (pts?.[1] !== undefined) {
@@ -139,17 +147,17 @@ export async function* decodeFrames(
   const output = command.pipe() as Readable;
   output.on('error', () => {});
 
-  let index = 0;
+  let count = 0;
   try {
     for await (const rgb of fixedSizeChunks(output, frameBytes)) {
       signal?.throwIfAborted();
       const ptsTime = await timestamps.next();
       if (ptsTime === undefined) {
         signal?.throwIfAborted();
-        throw failure ?? new DecodeError(`ffmpeg gave no timestamp for frame ${index}`, [...stderrTail]);
+        throw failure ?? new DecodeError(`ffmpeg gave no timestamp for frame ${count}`, [...stderrTail]);
       }
-      yield { index, ptsMs: Math.max(0, Math.round(ptsTime - startTimeMs)), rgb };
-      index += 1;
+      yield { ptsTime, rgb };
+      count += 1;
     }
     // Output ended: ffmpeg's exit status decides whether the video was read to its end.
     await exited;
@@ -159,5 +167,46 @@ export async function* decodeFrames(
     finished = true;
     signal?.removeEventListener('abort', abort);
     command.kill('SIGKILL');
+  }
+}
+
+/**
+ * Decodes a video with ffmpeg into sampled, resized, centre-cropped RGB frames,
+ * streaming: ffmpeg is paused by the pipe while the consumer is busy, so memory
+ * stays flat whatever the length of the video. Each frame carries the pts the
+ * decoder gave it (not a count), so variable-frame-rate video stays aligned.
+ * Frames are upright: ffmpeg turns rotated recordings (phones) as it decodes.
+ * A video too short for the sampling to pick any frame (under half a sampling
+ * interval: a few frames, a single one) gives its first frame, at its own pts,
+ * so that every decodable video yields at least one frame.
+ * Stopping the iteration early (or aborting) kills ffmpeg.
+ */
+export async function* decodeFrames(
+  path: string,
+  binaries: FfmpegBinaries,
+  options: DecodeOptions,
+): AsyncGenerator<DecodedFrame> {
+  const { sampleFps, size, startTimeMs = 0, signal, onLog } = options;
+  const run = { frameBytes: size * size * 3, signal, onLog, outputOptions: [] };
+  let index = 0;
+  const toFrame = ({ ptsTime, rgb }: RawFrame): DecodedFrame => ({
+    index,
+    ptsMs: Math.max(0, Math.round(ptsTime - startTimeMs)),
+    rgb,
+  });
+
+  for await (const frame of runFfmpeg(path, binaries, { ...run, filter: frameFilter(sampleFps, size) })) {
+    yield toFrame(frame);
+    index += 1;
+  }
+  if (index > 0) return;
+
+  // ffmpeg read the whole video without error, yet the fps filter emitted nothing: the video
+  // ends before the first sampling slot closes (fps=2 needs 0.25 s). Its first frame stands in.
+  signal?.throwIfAborted();
+  const first = { ...run, filter: firstFrameFilter(size), outputOptions: ['-frames:v', '1'] };
+  for await (const frame of runFfmpeg(path, binaries, first)) {
+    yield toFrame(frame);
+    index += 1;
   }
 }

@@ -4,7 +4,9 @@ export { extractFrameAt } from './frame-at.js';
 export { type DecodedFrame, type DecodeOptions, decodeFrames, frameFilter } from './frame-decoder.js';
 export { DIMENSION_LIMITS, probeVideo, type VideoProbeResult } from './probe.js';
 export {
+  type DisplayRotation,
   type SynthesizeOptions,
+  setDisplayRotation,
   synthesizeAudioOnly,
   synthesizeVideo,
   truncateCopy,

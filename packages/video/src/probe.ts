@@ -7,8 +7,19 @@ export interface VideoProbeResult {
   durationMs: number;
   /** Offset of the first video timestamp; frame pts are reported relative to it. */
   startTimeMs: number;
+  /**
+   * Display size: the coded size turned by `rotation`, i.e. the size of the
+   * upright frames decodeFrames reads (ffmpeg autorotates). A phone recording
+   * coded 1920x1080 with a 90° rotation is 1080x1920.
+   */
   width: number;
   height: number;
+  /**
+   * Clockwise degrees, 0 to 359, by which the coded frames are turned for
+   * display (the container's display matrix, or an older ffprobe's `rotate`
+   * tag): 90 for a phone held upright, 0 for most cameras.
+   */
+  rotation: number;
   codec: string;
   /** Average frame rate of the video stream; null when the container does not say. */
   fps: number | null;
@@ -29,6 +40,22 @@ function parseRate(rate: string | undefined): number | null {
 function toNumber(value: unknown): number | null {
   const n = typeof value === 'string' ? Number.parseFloat(value) : typeof value === 'number' ? value : Number.NaN;
   return Number.isFinite(n) ? n : null;
+}
+
+/**
+ * Clockwise degrees in [0, 360) by which the stream is turned for display.
+ * ffprobe gives the Display Matrix side data's `rotation` in counter-clockwise
+ * degrees (fluent-ffmpeg's parser flattens the [SIDE_DATA] block into the
+ * stream, so it arrives as `stream.rotation`, a number or a string like "-90");
+ * ffprobe before 5 also gives the clockwise `rotate` tag.
+ */
+function displayRotation(stream: ffmpeg.FfprobeStream): number {
+  const counterClockwise = toNumber(stream.rotation);
+  const clockwise = counterClockwise !== null ? -counterClockwise : (toNumber(stream.tags?.rotate) ?? 0);
+  const degrees = ((clockwise % 360) + 360) % 360;
+  // Within a degree of a right angle, as ffmpeg's autorotation decides.
+  const rightAngle = Math.round(degrees / 90) * 90;
+  return (Math.abs(degrees - rightAngle) < 1 ? rightAngle : Math.round(degrees)) % 360;
 }
 
 /**
@@ -76,8 +103,11 @@ export async function probeVideo(path: string, binaries: FfmpegBinaries): Promis
     );
   }
 
-  const width = video.width ?? 0;
-  const height = video.height ?? 0;
+  // ffmpeg turns frames by a right angle when decoding (autorotate), so the display size is what vad sees.
+  const rotation = displayRotation(video);
+  const turned = rotation === 90 || rotation === 270;
+  const width = (turned ? video.height : video.width) ?? 0;
+  const height = (turned ? video.width : video.height) ?? 0;
   if (
     width < DIMENSION_LIMITS.min ||
     height < DIMENSION_LIMITS.min ||
@@ -101,6 +131,7 @@ export async function probeVideo(path: string, binaries: FfmpegBinaries): Promis
     startTimeMs: Math.round(startS * 1000),
     width,
     height,
+    rotation,
     codec: video.codec_name ?? 'unknown',
     fps: parseRate(video.avg_frame_rate) ?? parseRate(video.r_frame_rate),
     frameCount: toNumber(video.nb_frames),

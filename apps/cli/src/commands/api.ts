@@ -1,4 +1,4 @@
-import { startApi } from '@vad/api';
+import { startApi } from '@vad/http';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { runUntilSignal } from '../run-until-signal.js';

@@ -1,7 +1,6 @@
 import {
   ClipTextEncoder,
   createSession,
-  dot,
   getModelSpec,
   imageFileToRgb,
   imageIo,
@@ -10,17 +9,14 @@ import {
   resolveModelPaths,
   rgbToNchw,
 } from '@vad/clip';
+import { dot, softmax } from '@vad/scoring';
 import type { Command } from 'commander';
 import * as ort from 'onnxruntime-node';
 import type { CliContext } from '../context.js';
 
 /** Softmax of logitScale × cosine, as CLIP's zero-shot classification. */
 export function zeroShot(image: Float32Array, labels: Float32Array[], logitScale: number): number[] {
-  const logits = labels.map((label) => logitScale * dot(image, label));
-  const max = Math.max(...logits);
-  const exps = logits.map((l) => Math.exp(l - max));
-  const sum = exps.reduce((a, b) => a + b, 0);
-  return exps.map((e) => e / sum);
+  return softmax(labels.map((label) => logitScale * dot(image, label)));
 }
 
 export function registerClassify(program: Command, context: () => CliContext): void {

@@ -1,14 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startAggregateWorker } from '@vad/aggregate-worker';
 import { getModelSpec, installHint, modelInstallState } from '@vad/clip';
 import type { Config } from '@vad/config';
 import { migrateDatabase } from '@vad/db';
-import { startEmbedWorker } from '@vad/embed-worker';
-import { startIngestWorker } from '@vad/ingest-worker';
 import { buildModel } from '@vad/models';
-import { SubmitService } from '@vad/pipeline';
-import { createQueues, createRedisConnection, type RunningWorker } from '@vad/queue';
+import { ProducerContext, startRoles } from '@vad/runtime';
 import { resolveFfmpegBinaries, synthesizeVideo } from '@vad/video';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
@@ -31,12 +27,15 @@ export function registerDemo(program: Command, context: () => CliContext): void 
         (await modelInstallState(REAL_MODEL, getModelSpec(REAL_MODEL), ctx.config.models.dir)).state === 'installed';
       const model = real ? REAL_MODEL : TEST_MODEL;
       if (!real) await buildModel(TEST_MODEL, ctx.config.models.dir);
+      process.stderr.write(
+        `model ${model}: ${getModelSpec(model).description} (from ${join(ctx.config.models.dir, model)})\n`,
+      );
       // Its own queues, so workers of another model running on this Redis never see the demo's jobs.
       const config: Config = {
         ...ctx.config,
         queue: { ...ctx.config.queue, prefix: ctx.config.queue.prefix.replace(/\}$/, '-demo}') },
         models: { ...ctx.config.models, model },
-        pipeline: { ...ctx.config.pipeline, model, inputSize: getModelSpec(model).inputSize },
+        pipeline: { ...ctx.config.pipeline, model },
       };
 
       process.stderr.write(`database ${new URL(config.database.url).pathname.slice(1)}: migrating\n`);
@@ -61,17 +60,11 @@ export function registerDemo(program: Command, context: () => CliContext): void 
 
       // The demo reports for itself; workers only speak up on errors.
       const logger = ctx.logger.child({}, { level: 'error' });
-      const workers: RunningWorker[] = [
-        startIngestWorker(config, logger),
-        await startEmbedWorker(config, logger),
-        startAggregateWorker(config, logger),
-      ];
-      const connection = createRedisConnection(config.redis.url, 'producer');
-      const queues = createQueues(config, connection);
+      const workers = await startRoles(['ingest', 'embed', 'aggregate'], config, logger);
+      const producer = new ProducerContext(config, logger, { poolSize: 2, applicationName: 'vad-demo' });
       try {
-        const submit = new SubmitService({ config, repos: ctx.repos, queues, binaries, logger });
         const recordedAt = new Date(Date.now() - 8 * 3600_000);
-        const { videoId } = await submit.submit({ path: video, camera: 'demo-loading-dock', recordedAt });
+        const { videoId } = await producer.submit.submit({ path: video, camera: 'demo-loading-dock', recordedAt });
         const [outcome] = await waitForVideos(ctx, [videoId], ['loading-dock-night.mp4']);
         if (outcome?.status !== 'done') throw new Error(`the demo video failed: ${outcome?.error}`);
 
@@ -92,7 +85,9 @@ export function registerDemo(program: Command, context: () => CliContext): void 
           );
         }
         if (events.length === 0) process.stdout.write('found no event\n');
-        process.stdout.write(`\nmore: npm run vad -- results ${videoId}\n`);
+        process.stdout.write(
+          `\nmodel: ${model}${real ? '' : ' (synthetic)'}\nmore: npm run vad -- results ${videoId}\n`,
+        );
         if (!real) {
           process.stdout.write(
             `\nThis run used ${TEST_MODEL}, vad's synthetic test model (not CLIP): it only tells colours apart.\n` +
@@ -100,9 +95,8 @@ export function registerDemo(program: Command, context: () => CliContext): void 
           );
         }
       } finally {
-        for (const worker of workers.reverse()) await worker.close();
-        await queues.close();
-        connection.disconnect();
+        await producer.close();
+        await workers.close();
       }
     });
 }

@@ -1,4 +1,4 @@
-import { type HealthReport, processingWindow, QueueMonitor } from '@vad/pipeline';
+import type { HealthReport } from '@vad/operations';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { CliContext } from '../context.js';
@@ -110,7 +110,7 @@ export function registerQueues(program: Command, context: () => CliContext): voi
       }
       const options = parsed.data;
       const ctx = context();
-      const monitor = new QueueMonitor({ queues: ctx.queues, repos: ctx.repos, window: processingWindow(ctx.config) });
+      const { monitor } = ctx;
       if (options.json) {
         process.stdout.write(`${JSON.stringify(await monitor.report(), null, 2)}\n`);
         return;

@@ -1,9 +1,9 @@
-import { resolve } from 'node:path';
-import { createAggregateService } from '@vad/aggregate-worker';
-import type { Config } from '@vad/config';
+import { type ScoringOverrides, scoringOverridesSchema } from '@vad/queue';
+import { loadPromptSet } from '@vad/stages';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { CliContext } from '../context.js';
+import { waitForJobs } from '../wait-for-jobs.js';
 
 const optionsSchema = z.object({
   camera: z.string().min(1).optional(),
@@ -12,24 +12,27 @@ const optionsSchema = z.object({
     .transform((v) => new Date(v))
     .optional(),
   prompts: z.string().min(1).optional(),
-  threshold: z.coerce.number().gt(0).lt(1).optional(),
-  aggregator: z.enum(['mean', 'attention', 'onnx']).optional(),
-  head: z.string().min(1).optional(),
-  smoothing: z.coerce.number().int().min(1).max(99).optional(),
+  threshold: z.coerce.number().optional(),
+  aggregator: z.string().optional(),
+  smoothing: z.coerce.number().optional(),
+  wait: z.boolean().optional(),
 });
 
 export function registerRescore(program: Command, context: () => CliContext): void {
   program
     .command('rescore')
-    .description('score videos again from their stored frame embeddings (no decoding, no image encoding)')
+    .description(
+      'score finished videos again from their stored frame embeddings (no decoding, no image encoding): ' +
+        'queues the same rescore job as POST /v1/videos/:id/rescore, run by the aggregate workers',
+    )
     .argument('[videos...]', 'video ids')
     .option('--camera <name>', 'every video of this camera (with --since: recorded since then)')
     .option('--since <iso>', 'with --camera: only videos recorded since this time')
-    .option('--prompts <file>', 'prompt set JSON file {name, templates, normal, classes}')
+    .option('--prompts <file>', 'prompt set file, YAML (.yaml/.yml) or JSON: {name, templates, normal, classes}')
     .option('--threshold <n>', 'event threshold (0..1)')
-    .option('--aggregator <name>', 'mean | attention | onnx')
-    .option('--head <file>', 'temporal head ONNX file (for --aggregator onnx)')
+    .option('--aggregator <name>', "mean | attention | onnx (the aggregate workers' VAD_TEMPORAL_HEAD)")
     .option('--smoothing <clips>', 'moving-average window over clip scores')
+    .option('--wait', 'wait for each rescore to finish (needs running aggregate workers), with progress')
     .action(async (ids: string[], raw: Record<string, unknown>) => {
       const parsed = optionsSchema.safeParse(raw);
       if (!parsed.success) {
@@ -40,41 +43,55 @@ export function registerRescore(program: Command, context: () => CliContext): vo
       if (!ids.length && !options.camera) program.error('error: name video ids or --camera', { exitCode: 2 });
       for (const id of ids)
         if (!z.uuid().safeParse(id).success) program.error(`error: "${id}" is not a video id`, { exitCode: 2 });
+      // Checked here, before anything is queued: a bad file or value never reaches a worker.
+      const promptSet = options.prompts
+        ? await loadPromptSet(options.prompts).catch((error: Error) =>
+            program.error(`error: --prompts ${error.message}`, { exitCode: 2 }),
+          )
+        : undefined;
+      const overrides = scoringOverridesSchema.safeParse({
+        promptSet,
+        threshold: options.threshold,
+        aggregator: options.aggregator,
+        smoothingClips: options.smoothing,
+      });
+      if (!overrides.success) {
+        const issue = overrides.error.issues[0];
+        const flag = { smoothingClips: 'smoothing', promptSet: 'prompts' }[String(issue?.path[0])] ?? issue?.path[0];
+        program.error(`error: option --${String(flag)}: ${issue?.message}`, { exitCode: 2 });
+      }
+      const scoring: ScoringOverrides = overrides.data;
+
       const ctx = context();
-      const config: Config = {
-        ...ctx.config,
-        scoring: {
-          ...ctx.config.scoring,
-          promptSetFile: options.prompts ?? ctx.config.scoring.promptSetFile,
-          threshold: options.threshold ?? ctx.config.scoring.threshold,
-          aggregator: options.aggregator ?? ctx.config.scoring.aggregator,
-          temporalHead: options.head ? resolve(options.head) : ctx.config.scoring.temporalHead,
-          smoothingClips: options.smoothing ?? ctx.config.scoring.smoothingClips,
-        },
-      };
       const videos = options.camera ? await ctx.repos.videos.listByCamera(options.camera, options.since) : [];
       const targets = [...new Set([...ids, ...videos.map((v) => v.id)])];
       if (!targets.length) program.error('error: no video matches', { exitCode: 1 });
-      const { service, close } = createAggregateService(config, ctx.repos, ctx.logger);
+      const queued: { videoId: string; jobId: string }[] = [];
+      let refused = 0;
+      for (const videoId of targets) {
+        try {
+          const jobId = await ctx.control.rescore(videoId, scoring);
+          queued.push({ videoId, jobId });
+          process.stdout.write(`queued   ${videoId}  (job ${jobId})\n`);
+        } catch (error) {
+          refused += 1;
+          process.stderr.write(`refused  ${videoId}: ${(error as Error).message}\n`);
+        }
+      }
       let failed = 0;
-      try {
-        for (const videoId of targets) {
-          try {
-            const result = await service.aggregate(
-              { videoId },
-              { jobId: `rescore.${videoId}`, attemptsMade: 0, maxAttempts: 1, updateProgress: async () => {} },
-            );
+      if (options.wait && queued.length) {
+        for (const outcome of await waitForJobs(ctx.queues.aggregate, queued)) {
+          if (outcome.state === 'completed') {
+            const r = outcome.result as { runId: string; clips: number; events: number };
             process.stdout.write(
-              `rescored ${videoId}: ${result.clips} clips, ${result.events} events (run ${result.runId})\n`,
+              `rescored ${outcome.videoId}: ${r.clips} clips, ${r.events} events (run ${r.runId})\n`,
             );
-          } catch (error) {
+          } else {
             failed += 1;
-            process.stderr.write(`failed   ${videoId}: ${(error as Error).message}\n`);
+            process.stderr.write(`failed   ${outcome.videoId}: ${outcome.reason}\n`);
           }
         }
-      } finally {
-        await close();
       }
-      process.exitCode = failed ? 1 : 0;
+      process.exitCode = refused || failed ? 1 : 0;
     });
 }

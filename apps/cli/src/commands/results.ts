@@ -17,7 +17,12 @@ export function registerResults(program: Command, context: () => CliContext): vo
       const video = await requireVideo(program, ctx, id);
       const run = await ctx.repos.scoring.latestRun(id);
       if (!run) {
-        process.stdout.write(`video ${id} is ${video.status}${video.error ? `: ${video.error}` : ''}; no scores yet\n`);
+        if (video.status === 'failed') {
+          process.stderr.write(`video ${id} failed: ${video.error ?? 'no reason recorded'}\n`);
+          process.exitCode = 1;
+        } else {
+          process.stdout.write(`video ${id} is ${video.status}; no scores yet\n`);
+        }
         return;
       }
       const [clips, events] = await Promise.all([

@@ -1,4 +1,5 @@
-import { processingWindow, videoProgress } from '@vad/pipeline';
+import { videoProgress } from '@vad/operations';
+import { processingWindow } from '@vad/schedule';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { formatBytes, formatDuration, table } from '../format.js';

@@ -1,8 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { SubmitError, type SubmitResult, SubmitService } from '@vad/pipeline';
+import { SubmitError, type SubmitResult } from '@vad/operations';
 import { MAX_PRIORITY } from '@vad/schedule';
-import { resolveFfmpegBinaries } from '@vad/video';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -49,13 +48,7 @@ export function registerSubmit(program: Command, context: () => CliContext): voi
       }
       const options = parsed.data;
       const ctx = context();
-      const service = new SubmitService({
-        config: ctx.config,
-        repos: ctx.repos,
-        queues: ctx.queues,
-        binaries: resolveFfmpegBinaries(ctx.config.ffmpeg),
-        logger: ctx.logger,
-      });
+      const service = ctx.submit;
 
       const files = await expandPaths(paths);
       if (files.length === 0) program.error('error: no video files found in the given folders', { exitCode: 2 });

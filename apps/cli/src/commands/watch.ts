@@ -1,6 +1,5 @@
-import { FolderWatcher, SubmitService } from '@vad/pipeline';
+import { FolderWatcher } from '@vad/operations';
 import { compilePattern } from '@vad/schedule';
-import { resolveFfmpegBinaries } from '@vad/video';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { runUntilSignal } from '../run-until-signal.js';
@@ -42,13 +41,6 @@ export function registerWatch(program: Command, context: () => CliContext): void
       const ctx = context();
       const { config } = ctx;
       const logger = ctx.logger.child({}, { level: config.log.level });
-      const submit = new SubmitService({
-        config,
-        repos: ctx.repos,
-        queues: ctx.queues,
-        binaries: resolveFfmpegBinaries(config.ffmpeg),
-        logger,
-      });
       const watcher = new FolderWatcher(
         dir,
         {
@@ -60,7 +52,7 @@ export function registerWatch(program: Command, context: () => CliContext): void
             config.retention.resultsDays === undefined ? undefined : config.retention.resultsDays * 86_400_000,
           ...patterns,
         },
-        { submit, repos: ctx.repos, logger },
+        { submit: ctx.submit, repos: ctx.repos, logger },
         (event) => {
           if (event.type === 'submitted') {
             const { result } = event;

@@ -1,4 +1,0 @@
-import { defineProject } from 'vitest/config';
-import { sharedTestConfig } from '../../vitest.shared.js';
-
-export default defineProject(sharedTestConfig);

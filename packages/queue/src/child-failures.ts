@@ -1,0 +1,38 @@
+import { Job, type Queue } from 'bullmq';
+import { QUEUE_NAMES, type QueueName } from './names.js';
+
+/** A child job whose failure failed its parent (failParentOnFailure). */
+export interface ChildFailure {
+  queue: QueueName;
+  jobId: string;
+  /** The child's own failure reason, as BullMQ stored it. */
+  reason: string;
+}
+
+/**
+ * Why a parent job failed because of its children: BullMQ records such a
+ * parent with a `deferredFailure` and keeps the failed children's keys in its
+ * dependencies (`getDependencies({ failed })`); each child's own
+ * `failedReason` says what went wrong. Empty when the job did not fail for
+ * a child.
+ */
+export async function childFailures(
+  job: Job,
+  queues: Partial<Record<QueueName, Queue>>,
+  limit = 10,
+): Promise<ChildFailure[]> {
+  if (!job.deferredFailure) return [];
+  const { failed = [] } = await job.getDependencies({ failed: { count: limit } });
+  const found: ChildFailure[] = [];
+  for (const key of failed) {
+    // A job key is `<prefix>:<queue>:<id>`; the prefix itself may hold ':'.
+    const parts = key.split(':');
+    const jobId = parts.at(-1) ?? '';
+    const queue = QUEUE_NAMES.find((name) => name === parts.at(-2));
+    const owner = queue ? queues[queue] : undefined;
+    if (!queue || !owner) continue;
+    const child = await Job.fromId(owner, jobId);
+    found.push({ queue, jobId, reason: child?.failedReason || 'failed (no reason recorded)' });
+  }
+  return found;
+}

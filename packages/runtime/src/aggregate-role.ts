@@ -1,0 +1,120 @@
+import { ClipTextEncoder, ModelCapabilityError, resolveModelPaths, resolveModelSpec, TemporalHead } from '@vad/clip';
+import type { Config, Logger } from '@vad/config';
+import type { Repositories } from '@vad/db';
+import { childFailures, createQueues, type RunningWorker, UnrecoverableError } from '@vad/queue';
+import { AggregateService } from '@vad/stages';
+import { ThumbnailStore } from '@vad/storage';
+import { resolveFfmpegBinaries } from '@vad/video';
+import type { Job } from 'bullmq';
+import { openRoleResources } from './role-resources.js';
+import { startStageWorker } from './stage-worker.js';
+
+export interface AggregateServiceHandle {
+  service: AggregateService;
+  /** Releases the text encoders loaded so far. */
+  close(): Promise<void>;
+}
+
+/** The aggregate service with its text encoders (loaded once per model, on first use), thumbnails and ffmpeg. */
+export function createAggregateService(config: Config, repos: Repositories, logger: Logger): AggregateServiceHandle {
+  const encoders = new Map<string, Promise<ClipTextEncoder>>();
+  let head: Promise<TemporalHead> | undefined;
+  const sessionOptions = {
+    provider: config.embed.provider,
+    threads: config.embed.threads,
+    graphOptimization: config.embed.graphOptimization,
+  };
+  const specOf = (model: string) => resolveModelSpec(model, config.models.dir);
+  const service = new AggregateService({
+    config,
+    repos,
+    promptEncoder: (model) => {
+      let encoder = encoders.get(model);
+      if (!encoder) {
+        encoder = Promise.resolve()
+          .then(() => {
+            const spec = specOf(model);
+            return ClipTextEncoder.load(
+              resolveModelPaths(config.models.dir, model, spec, ['text']),
+              spec,
+              sessionOptions,
+            );
+          })
+          .catch((error: unknown) => {
+            // An image-only model never scores prompts: fail the job at once, no retries.
+            if (error instanceof ModelCapabilityError) throw new UnrecoverableError(error.message);
+            throw error;
+          });
+        encoder.catch(() => encoders.delete(model));
+        encoders.set(model, encoder);
+      }
+      return encoder;
+    },
+    logitScale: (model) => specOf(model).logitScale,
+    temporalHead: () => {
+      const path = config.scoring.temporalHead;
+      if (!path)
+        return Promise.reject(
+          new UnrecoverableError('aggregator onnx needs VAD_TEMPORAL_HEAD on the aggregate workers'),
+        );
+      head ??= TemporalHead.load(path, sessionOptions);
+      return head;
+    },
+    thumbnails: new ThumbnailStore(config.storage.root),
+    binaries: resolveFfmpegBinaries(config.ffmpeg),
+    logger,
+  });
+  return {
+    service,
+    async close() {
+      for (const encoder of encoders.values()) await encoder.then((e) => e.close()).catch(() => {});
+      await head?.then((h) => h.close()).catch(() => {});
+    },
+  };
+}
+
+/** The aggregate role: scores a video once its ingest and embeds are done, and runs rescores. */
+export function startAggregateWorker(config: Config, logger: Logger): RunningWorker {
+  const resources = openRoleResources(config, 'aggregate', 3);
+  const { repos, connection } = resources;
+  const queues = createQueues(config, connection);
+  const { service, close: closeService } = createAggregateService(config, repos, logger);
+  const worker = startStageWorker(
+    {
+      queue: 'aggregate',
+      handle: (data, context) => service.aggregate(data, context),
+      onFinalFailure: (data, reason) => service.recordFailure(data, reason),
+    },
+    { config, connection, logger, concurrency: 1 },
+  );
+  // A video whose ingest or embed job failed for good fails its aggregate job without running it
+  // (BullMQ's deferred failure): record the child's own reason on the video, unless it is there already.
+  const recordChildFailure = async (job: Job) => {
+    const [failure] = await childFailures(job, queues);
+    const videoId = (job.data as { videoId: string }).videoId;
+    const video = await repos.videos.get(videoId);
+    if (!video || video.status === 'failed') return;
+    const reason = failure ? `${failure.queue} failed: ${failure.reason}` : (job.failedReason ?? 'a stage failed');
+    await repos.videos.markFailed(video.id, reason);
+  };
+  worker.on('failed', (job) => {
+    if (!job?.deferredFailure) return;
+    recordChildFailure(job).catch((error: unknown) =>
+      logger.error({ err: error, jobId: job.id }, 'could not record why the video failed'),
+    );
+  });
+  logger.info(
+    { aggregator: config.scoring.aggregator, threshold: config.scoring.threshold },
+    'aggregate worker started',
+  );
+  return {
+    async close() {
+      worker.cancelAllJobs('shutdown');
+      await worker.close();
+      await closeService();
+      await queues.close();
+      await resources.close();
+      logger.info('aggregate worker stopped');
+    },
+  };
+}

@@ -1,0 +1,8 @@
+export { type AggregateServiceHandle, createAggregateService, startAggregateWorker } from './aggregate-role.js';
+export { type EmbedWorker, startEmbedWorker } from './embed-role.js';
+export { startIngestWorker } from './ingest-role.js';
+export { configuredModel, pipelineConfigOf } from './model.js';
+export { ProducerContext, type ProducerOptions } from './producer-context.js';
+export { runRoleProcess } from './role-process.js';
+export { isRoleName, ROLES, type RoleName, startRole, startRoles } from './roles.js';
+export { startScheduler } from './scheduler-role.js';

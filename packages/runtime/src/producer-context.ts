@@ -1,0 +1,112 @@
+import type { Config, Logger } from '@vad/config';
+import { createDatabase, createRepositories, type DatabaseHandle, type Repositories } from '@vad/db';
+import { QueueControl, QueueMonitor, SubmitService } from '@vad/operations';
+import { createQueues, createRedisConnection, type Queues } from '@vad/queue';
+import { processingWindow } from '@vad/schedule';
+import { resolveFfmpegBinaries } from '@vad/video';
+import type { Redis } from 'ioredis';
+import { pipelineConfigOf } from './model.js';
+
+export interface ProducerOptions {
+  /** Database pool size. */
+  poolSize: number;
+  /** Shown in pg_stat_activity, e.g. vad-cli. */
+  applicationName: string;
+}
+
+/**
+ * The producer side of vad, for the CLI and the HTTP API: repositories,
+ * queues and the operations services, each built on first use and closed
+ * once, so a command that needs only PostgreSQL never connects to Redis.
+ * Its Redis connection fails fast (a person is waiting) instead of queueing
+ * commands through an outage; errors are logged at most every 30 s.
+ */
+export class ProducerContext {
+  private database?: DatabaseHandle;
+  private repositories?: Repositories;
+  private connection?: Redis;
+  private queueSet?: Queues;
+  private submitService?: SubmitService;
+  private controlService?: QueueControl;
+  private monitorService?: QueueMonitor;
+  private lastRedisError = 0;
+
+  constructor(
+    readonly config: Config,
+    readonly logger: Logger,
+    private readonly options: ProducerOptions,
+  ) {}
+
+  get db(): DatabaseHandle {
+    this.database ??= createDatabase(this.config.database.url, {
+      max: this.options.poolSize,
+      applicationName: this.options.applicationName,
+    });
+    return this.database;
+  }
+
+  get repos(): Repositories {
+    this.repositories ??= createRepositories(this.db.db);
+    return this.repositories;
+  }
+
+  get redis(): Redis {
+    if (!this.connection) {
+      this.connection = createRedisConnection(this.config.redis.url, 'producer');
+      this.connection.on('error', (error: Error) => this.onRedisError(error));
+    }
+    return this.connection;
+  }
+
+  get queues(): Queues {
+    this.queueSet ??= createQueues(this.config, this.redis, (error) => this.onRedisError(error));
+    return this.queueSet;
+  }
+
+  get submit(): SubmitService {
+    this.submitService ??= new SubmitService({
+      config: this.config,
+      pipeline: pipelineConfigOf(this.config),
+      repos: this.repos,
+      queues: this.queues,
+      binaries: resolveFfmpegBinaries(this.config.ffmpeg),
+      logger: this.logger,
+    });
+    return this.submitService;
+  }
+
+  get control(): QueueControl {
+    this.controlService ??= new QueueControl({
+      config: this.config,
+      queues: this.queues,
+      repos: this.repos,
+      logger: this.logger,
+    });
+    return this.controlService;
+  }
+
+  get monitor(): QueueMonitor {
+    this.monitorService ??= new QueueMonitor({
+      queues: this.queues,
+      repos: this.repos,
+      window: processingWindow(this.config),
+    });
+    return this.monitorService;
+  }
+
+  /** Closes what was opened, Redis before PostgreSQL; with Redis gone, waits at most 3 s for it. */
+  async close(): Promise<void> {
+    if (this.queueSet) {
+      const queues = this.queueSet;
+      await Promise.race([queues.close(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
+    }
+    this.connection?.disconnect();
+    await this.database?.close();
+  }
+
+  private onRedisError(error: Error): void {
+    if (Date.now() - this.lastRedisError < 30_000) return;
+    this.lastRedisError = Date.now();
+    this.logger.warn({ err: error }, 'redis connection error');
+  }
+}

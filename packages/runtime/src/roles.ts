@@ -1,0 +1,44 @@
+import type { Config, Logger } from '@vad/config';
+import type { RunningWorker } from '@vad/queue';
+import { startAggregateWorker } from './aggregate-role.js';
+import { startEmbedWorker } from './embed-role.js';
+import { startIngestWorker } from './ingest-role.js';
+import { startScheduler } from './scheduler-role.js';
+
+/** The worker roles, in the order they start (and the reverse of how they stop). */
+export const ROLES = ['ingest', 'embed', 'aggregate', 'scheduler'] as const;
+export type RoleName = (typeof ROLES)[number];
+
+const starters: Record<RoleName, (config: Config, logger: Logger) => RunningWorker | Promise<RunningWorker>> = {
+  ingest: startIngestWorker,
+  embed: startEmbedWorker,
+  aggregate: startAggregateWorker,
+  scheduler: startScheduler,
+};
+
+export function isRoleName(name: string): name is RoleName {
+  return (ROLES as readonly string[]).includes(name);
+}
+
+/** Starts one role by name; what `vad workers --role` and each per-role app call. */
+export function startRole(role: RoleName, config: Config, logger: Logger): Promise<RunningWorker> {
+  return Promise.resolve(starters[role](config, logger.child({ role })));
+}
+
+/**
+ * Starts several roles in one process, closing them in reverse order. If one
+ * fails to start, those already started are closed before the error is thrown.
+ */
+export async function startRoles(roles: readonly RoleName[], config: Config, logger: Logger): Promise<RunningWorker> {
+  const started: RunningWorker[] = [];
+  const closeAll = async () => {
+    for (const worker of [...started].reverse()) await worker.close();
+  };
+  try {
+    for (const role of ROLES.filter((r) => roles.includes(r))) started.push(await startRole(role, config, logger));
+  } catch (error) {
+    await closeAll().catch(() => {});
+    throw error;
+  }
+  return { close: closeAll };
+}

@@ -1,0 +1,12 @@
+export {
+  type AggregateResult,
+  AggregateService,
+  type AggregateServiceDeps,
+  loadPromptSet,
+  type PromptEncoder,
+  type SequenceHead,
+} from './aggregate-service.js';
+export { type EmbedResult, EmbedService, type EmbedServiceDeps, type FrameEmbedder } from './embed-service.js';
+export { type IngestResult, IngestService, type IngestServiceDeps } from './ingest-service.js';
+export { isFinalAttempt, type JobContext } from './job-context.js';
+export { createJobProcessor, type JobHandler } from './job-processor.js';

@@ -1,0 +1,68 @@
+import type { Logger } from '@vad/config';
+import { type JobData, parseJobData, type QueueName, UnrecoverableError, type VadProcessor } from '@vad/queue';
+import type { ProcessingGate } from '@vad/schedule';
+import { DelayedError, WaitingError } from 'bullmq';
+import { isFinalAttempt, type JobContext } from './job-context.js';
+
+export interface JobHandler<Q extends QueueName, R> {
+  queue: Q;
+  handle(data: JobData[Q], context: JobContext): Promise<R>;
+  /** Called once, when the job has failed for good (bad input, or its last attempt). */
+  onFinalFailure?(data: JobData[Q], reason: string): Promise<void>;
+}
+
+/**
+ * Turns a service's handler into a BullMQ processor: the payload is checked
+ * against its schema, progress and cancellation are passed through a
+ * JobContext, a job interrupted by shutdown goes back to the queue without
+ * spending an attempt, and a final failure is recorded (e.g. in the video's
+ * row) so the user can read why.
+ */
+export function createJobProcessor<Q extends QueueName, R>(
+  handler: JobHandler<Q, R>,
+  logger: Logger,
+  options: { gate?: ProcessingGate | undefined } = {},
+): VadProcessor<Q> {
+  // Three declared parameters: BullMQ passes an AbortSignal only to processors that take one.
+  return async (job, token, signal) => {
+    const data = parseJobData(handler.queue, job.data);
+    // Outside the processing window, work that is not urgent waits (delayed in
+    // Redis, no attempt spent) until the window opens.
+    const waitMs = data.urgent ? 0 : (options.gate?.waitMs() ?? 0);
+    if (waitMs > 0) {
+      await job.moveToDelayed(Date.now() + waitMs, token);
+      logger.debug({ jobId: job.id, queue: handler.queue, waitMs }, 'waiting for the processing window');
+      throw new DelayedError();
+    }
+    const context: JobContext = {
+      jobId: job.id ?? 'unknown',
+      attemptsMade: job.attemptsMade,
+      maxAttempts: job.opts.attempts ?? 1,
+      signal,
+      updateProgress: (progress) => job.updateProgress(progress),
+    };
+    try {
+      return await handler.handle(data, context);
+    } catch (error) {
+      if (signal?.aborted) {
+        // Shutting down: hand the job back to the queue for this or another worker.
+        logger.info({ jobId: job.id, queue: handler.queue }, 'job released on shutdown');
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
+      const reason = error instanceof Error ? error.message : String(error);
+      if (error instanceof UnrecoverableError || isFinalAttempt(context)) {
+        logger.warn({ jobId: job.id, queue: handler.queue, reason }, 'job failed for good');
+        await handler.onFinalFailure?.(data, reason).catch((hookError: unknown) => {
+          logger.error({ jobId: job.id, err: hookError }, 'could not record the failure');
+        });
+      } else {
+        logger.warn(
+          { jobId: job.id, queue: handler.queue, reason, attempt: context.attemptsMade + 1 },
+          'job will retry',
+        );
+      }
+      throw error;
+    }
+  };
+}

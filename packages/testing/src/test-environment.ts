@@ -1,0 +1,61 @@
+import { rm } from 'node:fs/promises';
+import { type Config, createLogger, type Logger } from '@vad/config';
+import { createTestConfig } from './test-config.js';
+import { createTestDatabase, type TestDatabase } from './test-database.js';
+import { ensureTinyModel } from './test-models.js';
+import { createTestRedis, type TestRedis } from './test-redis.js';
+
+export interface TestEnvironmentOptions {
+  /** Configuration variables on top of the test defaults (own database, prefix, storage, silent logs). */
+  env?: Record<string, string>;
+  /** Build vad's tiny synthetic test model into the model folder and make it VAD_MODEL (default true). */
+  tinyModel?: boolean;
+}
+
+interface Closeable {
+  close(): Promise<void> | void;
+}
+
+/**
+ * What an integration test runs against: a migrated database of its own, a
+ * Redis key prefix of its own, a storage folder, the configuration naming
+ * them, and a silent logger. Whatever the test opens on top of it is handed
+ * to `track` and closed by `destroy`, newest first, before the database is
+ * dropped, the keys deleted and the folder removed.
+ */
+export interface TestEnvironment {
+  db: TestDatabase;
+  redis: TestRedis;
+  config: Config;
+  logger: Logger;
+  track<T extends Closeable>(closeable: T): T;
+  destroy(): Promise<void>;
+}
+
+export async function createTestEnvironment(options: TestEnvironmentOptions = {}): Promise<TestEnvironment> {
+  const tiny = options.tinyModel ?? true;
+  const [db, redis] = await Promise.all([createTestDatabase(), Promise.resolve(createTestRedis())]);
+  const config = createTestConfig({
+    databaseUrl: db.url,
+    redisUrl: redis.url,
+    prefix: redis.prefix,
+    env: { ...(tiny ? { VAD_MODEL: 'vad-test-tiny', VAD_EXECUTION_PROVIDER: 'cpu' } : {}), ...options.env },
+  });
+  if (tiny) await ensureTinyModel(config.models.dir);
+  const tracked: Closeable[] = [];
+  return {
+    db,
+    redis,
+    config,
+    logger: createLogger({ log: { level: 'silent' } }, 'test'),
+    track(closeable) {
+      tracked.push(closeable);
+      return closeable;
+    },
+    async destroy() {
+      for (const closeable of tracked.reverse()) await closeable.close();
+      await Promise.all([db.destroy(), redis.destroy()]);
+      await rm(config.storage.root, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,96 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../support/processes.js';
+
+interface Workspace {
+  dir: string;
+  name: string;
+  dependencies: string[];
+}
+
+function workspaces(parent: string): Workspace[] {
+  return readdirSync(join(REPO_ROOT, parent)).map((entry) => {
+    const dir = join(REPO_ROOT, parent, entry);
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+      name: string;
+      dependencies?: Record<string, string>;
+      devDependencies?: Record<string, string>;
+    };
+    return {
+      dir,
+      name: manifest.name,
+      dependencies: Object.keys({ ...manifest.dependencies, ...manifest.devDependencies }),
+    };
+  });
+}
+
+function sourceFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir)) {
+    if (entry === 'node_modules' || entry === 'dist') continue;
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) out.push(...sourceFiles(path));
+    else if (/\.(ts|js|mjs)$/.test(entry)) out.push(path);
+  }
+  return out;
+}
+
+const importsOf = (file: string) =>
+  [...readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*\(?\s*['"](@vad\/[\w-]+)/g)].map((m) => m[1] as string);
+
+const apps = workspaces('apps');
+const packages = workspaces('packages');
+const appNames = new Set(apps.map((a) => a.name));
+
+describe('layers', () => {
+  it('no app depends on or imports another app: apps wire packages', () => {
+    const found: string[] = [];
+    for (const app of apps) {
+      for (const dep of app.dependencies) if (appNames.has(dep)) found.push(`${app.name} depends on ${dep}`);
+      for (const file of sourceFiles(app.dir)) {
+        for (const name of importsOf(file)) {
+          if (appNames.has(name) && name !== app.name) found.push(`${relative(REPO_ROOT, file)} imports ${name}`);
+        }
+      }
+    }
+    expect(found).toEqual([]);
+  });
+
+  it('no package depends on or imports an app', () => {
+    const found: string[] = [];
+    for (const pkg of packages) {
+      for (const dep of pkg.dependencies) if (appNames.has(dep)) found.push(`${pkg.name} depends on ${dep}`);
+      for (const file of sourceFiles(pkg.dir)) {
+        for (const name of importsOf(file))
+          if (appNames.has(name)) found.push(`${relative(REPO_ROOT, file)} imports ${name}`);
+      }
+    }
+    expect(found).toEqual([]);
+  });
+
+  it('the leaf packages import no other workspace package', () => {
+    const leaves = ['@vad/config', '@vad/schedule', '@vad/scoring', '@vad/storage', '@vad/video'];
+    const found: string[] = [];
+    for (const pkg of packages.filter((p) => leaves.includes(p.name))) {
+      for (const file of sourceFiles(join(pkg.dir, 'src'))) {
+        for (const name of importsOf(file))
+          if (name !== pkg.name) found.push(`${relative(REPO_ROOT, file)} imports ${name}`);
+      }
+    }
+    expect(found).toEqual([]);
+  });
+
+  it('nothing in the repository reaches outside it for files (a clone has no ../shared)', () => {
+    const found: string[] = [];
+    for (const root of ['apps', 'packages', 'models', 'test', 'bench']) {
+      for (const file of sourceFiles(join(REPO_ROOT, root))) {
+        if (file.endsWith('layers.test.ts')) continue;
+        if (/\.\.\/shared\b|\/work\/shared/.test(readFileSync(file, 'utf8'))) found.push(relative(REPO_ROOT, file));
+      }
+    }
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    if (readme.includes('../shared')) found.push('README.md');
+    expect(found).toEqual([]);
+  });
+});
