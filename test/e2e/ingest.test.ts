@@ -17,7 +17,7 @@ let env: Record<string, string>;
 
 beforeAll(async () => {
   e2e = await createE2eEnvironment(
-    { VAD_SEGMENT_FRAMES: '8', VAD_INPUT_SIZE: '64', VAD_MAX_PENDING_SEGMENTS: '2' },
+    { VAD_SEGMENT_FRAMES: '8', VAD_MAX_PENDING_SEGMENTS: '2' },
     { migrate: false },
   );
   ({ config, env } = e2e);
@@ -73,6 +73,31 @@ describe('vad CLI and ingest worker as processes', () => {
     expect(result.stderr).toMatch(/option --recorded-at: must be an ISO 8601 date-time/);
   });
 
+  it('ends cleanly when every file is rejected (no Redis error after the output), several times over', async () => {
+    for (let run = 0; run < 3; run++) {
+      const result = await runVad(['submit', join(footage, 'night', 'notes.mp4')], env);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('0 queued, 0 duplicate, 1 rejected');
+      expect(result.stderr).not.toMatch(/Stream isn't writeable|Uncaught|triggerUncaughtException/);
+    }
+  });
+
+  it('vad results of a failed video says why and exits 1', async () => {
+    const { video } = await e2e.repos.videos.insertOrGet({
+      sourceUri: join(footage, 'broken.mp4'),
+      sha256: 'e'.repeat(64),
+      bytes: 1,
+      model: config.models.model,
+      pipelineConfig: { ...config.pipeline, inputSize: 224 },
+      configHash: 'failed-video',
+      status: 'failed',
+      error: 'ingest failed: ffmpeg failed: Invalid data found when processing input',
+    });
+    const result = await runVad(['results', video.id], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`video ${video.id} failed: ingest failed: ffmpeg failed: Invalid data found`);
+  });
+
   it('ingests in a worker process; status shows progress; a second submit is a duplicate', async () => {
     const submitted = await runVad(['submit', join(footage, 'night', 'cam1-0001.mp4'), '--json'], env);
     const [line] = submitted.stdout.trim().split('\n');
@@ -82,10 +107,11 @@ describe('vad CLI and ingest worker as processes', () => {
 
     const worker = startWorkerProcess('ingest-worker', env);
     try {
+      // The job's state, not the row: the row turns to `embedding` just before BullMQ stores the result.
       await waitFor(
-        'ingest',
-        () => e2e.repos.videos.get(videoId),
-        (v) => v?.status === 'embedding',
+        'ingest job completed',
+        () => e2e.queues.ingest.getJobState(jobIds.ingest(videoId)),
+        (s) => s === 'completed',
       );
       const status = await runVad(['status', videoId], env);
       expect(status.code).toBe(0);

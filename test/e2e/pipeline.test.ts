@@ -74,8 +74,28 @@ describe('the whole pipeline with `vad workers` as one process', () => {
           classes: { Calm: ['normal'], Blaze: ['fire'] },
         }),
       );
-      const rescore = await runVad(['rescore', videoId, '--prompts', prompts], env);
+      const finishedAt = (await e2e.repos.videos.get(videoId))?.finishedAt;
+
+      // A malformed prompt file is refused before anything is queued; the video stays done.
+      const broken = join(config.storage.root, 'broken.yaml');
+      await writeFile(broken, 'name: broken\ntemplates: []\n');
+      const refused = await runVad(['rescore', videoId, '--prompts', broken], env);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/--prompts .*broken\.yaml: /);
+      expect((await e2e.repos.videos.get(videoId))?.status).toBe('done');
+      expect(await e2e.queues.aggregate.getJobCounts('waiting', 'prioritized', 'active')).toMatchObject({
+        waiting: 0,
+        prioritized: 0,
+        active: 0,
+      });
+
+      // The CLI queues the same rescore job as the API; the aggregate worker runs it.
+      const rescore = await runVad(['rescore', videoId, '--prompts', prompts, '--wait'], env);
+      expect(rescore.code).toBe(0);
+      expect(rescore.stdout).toMatch(/queued +\S+ +\(job rescore\.\S+\)/);
       expect(rescore.stdout).toMatch(/rescored .*: \d+ clips, 1 events/);
+      // finished_at stays the first completion (retention and the forecast count from it).
+      expect((await e2e.repos.videos.get(videoId))?.finishedAt).toEqual(finishedAt);
       const after = JSON.parse((await runVad(['events', '--camera', 'dock', '--format', 'json'], env)).stdout) as {
         label: string;
       }[];
@@ -114,6 +134,9 @@ describe('the whole pipeline with `vad workers` as one process', () => {
     expect(['Explosion', 'Arson']).toContain(found?.[1]);
     expect(Number(found?.[2])).toBeGreaterThanOrEqual(80);
     expect(demo.stdout).toContain("vad-test-tiny, vad's synthetic test model (not CLIP)");
+    // Which model ran is always said, installed real weights or not.
+    expect(demo.stdout).toMatch(/^model: vad-test-tiny \(synthetic\)$/m);
+    expect(demo.stderr).toMatch(/^model vad-test-tiny: /m);
     expect(demo.stdout).toContain('vad models fetch clip-vit-base-patch32');
   });
 });

@@ -3,28 +3,61 @@ export { imageFileToRgb } from './image-file.js';
 export { type ImageIo, imageIo, type TextIo, textIo } from './io-adapter.js';
 export {
   getModelSpec,
+  InvalidModelSpecError,
+  LOCAL_SPEC_FILE,
+  type LocalModel,
+  listLocalModels,
   loadManifest,
   type ModelFile,
   type ModelManifest,
   type ModelSpec,
   manifestSchema,
+  modelSpecSchema,
+  readLocalModelSpec,
+  resolveModelSpec,
   UnknownModelError,
 } from './manifest.js';
 export {
+  ADDED_LAYOUT,
+  ADDED_MODEL_NAME,
+  type AddedFile,
+  type AddedModel,
+  AddModelError,
+  type AddModelOptions,
+  addModel,
+  CLIP_INPUT_SIZE,
+  CLIP_MEAN,
+  CLIP_STD,
+} from './model-add.js';
+export {
+  describeFileCheck,
   type FetchedFile,
   type FetchModelOptions,
   type FetchProgress,
+  type FileCheck,
+  type FileCheckStatus,
   fetchModel,
+  type InstalledFile,
   type InstallState,
   ModelFetchError,
+  ModelUnreachableError,
   modelInstallState,
+  networkErrorReason,
+  sha256File,
+  unreachableMessage,
+  type VerifyProgress,
+  verifyModel,
 } from './model-fetch.js';
 export {
+  addCommand,
   installHint,
   ModelCapabilityError,
+  ModelFileSizeError,
   ModelNotInstalledError,
   type ModelPaths,
   type ModelRole,
+  modelFiles,
+  repairHint,
   resolveModelPaths,
 } from './model-files.js';
 export { rgbToNchw } from './preprocess.js';
@@ -39,4 +72,4 @@ export {
 export { TemporalHead } from './temporal-head.js';
 export { ClipTextEncoder } from './text-encoder.js';
 export { ClipTokenizer, type TokenizedBatch } from './tokenizer.js';
-export { dot, l2Normalize, normalizedRows } from './vector.js';
+export { l2Normalize, normalizedRows } from './vector.js';

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { z } from 'zod';
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex sha256');
@@ -27,6 +28,15 @@ export const modelSpecSchema = z.object({
       license: z.string().optional(),
     }),
     z.object({ type: z.literal('built'), command: z.string() }),
+    /** Added by the user with `vad models add`: files copied (or linked) from where they were. */
+    z.object({
+      type: z.literal('local'),
+      /** Absolute paths the files were added from. */
+      addedFrom: z.object({ image: z.string(), text: z.string().optional(), tokenizer: z.string().optional() }),
+      /** True when the model folder holds symbolic links to those files instead of copies. */
+      linked: z.boolean().default(false),
+      addedAt: z.iso.datetime().optional(),
+    }),
   ]),
   files: z.object({
     image: modelFileSchema,
@@ -44,7 +54,12 @@ export const modelSpecSchema = z.object({
   tensors: z.object({ image: tensorNames, text: tensorNames.optional() }),
 });
 
-export const manifestSchema = z.object({ models: z.record(z.string().regex(/^[\w.-]+$/), modelSpecSchema) });
+export const MODEL_NAME_PATTERN = /^[\w.-]+$/;
+
+export const manifestSchema = z.object({ models: z.record(z.string().regex(MODEL_NAME_PATTERN), modelSpecSchema) });
+
+/** Name of the spec file of a model added with `vad models add`, in its folder. */
+export const LOCAL_SPEC_FILE = 'vad-model.json';
 
 export type ModelFile = z.infer<typeof modelFileSchema>;
 export type ModelSpec = z.infer<typeof modelSpecSchema>;
@@ -62,14 +77,115 @@ export function loadManifest(path?: string): ModelManifest {
 }
 
 export class UnknownModelError extends Error {
-  constructor(name: string, known: string[]) {
-    super(`unknown model "${name}": models/manifest.json lists ${known.join(', ')}`);
+  /**
+   * `local`: the model folder searched for added models and the names found
+   * there (absent when only the manifest was searched).
+   */
+  constructor(name: string, known: string[], local?: { modelDir: string; names: string[] }) {
+    const added = local
+      ? local.names.length
+        ? `; added with vad models add in ${local.modelDir}: ${local.names.join(', ')}`
+        : `; none added with vad models add in ${local.modelDir}`
+      : '';
+    super(`unknown model "${name}": models/manifest.json lists ${known.join(', ')}${added}`);
     this.name = 'UnknownModelError';
   }
 }
 
+/** A model's vad-model.json is there but unreadable or invalid. */
+export class InvalidModelSpecError extends Error {
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
+    super(`${path} is not a valid model spec: ${reason}`);
+    this.name = 'InvalidModelSpecError';
+  }
+}
+
+/** A model from models/manifest.json only; see resolveModelSpec for added models too. */
 export function getModelSpec(name: string, manifest: ModelManifest = loadManifest()): ModelSpec {
-  const spec = manifest.models[name];
+  const spec = Object.hasOwn(manifest.models, name) ? manifest.models[name] : undefined;
   if (!spec) throw new UnknownModelError(name, Object.keys(manifest.models));
   return spec;
+}
+
+function reasonOf(error: unknown): string {
+  if (error instanceof z.ZodError) {
+    return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Reads and validates `<modelDir>/<name>/vad-model.json`; undefined when there is none. */
+export function readLocalModelSpec(name: string, modelDir: string): ModelSpec | undefined {
+  if (!MODEL_NAME_PATTERN.test(name) || name === '.' || name === '..') return undefined;
+  const path = join(modelDir, name, LOCAL_SPEC_FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR')
+      return undefined;
+    throw new InvalidModelSpecError(path, reasonOf(error));
+  }
+  let spec: ModelSpec;
+  try {
+    spec = modelSpecSchema.parse(JSON.parse(text));
+  } catch (error) {
+    throw new InvalidModelSpecError(path, reasonOf(error));
+  }
+  if (spec.source.type !== 'local') {
+    throw new InvalidModelSpecError(path, `source.type is "${spec.source.type}"; an added model's is "local"`);
+  }
+  return spec;
+}
+
+export interface LocalModel {
+  name: string;
+  /** Absent when the spec file is invalid; then `error` says why. */
+  spec?: ModelSpec;
+  error?: string;
+}
+
+/** Models added with `vad models add`: the folders of `modelDir` that hold a vad-model.json, by name. */
+export function listLocalModels(modelDir: string, manifest: ModelManifest = loadManifest()): LocalModel[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(modelDir, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && MODEL_NAME_PATTERN.test(e.name) && !e.name.startsWith('.'))
+      .map((e) => e.name)
+      .sort();
+  } catch {
+    return [];
+  }
+  const models: LocalModel[] = [];
+  for (const name of entries) {
+    if (Object.hasOwn(manifest.models, name)) continue;
+    try {
+      const spec = readLocalModelSpec(name, modelDir);
+      if (spec) models.push({ name, spec });
+    } catch (error) {
+      models.push({ name, error: reasonOf(error) });
+    }
+  }
+  return models;
+}
+
+/**
+ * A model by name: models/manifest.json first, then a model added with
+ * `vad models add` (`<modelDir>/<name>/vad-model.json`). Throws
+ * UnknownModelError (listing both kinds) or InvalidModelSpecError.
+ */
+export function resolveModelSpec(name: string, modelDir: string, manifest: ModelManifest = loadManifest()): ModelSpec {
+  const listed = Object.hasOwn(manifest.models, name) ? manifest.models[name] : undefined;
+  if (listed) return listed;
+  const local = readLocalModelSpec(name, modelDir);
+  if (local) return local;
+  throw new UnknownModelError(name, Object.keys(manifest.models), {
+    modelDir,
+    names: listLocalModels(modelDir, manifest)
+      .filter((m) => m.spec)
+      .map((m) => m.name),
+  });
 }

@@ -11,9 +11,3 @@ export function l2Normalize(vector: Float32Array): Float32Array {
 export function normalizedRows(data: Float32Array, rows: number, size: number): Float32Array[] {
   return Array.from({ length: rows }, (_, r) => l2Normalize(data.slice(r * size, (r + 1) * size)));
 }
-
-export function dot(a: Float32Array, b: Float32Array): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += (a[i] ?? 0) * (b[i] ?? 0);
-  return sum;
-}

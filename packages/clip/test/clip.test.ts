@@ -1,7 +1,8 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { buildModel, buildTemporalHead, buildVitImageModel } from '@vad/models';
+import { dot } from '@vad/scoring';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -9,18 +10,20 @@ import {
   ClipTextEncoder,
   ClipTokenizer,
   createSession,
-  dot,
   getModelSpec,
   ImageBatcher,
   imageFileToRgb,
   imageIo,
+  ModelFileSizeError,
   ModelNotInstalledError,
+  modelInstallState,
   resolveModelPaths,
   rgbToNchw,
   TemporalHead,
 } from '../src/index.js';
+import { CLIP_TOKENIZER_SHA256, clipTokenizerFixture, sha256Of } from './fixtures/clip-tokenizer.js';
 
-const FIXTURES = join(import.meta.dirname, '../../../../shared/fixtures/clip-vit-base-patch32-tokenizer');
+const FIXTURES = clipTokenizerFixture();
 const modelDir = mkdtempSync(join(tmpdir(), 'vad-models-'));
 const tiny = getModelSpec('vad-test-tiny');
 const size = tiny.inputSize;
@@ -39,8 +42,11 @@ beforeAll(async () => {
 });
 
 describe('CLIP tokenizer (real CLIP ViT-B/32 tokenizer.json)', () => {
-  const present = existsSync(join(FIXTURES, 'tokenizer.json'));
-  it.skipIf(!present)('matches the reference token ids, padded to 77 with the end token', async () => {
+  it('is the published tokenizer.json, from the repository (never skipped)', () => {
+    expect(sha256Of(join(FIXTURES, 'tokenizer.json'))).toBe(CLIP_TOKENIZER_SHA256);
+  });
+
+  it('matches the reference token ids, padded to 77 with the end token', async () => {
     const tokenizer = await ClipTokenizer.load(
       join(FIXTURES, 'tokenizer.json'),
       join(FIXTURES, 'tokenizer_config.json'),
@@ -60,7 +66,7 @@ describe('CLIP tokenizer (real CLIP ViT-B/32 tokenizer.json)', () => {
     expect(mask[0]?.reduce((a, b) => a + b)).toBe(4);
   });
 
-  it.skipIf(!present)('truncates a long text to 77 tokens, keeping the end token', async () => {
+  it('truncates a long text to 77 tokens, keeping the end token', async () => {
     const tokenizer = await ClipTokenizer.load(
       join(FIXTURES, 'tokenizer.json'),
       join(FIXTURES, 'tokenizer_config.json'),
@@ -72,8 +78,6 @@ describe('CLIP tokenizer (real CLIP ViT-B/32 tokenizer.json)', () => {
     expect(ids[0]?.[75]).toBe(2368);
     expect(mask[0]?.every((m) => m === 1)).toBe(true);
   });
-
-  it.runIf(!present)('skipped: ../shared/fixtures/clip-vit-base-patch32-tokenizer is absent', () => {});
 });
 
 describe('preprocessing', () => {
@@ -171,6 +175,23 @@ describe('sessions and adapters', () => {
     expect(() => resolveModelPaths(join(modelDir, 'none'), 'vad-test-tiny', tiny, ['image'])).toThrow(
       /build it with: npm run models:build -- vad-test-tiny/,
     );
+  });
+
+  it('a file of the wrong size is refused at load (stat only), with both sizes and the command that repairs it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vad-size-'));
+    const clip = getModelSpec('clip-vit-base-patch32');
+    const vision = join(dir, 'clip-vit-base-patch32/onnx/vision_model.onnx');
+    mkdirSync(dirname(vision), { recursive: true });
+    writeFileSync(vision, Buffer.alloc(1234)); // e.g. a download copied before it finished
+    const load = () => resolveModelPaths(dir, 'clip-vit-base-patch32', clip, ['image']);
+    expect(load).toThrow(ModelFileSizeError);
+    expect(load).toThrow(ModelNotInstalledError);
+    expect(load).toThrow(
+      `model "clip-vit-base-patch32": ${vision} is 1234 bytes, expected 351685709 (an interrupted download or copy, or another file); run vad models fetch clip-vit-base-patch32 to resume or download it again, then vad models verify clip-vit-base-patch32`,
+    );
+    const state = await modelInstallState('clip-vit-base-patch32', clip, dir);
+    expect(state.state).toBe('wrong-size');
+    expect(state.wrongSize).toEqual([{ path: 'onnx/vision_model.onnx', bytes: 1234, expectedBytes: 351685709 }]);
   });
 });
 

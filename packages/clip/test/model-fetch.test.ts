@@ -1,11 +1,20 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchModel, type ModelSpec, modelInstallState } from '../src/index.js';
+import {
+  fetchModel,
+  ModelFetchError,
+  type ModelSpec,
+  ModelUnreachableError,
+  modelInstallState,
+  networkErrorReason,
+  unreachableMessage,
+  verifyModel,
+} from '../src/index.js';
 
 const weights = randomBytes(300_000);
 const tokenizer = Buffer.from('{"tokenizer":true}');
@@ -36,11 +45,11 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise((resolve) => server.close(resolve)));
 
-function spec(pinned = sha(weights)): ModelSpec {
+function spec(pinned = sha(weights), base = baseUrl): ModelSpec {
   return {
     description: 'test',
     synthetic: false,
-    source: { type: 'download', baseUrl },
+    source: { type: 'download', baseUrl: base },
     files: {
       image: { path: 'onnx/model.onnx', bytes: weights.length, sha256: pinned },
       tokenizer: { path: 'tokenizer.json' },
@@ -83,6 +92,22 @@ describe('fetchModel', () => {
     expect(requests.length).toBe(count);
   });
 
+  it('repairs an installed file of the wrong size: vad models fetch downloads it again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vad-fetch-'));
+    await fetchModel('m', spec(), dir);
+    const target = join(dir, 'm/onnx/model.onnx');
+    writeFileSync(target, weights.subarray(0, 1000));
+    expect((await modelInstallState('m', spec(), dir)).state).toBe('wrong-size');
+    expect((await verifyModel('m', spec(), dir)).files[0]).toMatchObject({ status: 'wrong-size', bytes: 1000 });
+    const files = await fetchModel('m', spec(), dir);
+    expect(files[0]?.skipped).toBe(false);
+    expect(readFileSync(target).equals(weights)).toBe(true);
+    const verified = await verifyModel('m', spec(), dir);
+    expect(verified.ok).toBe(true);
+    expect(verified.files[0]).toMatchObject({ status: 'ok', sha256: sha(weights), expectedSha256: sha(weights) });
+    expect(verified.files[1]).toMatchObject({ path: 'tokenizer.json', status: 'ok', bytes: tokenizer.length });
+  });
+
   it('refuses a file whose sha256 differs from the pinned one, leaving nothing in place', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vad-fetch-'));
     await expect(fetchModel('m', spec('0'.repeat(64)), dir)).rejects.toThrow(
@@ -95,5 +120,103 @@ describe('fetchModel', () => {
   it('says how built models are made instead of downloading them', async () => {
     const built = { ...spec(), source: { type: 'built' as const, command: 'npm run models:build -- x' } };
     await expect(fetchModel('x', built, tmpdir())).rejects.toThrow(/built, not downloaded: npm run models:build -- x/);
+  });
+});
+
+/** A localhost port nothing listens on: bound, then closed. */
+async function unusedPort(): Promise<number> {
+  const probe = createTcpServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+describe('fetchModel without a network', () => {
+  it('says the host cannot be reached, where to put the files by hand and how to check them (connection refused)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vad-fetch-'));
+    const port = await unusedPort();
+    const base = `http://127.0.0.1:${port}/repo/resolve/main/`;
+    const attempt = fetchModel('m', spec(sha(weights), base), dir);
+    await expect(attempt).rejects.toThrow(ModelUnreachableError);
+    const message = await attempt.catch((error: Error) => error.message);
+    expect(message).not.toMatch(/^fetch failed/);
+    expect(message).toContain(`could not reach 127.0.0.1:${port} (connect ECONNREFUSED 127.0.0.1:${port})`);
+    expect(message).toContain('this machine seems offline or behind a proxy');
+    expect(message).toContain(
+      `download the files elsewhere and place them in ${join(dir, 'm')} (expected: onnx/model.onnx, tokenizer.json), then run vad models verify m`,
+    );
+    expect(message).toContain(`${base}onnx/model.onnx → ${join(dir, 'm/onnx/model.onnx')} (300000 bytes)`);
+    expect(existsSync(join(dir, 'm/onnx/model.onnx'))).toBe(false);
+  });
+
+  it('names the host that does not resolve, from the cause chain of undici\'s "fetch failed"', async () => {
+    // The shape Node's fetch throws when DNS fails: TypeError('fetch failed') caused by getaddrinfo's error.
+    const offline = (async () => {
+      throw new TypeError('fetch failed', {
+        cause: Object.assign(new Error('getaddrinfo ENOTFOUND huggingface.co'), {
+          code: 'ENOTFOUND',
+          syscall: 'getaddrinfo',
+          hostname: 'huggingface.co',
+        }),
+      });
+    }) as typeof fetch;
+    const dir = mkdtempSync(join(tmpdir(), 'vad-fetch-'));
+    const hf = spec(sha(weights), 'https://huggingface.co/Xenova/clip-vit-base-patch32/resolve/main/');
+    await expect(fetchModel('clip-x', hf, dir, { fetchImpl: offline })).rejects.toThrow(
+      /^could not reach huggingface\.co \(getaddrinfo ENOTFOUND huggingface\.co\): this machine seems offline or behind a proxy; download the files elsewhere and place them in .*clip-x \(expected: onnx\/model\.onnx, tokenizer\.json\), then run vad models verify clip-x\n {2}https:\/\/huggingface\.co\/Xenova\/clip-vit-base-patch32\/resolve\/main\/onnx\/model\.onnx → /,
+    );
+  });
+
+  it('reads network codes from causes, aggregate errors and timeouts, and nothing else', () => {
+    const aggregate = new TypeError('fetch failed', {
+      cause: Object.assign(
+        new AggregateError([
+          Object.assign(new Error('connect ECONNREFUSED ::1:9'), { code: 'ECONNREFUSED' }),
+          Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }),
+        ]),
+        { code: 'ECONNREFUSED' },
+      ),
+    });
+    expect(networkErrorReason(aggregate)).toBe('connect ECONNREFUSED ::1:9; connect ECONNREFUSED 127.0.0.1:9');
+    const timeout = new TypeError('fetch failed', {
+      cause: Object.assign(new Error('Connect Timeout Error'), { code: 'UND_ERR_CONNECT_TIMEOUT' }),
+    });
+    expect(networkErrorReason(timeout)).toBe('Connect Timeout Error (UND_ERR_CONNECT_TIMEOUT)');
+    const dnsAgain = new TypeError('fetch failed', {
+      cause: Object.assign(new Error('getaddrinfo EAI_AGAIN huggingface.co'), { code: 'EAI_AGAIN' }),
+    });
+    expect(networkErrorReason(dnsAgain)).toBe('getaddrinfo EAI_AGAIN huggingface.co');
+    expect(networkErrorReason(new TypeError('fetch failed', { cause: new Error('bad port') }))).toBeUndefined();
+    expect(networkErrorReason(new Error('ETIMEDOUT somewhere'))).toBeUndefined();
+  });
+
+  it('notes a proxy variable that Node.js fetch does not use', () => {
+    const saved = { proxy: process.env.HTTPS_PROXY, use: process.env.NODE_USE_ENV_PROXY };
+    process.env.HTTPS_PROXY = 'http://proxy.example:3128';
+    delete process.env.NODE_USE_ENV_PROXY;
+    try {
+      const message = unreachableMessage('m', spec(), '/models', 'huggingface.co', 'connect ETIMEDOUT');
+      expect(message).toMatch(
+        /\nnote: HTTPS_PROXY is set, but Node\.js's fetch only uses it with NODE_USE_ENV_PROXY=1/,
+      );
+      process.env.NODE_USE_ENV_PROXY = '1';
+      expect(unreachableMessage('m', spec(), '/models', 'huggingface.co', 'x')).not.toMatch(/note:/);
+    } finally {
+      if (saved.proxy === undefined) delete process.env.HTTPS_PROXY;
+      else process.env.HTTPS_PROXY = saved.proxy;
+      if (saved.use === undefined) delete process.env.NODE_USE_ENV_PROXY;
+      else process.env.NODE_USE_ENV_PROXY = saved.use;
+    }
+  });
+
+  it('reports a download cut off mid-file with the bytes kept and how to resume', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vad-fetch-'));
+    cutNextDownloadAt = 50_000;
+    const attempt = fetchModel('m', spec(), dir);
+    await expect(attempt).rejects.toThrow(ModelFetchError);
+    await expect(attempt).rejects.toThrow(
+      /onnx\/model\.onnx: the download stopped at \d+ of 300000 bytes.*; run the command again to resume/,
+    );
   });
 });

@@ -34,7 +34,7 @@ export const envSchema = z
     VAD_MODEL_DIR: z.string().min(1).default('./var/models'),
     VAD_MODEL: z
       .string()
-      .regex(/^[\w.-]+$/, 'must be a model name from models/manifest.json')
+      .regex(/^[\w.-]+$/, 'must be a model name: one of models/manifest.json, or one added with vad models add')
       .default('clip-vit-base-patch32'),
     VAD_SAMPLE_FPS: positiveNumber.max(60).default(2),
     VAD_SEGMENT_FRAMES: positiveInt().max(4096).default(64),

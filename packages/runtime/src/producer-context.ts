@@ -94,11 +94,18 @@ export class ProducerContext {
     return this.monitorService;
   }
 
-  /** Closes what was opened, Redis before PostgreSQL; with Redis gone, waits at most 3 s for it. */
+  /**
+   * Closes what was opened, Redis before PostgreSQL. Queues are closed only
+   * once their connection is ready (at most 3 s): BullMQ's close of a queue
+   * whose shared connection is still being set up drops its error listeners
+   * while the set-up can still fail, which would crash the process after a
+   * command that never needed Redis (e.g. a submit whose files were all
+   * rejected). Otherwise the connection is simply dropped.
+   */
   async close(): Promise<void> {
-    if (this.queueSet) {
-      const queues = this.queueSet;
-      await Promise.race([queues.close(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
+    if (this.queueSet && this.connection && (await ready(this.connection, 3000))) {
+      const closing = this.queueSet.close();
+      await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
     }
     this.connection?.disconnect();
     await this.database?.close();
@@ -109,4 +116,23 @@ export class ProducerContext {
     this.lastRedisError = Date.now();
     this.logger.warn({ err: error }, 'redis connection error');
   }
+}
+
+/** Whether the connection is (or becomes, within `withinMs`) ready for commands. */
+async function ready(connection: Redis, withinMs: number): Promise<boolean> {
+  if (connection.status === 'ready') return true;
+  if (connection.status === 'end' || connection.status === 'close') return false;
+  return new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => done(false), withinMs);
+    const onReady = () => done(true);
+    const onEnd = () => done(false);
+    function done(value: boolean) {
+      clearTimeout(timer);
+      connection.off('ready', onReady);
+      connection.off('end', onEnd);
+      resolve(value);
+    }
+    connection.once('ready', onReady);
+    connection.once('end', onEnd);
+  });
 }

@@ -259,11 +259,13 @@ describe('shutdown and restart', () => {
     const consumer = startSegmentConsumer();
     const second = startIngestWorker(config, logger);
     try {
+      // The job's state, not the row: BullMQ stores the result only after the handler has returned.
       await waitFor(
-        'ingested',
-        () => db.repos.videos.get(videoId),
-        (v) => v?.status === 'embedding',
+        'ingest job completed',
+        () => queues.ingest.getJobState(jobIds.ingest(videoId)),
+        (s) => s === 'completed',
       );
+      expect((await db.repos.videos.get(videoId))?.status).toBe('embedding');
       const job = await queues.ingest.getJob(jobIds.ingest(videoId));
       expect(job?.returnvalue).toMatchObject({ frames: 40, segments: 5, segmentsSkipped: 2 });
       // One attempt counted (BullMQ counts the completed one): the released run spent none, and nothing failed.

@@ -7,6 +7,7 @@ import {
   installHint,
   normalizedRows,
   resolveModelPaths,
+  resolveModelSpec,
   rgbToNchw,
 } from '@vad/clip';
 import { dot, softmax } from '@vad/scoring';
@@ -30,7 +31,7 @@ export function registerClassify(program: Command, context: () => CliContext): v
     .action(async (image: string, options: { labels: string; model?: string; template: string }) => {
       const ctx = context();
       const name = options.model ?? ctx.config.models.model;
-      const spec = getModelSpec(name);
+      const spec = resolveModelSpec(name, ctx.config.models.dir);
       const labels = options.labels
         .split(',')
         .map((l) => l.trim())

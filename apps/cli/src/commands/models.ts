@@ -1,32 +1,108 @@
-import { fetchModel, getModelSpec, installHint, loadManifest, ModelFetchError, modelInstallState } from '@vad/clip';
+import {
+  addModel,
+  describeFileCheck,
+  fetchModel,
+  installHint,
+  LOCAL_SPEC_FILE,
+  listLocalModels,
+  loadManifest,
+  ModelFetchError,
+  type ModelSpec,
+  modelInstallState,
+  repairHint,
+  resolveModelSpec,
+  verifyModel,
+} from '@vad/clip';
 import { BUILT_MODELS, type BuiltModelName, buildModel } from '@vad/models';
 import cliProgress from 'cli-progress';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import type { CliContext } from '../context.js';
 import { formatBytes, table } from '../format.js';
 
+/** Files at least this big get a progress bar while hashed (on a terminal). */
+const PROGRESS_FROM_BYTES = 64 * 1024 * 1024;
+
+function kindOf(spec: ModelSpec): string {
+  switch (spec.source.type) {
+    case 'built':
+      return 'synthetic (built)';
+    case 'local':
+      return spec.source.linked ? 'added (linked)' : 'added';
+    default:
+      return 'download';
+  }
+}
+
+const STATE_TEXT: Record<string, string> = { 'wrong-size': 'wrong size' };
+
+function triple(flag: string) {
+  return (value: string): [number, number, number] => {
+    const parts = value.split(',').map((v) => Number(v.trim()));
+    if (parts.length !== 3 || parts.some((v) => !Number.isFinite(v)))
+      throw new InvalidArgumentError(`${flag} takes three numbers, r,g,b`);
+    return parts as [number, number, number];
+  };
+}
+
+function positive(what: string, integer: boolean) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
+      throw new InvalidArgumentError(`${what} must be a positive ${integer ? 'integer' : 'number'}`);
+    return n;
+  };
+}
+
 export function registerModels(program: Command, context: () => CliContext): void {
-  const models = program.command('models').description('image/text encoders: list, download, build');
+  const models = program
+    .command('models')
+    .description('image/text encoders: list, download, build, verify, add your own');
+
+  // Models are named from the manifest or from those added with `vad models add` (resolveModelSpec).
+  // Failures are thrown: main.ts prints `error: <message>` and exits 1, without the usage hint that
+  // program.error() adds (an unknown model, an unreachable host or a refused file are no usage mistakes).
 
   models
     .command('list')
-    .description('the models in models/manifest.json and whether each is installed')
+    .description(
+      'the models in models/manifest.json and those added with `vad models add`, and whether each is installed',
+    )
     .action(async () => {
       const ctx = context();
+      const dir = ctx.config.models.dir;
       const rows = [['name', 'kind', 'state', 'size', 'embedding', 'description']];
-      for (const [name, spec] of Object.entries(loadManifest().models)) {
-        const { state, bytes } = await modelInstallState(name, spec, ctx.config.models.dir);
+      const entries: [string, ModelSpec | undefined, string | undefined][] = [
+        ...Object.entries(loadManifest().models).map(([n, s]): [string, ModelSpec, undefined] => [n, s, undefined]),
+        ...listLocalModels(dir).map((m): [string, ModelSpec | undefined, string | undefined] => [
+          m.name,
+          m.spec,
+          m.error,
+        ]),
+      ];
+      const wrong: string[] = [];
+      for (const [name, spec, error] of entries) {
         const current = name === ctx.config.models.model ? ' (VAD_MODEL)' : '';
+        if (!spec) {
+          rows.push([`${name}${current}`, 'added', 'invalid spec', '-', '-', error ?? '']);
+          continue;
+        }
+        const { state, bytes } = await modelInstallState(name, spec, dir);
+        if (state === 'wrong-size') wrong.push(name);
         rows.push([
           `${name}${current}`,
-          spec.synthetic ? 'synthetic (built)' : 'download',
-          state,
+          kindOf(spec),
+          STATE_TEXT[state] ?? state,
           bytes ? formatBytes(bytes) : '-',
           `${spec.embeddingSize}-d`,
           spec.description,
         ]);
       }
-      process.stdout.write(`${table(rows)}\nmodel folder: ${ctx.config.models.dir}\n`);
+      process.stdout.write(`${table(rows)}\nmodel folder: ${dir}\n`);
+      for (const name of wrong) {
+        process.stdout.write(
+          `${name}: a file has the wrong size (vad models verify ${name} shows which); ${repairHint(name, resolveModelSpec(name, dir))}\n`,
+        );
+      }
     });
 
   models
@@ -36,8 +112,13 @@ export function registerModels(program: Command, context: () => CliContext): voi
     .option('--force', 'download again even if installed')
     .action(async (name: string, options: { force?: boolean }) => {
       const ctx = context();
-      const spec = getModelSpec(name);
+      const spec = resolveModelSpec(name, ctx.config.models.dir);
       if (spec.source.type === 'built') program.error(`error: model ${name} is synthetic; ${installHint(name, spec)}`);
+      if (spec.source.type === 'local') {
+        throw new Error(
+          `model ${name} was added from local files, there is nothing to download; check it with vad models verify ${name}`,
+        );
+      }
       const bar = new cliProgress.SingleBar(
         { format: '{file} {bar} {percentage}% | {value}/{total} MB', stream: process.stderr, hideCursor: true },
         cliProgress.Presets.shades_classic,
@@ -64,11 +145,146 @@ export function registerModels(program: Command, context: () => CliContext): voi
       } catch (error) {
         if (current) bar.stop();
         if (error instanceof ModelFetchError || error instanceof TypeError) {
-          program.error(`error: fetching ${name} failed: ${error.message}`, { exitCode: 1 });
+          throw new Error(`fetching ${name} failed: ${error.message}`, { cause: error });
         }
         throw error;
       }
     });
+
+  models
+    .command('verify')
+    .description("check each file of the models against the manifest's (or the added model's) sizes and sha256")
+    .argument('[names...]', 'models to check (default: every model with files in the model folder)')
+    .action(async (names: string[]) => {
+      const ctx = context();
+      const dir = ctx.config.models.dir;
+      let targets: [string, ModelSpec][];
+      const invalid: [string, string][] = [];
+      if (names.length) {
+        targets = names.map((name) => [name, resolveModelSpec(name, dir)]);
+      } else {
+        targets = [];
+        const all: [string, ModelSpec | undefined, string | undefined][] = [
+          ...Object.entries(loadManifest().models).map(([n, s]): [string, ModelSpec, undefined] => [n, s, undefined]),
+          ...listLocalModels(dir).map((m): [string, ModelSpec | undefined, string | undefined] => [
+            m.name,
+            m.spec,
+            m.error,
+          ]),
+        ];
+        for (const [name, spec, error] of all) {
+          if (!spec) invalid.push([name, error ?? 'invalid']);
+          else if ((await modelInstallState(name, spec, dir)).state !== 'missing') targets.push([name, spec]);
+        }
+        if (!targets.length && !invalid.length) {
+          process.stdout.write(`no models installed in ${dir}\n`);
+          return;
+        }
+      }
+      const bar = new cliProgress.SingleBar(
+        { format: 'sha256 {file} {bar} {percentage}%', stream: process.stderr, hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      );
+      let barFile: string | undefined;
+      const stopBar = () => {
+        if (barFile !== undefined) bar.stop();
+        barFile = undefined;
+      };
+      const rows: string[][] = [];
+      const broken: { name: string; spec: ModelSpec; repair: boolean }[] = [];
+      for (const [name, spec] of targets) {
+        const result = await verifyModel(name, spec, dir, {
+          onProgress: ({ file, bytes, total }) => {
+            if (!process.stderr.isTTY || total < PROGRESS_FROM_BYTES) return;
+            if (barFile !== file) {
+              stopBar();
+              barFile = file;
+              bar.start(total, 0, { file });
+            }
+            bar.update(bytes);
+          },
+        });
+        stopBar();
+        for (const file of result.files) rows.push([name, file.path, describeFileCheck(file)]);
+        if (!result.ok) {
+          const repair = result.files.some((f) => f.status === 'wrong-size' || f.status === 'hash-mismatch');
+          broken.push({ name, spec, repair });
+        }
+      }
+      for (const [name, error] of invalid) rows.push([name, LOCAL_SPEC_FILE, error]);
+      process.stdout.write(`${table(rows)}\n`);
+      for (const { name, spec, repair } of broken) {
+        process.stdout.write(`${name}: ${repair ? repairHint(name, spec) : installHint(name, spec)}\n`);
+      }
+      if (broken.length || invalid.length) process.exitCode = 1;
+    });
+
+  models
+    .command('add')
+    .description('register your own CLIP-style ONNX export (e.g. fine-tuned on your footage) as a model')
+    .argument('<name>', 'name for the model (letters, digits, . _ -), used as VAD_MODEL')
+    .requiredOption('--image <file>', 'ONNX image encoder: pixel_values [batch,3,H,W] float32 → image embeddings')
+    .option('--text <file>', 'ONNX text encoder: input_ids (+ attention_mask) → text embeddings; needs --tokenizer')
+    .option('--tokenizer <dir>', "folder with the model's tokenizer.json (and tokenizer_config.json)")
+    .option(
+      '--input-size <n>',
+      "side of the square input (default: the export's, else 224)",
+      positive('--input-size', true),
+    )
+    .option('--mean <r,g,b>', 'normalisation mean (default: OpenAI CLIP)', triple('--mean'))
+    .option('--std <r,g,b>', 'normalisation std (default: OpenAI CLIP)', triple('--std'))
+    .option(
+      '--logit-scale <x>',
+      'softmax temperature for prompts (default: 100, CLIP’s)',
+      positive('--logit-scale', false),
+    )
+    .option(
+      '--context-length <n>',
+      "tokens per text (default: the export's, else 77)",
+      positive('--context-length', true),
+    )
+    .option('--description <text>', 'what the model is, shown by `vad models list`')
+    .option('--link', 'symlink the files instead of copying them')
+    .option('--force', 'replace a model added before under this name')
+    .action(
+      async (
+        name: string,
+        options: {
+          image: string;
+          text?: string;
+          tokenizer?: string;
+          inputSize?: number;
+          mean?: [number, number, number];
+          std?: [number, number, number];
+          logitScale?: number;
+          contextLength?: number;
+          description?: string;
+          link?: boolean;
+          force?: boolean;
+        },
+      ) => {
+        const ctx = context();
+        const added = await addModel({ name, modelDir: ctx.config.models.dir, ...options });
+        const { spec, image, text } = added;
+        const rows = added.files.map((f) => [
+          f.role,
+          f.path,
+          formatBytes(f.bytes),
+          `sha256 ${f.sha256.slice(0, 16)}…`,
+          options.link ? `→ ${f.source}` : `from ${f.source}`,
+        ]);
+        const lines = [
+          `added ${name} in ${added.folder} (${options.link ? 'linked' : 'copied'})`,
+          table(rows),
+          `image: ${image.input} [batch, 3, ${spec.inputSize}, ${spec.inputSize}] → ${image.output} (${image.embeddingSize}-d); mean ${spec.mean.join(',')}, std ${spec.std.join(',')}`,
+          text
+            ? `text: ${text.ids}${text.mask ? ` + ${text.mask.name}` : ''} (${text.idsType}, ${text.contextLength} tokens) → ${text.output} (${text.embeddingSize}-d); logit scale ${spec.logitScale}`
+            : 'text: none (image only: it embeds frames but cannot score prompts)',
+          `check it with: vad models verify ${name}; use it with: VAD_MODEL=${name}`,
+        ];
+        process.stdout.write(`${lines.join('\n')}\n`);
+      },
+    );
 
   models
     .command('build')

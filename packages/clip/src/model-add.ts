@@ -1,0 +1,423 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { copyFile, mkdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { type ImageIo, imageIo, type TextIo, textIo } from './io-adapter.js';
+import {
+  LOCAL_SPEC_FILE,
+  loadManifest,
+  type ModelManifest,
+  type ModelSpec,
+  modelSpecSchema,
+  readLocalModelSpec,
+} from './manifest.js';
+import { sha256File } from './model-fetch.js';
+import { ClipTokenizer } from './tokenizer.js';
+
+/** OpenAI CLIP's preprocessing, the default for an added model. */
+export const CLIP_INPUT_SIZE = 224;
+export const CLIP_MEAN: [number, number, number] = [0.48145466, 0.4578275, 0.40821073];
+export const CLIP_STD: [number, number, number] = [0.26862954, 0.26130258, 0.27577711];
+
+/** Names `vad models add` accepts: a letter or digit, then letters, digits, `.`, `_`, `-`; at most 100 characters. */
+export const ADDED_MODEL_NAME = /^[A-Za-z0-9][\w.-]{0,99}$/;
+
+/** Where the files of an added model go inside its folder: the same layout as a downloaded one. */
+export const ADDED_LAYOUT = {
+  image: 'onnx/vision_model.onnx',
+  text: 'onnx/text_model.onnx',
+  tokenizer: 'tokenizer.json',
+  tokenizerConfig: 'tokenizer_config.json',
+} as const;
+
+export interface AddModelOptions {
+  name: string;
+  /** VAD_MODEL_DIR: the model goes into `<modelDir>/<name>/`. */
+  modelDir: string;
+  /** ONNX image encoder: NCHW float32 pixels in, one embedding per image out. */
+  image: string;
+  /** ONNX text encoder: token ids (and optionally an attention mask) in, one embedding per text out. */
+  text?: string | undefined;
+  /** Folder with the model's tokenizer.json (and tokenizer_config.json), or tokenizer.json itself. */
+  tokenizer?: string | undefined;
+  /** Default: the image input's fixed side when the export has one, else 224. */
+  inputSize?: number | undefined;
+  mean?: [number, number, number] | undefined;
+  std?: [number, number, number] | undefined;
+  logitScale?: number | undefined;
+  /** Default: the text input's fixed length when the export has one, else 77. */
+  contextLength?: number | undefined;
+  description?: string | undefined;
+  /** Symbolic links to the files instead of copies. */
+  link?: boolean | undefined;
+  /** Replace a model added before under the same name. */
+  force?: boolean | undefined;
+  manifest?: ModelManifest | undefined;
+  /** Relative paths are resolved against it (default: the process's). */
+  cwd?: string | undefined;
+}
+
+export interface AddedFile {
+  role: 'image' | 'text' | 'tokenizer' | 'tokenizerConfig';
+  /** Path inside the model's folder. */
+  path: string;
+  source: string;
+  bytes: number;
+  sha256: string;
+}
+
+export interface AddedModel {
+  name: string;
+  folder: string;
+  spec: ModelSpec;
+  files: AddedFile[];
+  image: ImageIo;
+  text?: (TextIo & { contextLength: number }) | undefined;
+}
+
+/** Why `vad models add` refused: a message for the person who ran it. */
+export class AddModelError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AddModelError';
+  }
+}
+
+type TensorMeta = { name: string; type: string; shape: readonly (number | string)[] };
+
+function tensorMeta(list: readonly ort.InferenceSession.ValueMetadata[], name: string): TensorMeta | undefined {
+  const meta = list.find((m) => m.name === name);
+  return meta?.isTensor ? { name: meta.name, type: meta.type, shape: meta.shape } : undefined;
+}
+
+const fixed = (dim: number | string | undefined) => (typeof dim === 'number' && dim > 0 ? dim : undefined);
+const shapeText = (shape: readonly (number | string)[]) => `[${shape.join(', ')}]`;
+
+async function openOnnx(path: string, source: string, role: string): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(path, { executionProviders: ['cpu'], graphOptimizationLevel: 'basic' });
+  } catch (error) {
+    const reason = (error as Error).message.replace(/^Load model from \S+ failed:\s*/, '');
+    const externalData = /external|\.data\b/i.test(reason)
+      ? ' (its weights are in separate external-data files: export the model as a single .onnx file)'
+      : '';
+    throw new AddModelError(`${source} is not a valid ONNX ${role} encoder: ${reason}${externalData}`);
+  }
+}
+
+async function inspectImage(path: string, source: string, requestedSize: number | undefined) {
+  const session = await openOnnx(path, source, 'image');
+  try {
+    let io: ImageIo;
+    try {
+      io = imageIo(session);
+    } catch (error) {
+      throw new AddModelError(`${source}: ${(error as Error).message}`);
+    }
+    const input = tensorMeta(session.inputMetadata, io.input);
+    if (input && input.type !== 'float32') {
+      throw new AddModelError(`${source}: the image input ${io.input} is ${input.type}; vad feeds float32 pixels`);
+    }
+    const shape = input?.shape ?? [];
+    const batch = fixed(shape[0]);
+    if (batch !== undefined) {
+      throw new AddModelError(
+        `${source}: the image input ${io.input} has a fixed batch size of ${batch} (shape ${shapeText(shape)}); export it with a dynamic batch axis`,
+      );
+    }
+    const channels = fixed(shape[1]);
+    if (channels !== undefined && channels !== 3) {
+      throw new AddModelError(
+        `${source}: the image input ${io.input} has shape ${shapeText(shape)}, expected [batch, 3, H, W]`,
+      );
+    }
+    const [height, width] = [fixed(shape[2]), fixed(shape[3])];
+    if (height !== undefined && width !== undefined && height !== width) {
+      throw new AddModelError(`${source}: the image input is ${height}×${width}; vad feeds square frames`);
+    }
+    const exportSize = height ?? width;
+    if (requestedSize !== undefined && exportSize !== undefined && requestedSize !== exportSize) {
+      throw new AddModelError(`${source}: --input-size ${requestedSize} differs from the export's fixed ${exportSize}`);
+    }
+    const inputSize = requestedSize ?? exportSize ?? CLIP_INPUT_SIZE;
+    // A run of two blank frames: the model works, takes a batch, and says how wide its embeddings are.
+    let dims: readonly number[];
+    try {
+      const pixels = new ort.Tensor('float32', new Float32Array(2 * 3 * inputSize * inputSize), [
+        2,
+        3,
+        inputSize,
+        inputSize,
+      ]);
+      const result = await session.run({ [io.input]: pixels }, [io.output]);
+      dims = result[io.output]?.dims ?? [];
+    } catch (error) {
+      throw new AddModelError(
+        `${source}: a test run on 2 frames of ${inputSize}×${inputSize} failed: ${(error as Error).message}`,
+      );
+    }
+    const size = dims.at(-1);
+    if (dims.length !== 2 || dims[0] !== 2 || !size) {
+      throw new AddModelError(
+        `${source}: the image output ${io.output} has shape ${shapeText(dims)} for 2 frames, expected [2, embedding size] (export the pooled, projected image features)`,
+      );
+    }
+    return { io: { ...io, embeddingSize: size }, inputSize };
+  } finally {
+    await session.release();
+  }
+}
+
+async function inspectText(
+  path: string,
+  source: string,
+  tokenizer: { path: string; config: string | undefined; source: string },
+  requestedLength: number | undefined,
+) {
+  const session = await openOnnx(path, source, 'text');
+  try {
+    let io: TextIo;
+    try {
+      io = textIo(session);
+    } catch (error) {
+      throw new AddModelError(`${source}: ${(error as Error).message}`);
+    }
+    const ids = tensorMeta(session.inputMetadata, io.ids);
+    if (ids && ids.type !== 'int32' && ids.type !== 'int64') {
+      throw new AddModelError(`${source}: the text input ${io.ids} is ${ids.type}, expected int64 or int32 token ids`);
+    }
+    const others = session.inputNames.filter((n) => n !== io.ids && n !== io.mask?.name);
+    if (others.length) {
+      throw new AddModelError(
+        `${source}: the text encoder wants inputs vad does not give (${others.join(', ')}); it gives ${io.ids}${io.mask ? ` and ${io.mask.name}` : ''}`,
+      );
+    }
+    const exportLength = fixed(ids?.shape[1]);
+    if (requestedLength !== undefined && exportLength !== undefined && requestedLength !== exportLength) {
+      throw new AddModelError(
+        `${source}: context length ${requestedLength} differs from the export's fixed ${exportLength}`,
+      );
+    }
+    const contextLength = requestedLength ?? exportLength ?? 77;
+    let clipTokenizer: ClipTokenizer;
+    try {
+      clipTokenizer = await ClipTokenizer.load(tokenizer.path, tokenizer.config, contextLength);
+    } catch (error) {
+      throw new AddModelError(`${tokenizer.source}: not a usable tokenizer.json: ${(error as Error).message}`);
+    }
+    const batch = clipTokenizer.encode(['a photo of a street', 'an empty room']);
+    const tensor = (type: 'int32' | 'int64', rows: number[][]) =>
+      new ort.Tensor(
+        type,
+        type === 'int64' ? BigInt64Array.from(rows.flat(), (v) => BigInt(v)) : Int32Array.from(rows.flat()),
+        [rows.length, contextLength],
+      );
+    let dims: readonly number[];
+    try {
+      const feeds: Record<string, ort.Tensor> = { [io.ids]: tensor(io.idsType, batch.ids) };
+      if (io.mask) feeds[io.mask.name] = tensor(io.mask.type, batch.mask);
+      const result = await session.run(feeds, [io.output]);
+      dims = result[io.output]?.dims ?? [];
+    } catch (error) {
+      throw new AddModelError(
+        `${source}: a test run on 2 texts of ${contextLength} tokens failed: ${(error as Error).message}`,
+      );
+    }
+    const size = dims.at(-1);
+    if (dims.length !== 2 || dims[0] !== 2 || !size) {
+      throw new AddModelError(
+        `${source}: the text output ${io.output} has shape ${shapeText(dims)} for 2 texts, expected [2, embedding size] (export the pooled, projected text features)`,
+      );
+    }
+    return { io: { ...io, embeddingSize: size, contextLength } };
+  } finally {
+    await session.release();
+  }
+}
+
+function existingFile(path: string, what: string): string {
+  let info: ReturnType<typeof statSync>;
+  try {
+    info = statSync(path);
+  } catch {
+    throw new AddModelError(`${what} ${path} does not exist`);
+  }
+  if (!info.isFile()) throw new AddModelError(`${what} ${path} is not a file`);
+  return path;
+}
+
+function tokenizerFiles(path: string): { path: string; config: string | undefined } {
+  let info: ReturnType<typeof statSync>;
+  try {
+    info = statSync(path);
+  } catch {
+    throw new AddModelError(`tokenizer ${path} does not exist`);
+  }
+  const folder = info.isDirectory() ? path : dirname(path);
+  const json = info.isDirectory() ? join(path, 'tokenizer.json') : path;
+  if (!existsSync(json)) {
+    throw new AddModelError(
+      `${path} has no tokenizer.json (save the tokenizer with CLIPTokenizerFast.save_pretrained to get one)`,
+    );
+  }
+  const config = join(folder, 'tokenizer_config.json');
+  return { path: json, config: existsSync(config) ? config : undefined };
+}
+
+/**
+ * Registers a user's own CLIP-style ONNX export (an image encoder, and
+ * optionally a text encoder with its tokenizer) as model `name`: copies (or
+ * links) the files into `<modelDir>/<name>/`, reads the tensor names, input
+ * size, context length and embedding width from the files themselves (test
+ * runs on blank input), records each file's size and sha256, and writes
+ * `vad-model.json`, which resolveModelSpec reads. Everything happens in a
+ * hidden staging folder renamed into place at the end, so a refusal leaves
+ * nothing behind.
+ */
+export async function addModel(options: AddModelOptions): Promise<AddedModel> {
+  const { name, modelDir } = options;
+  const manifest = options.manifest ?? loadManifest();
+  if (!ADDED_MODEL_NAME.test(name)) {
+    throw new AddModelError(
+      `invalid model name "${name}": use letters, digits, '.', '_' and '-', starting with a letter or digit (at most 100 characters)`,
+    );
+  }
+  if (Object.hasOwn(manifest.models, name)) {
+    throw new AddModelError(`"${name}" is a model of models/manifest.json; choose another name for your model`);
+  }
+  const folder = join(modelDir, name);
+  let replacing = false;
+  if (existsSync(folder)) {
+    let added: ModelSpec | undefined;
+    try {
+      added = readLocalModelSpec(name, modelDir);
+    } catch {
+      added = undefined;
+    }
+    const hasSpec = existsSync(join(folder, LOCAL_SPEC_FILE));
+    if (!hasSpec) {
+      throw new AddModelError(
+        `${folder} already exists and is not a model added with vad models add; choose another name`,
+      );
+    }
+    if (!options.force) {
+      throw new AddModelError(
+        `model "${name}" was already added${added?.source.type === 'local' ? ` from ${added.source.addedFrom.image}` : ''}; use --force to replace it`,
+      );
+    }
+    replacing = true;
+  }
+
+  const cwd = options.cwd ?? process.cwd();
+  const image = existingFile(resolve(cwd, options.image), 'image encoder');
+  const text = options.text ? existingFile(resolve(cwd, options.text), 'text encoder') : undefined;
+  if (text && !options.tokenizer) {
+    throw new AddModelError('--text needs --tokenizer: the folder with the model’s tokenizer.json');
+  }
+  if (!text && options.tokenizer) {
+    throw new AddModelError('--tokenizer without --text: a tokenizer is only used by a text encoder');
+  }
+  const tokenizerSource = options.tokenizer ? resolve(cwd, options.tokenizer) : undefined;
+  const tokenizer = tokenizerSource ? tokenizerFiles(tokenizerSource) : undefined;
+  for (const [flag, values] of [
+    ['--mean', options.mean],
+    ['--std', options.std],
+  ] as const) {
+    if (values && (values.length !== 3 || values.some((v) => !Number.isFinite(v)))) {
+      throw new AddModelError(`${flag} needs three numbers (r,g,b)`);
+    }
+  }
+  if (options.std?.some((v) => v <= 0)) throw new AddModelError('--std values must be positive');
+
+  await mkdir(modelDir, { recursive: true });
+  const staging = join(modelDir, `.adding-${name}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const sources: { role: AddedFile['role']; path: string; source: string }[] = [
+    { role: 'image', path: ADDED_LAYOUT.image, source: image },
+  ];
+  if (text && tokenizer) {
+    sources.push({ role: 'text', path: ADDED_LAYOUT.text, source: text });
+    sources.push({ role: 'tokenizer', path: ADDED_LAYOUT.tokenizer, source: tokenizer.path });
+    if (tokenizer.config)
+      sources.push({ role: 'tokenizerConfig', path: ADDED_LAYOUT.tokenizerConfig, source: tokenizer.config });
+  }
+  try {
+    for (const file of sources) {
+      const target = join(staging, file.path);
+      await mkdir(dirname(target), { recursive: true });
+      if (options.link) await symlink(file.source, target);
+      else await copyFile(file.source, target);
+    }
+    const at = (role: AddedFile['role']) => join(staging, sources.find((s) => s.role === role)?.path ?? '');
+    const imageInfo = await inspectImage(at('image'), image, options.inputSize);
+    const textInfo =
+      text && tokenizer
+        ? await inspectText(
+            at('text'),
+            text,
+            {
+              path: at('tokenizer'),
+              config: tokenizer.config ? at('tokenizerConfig') : undefined,
+              source: tokenizerSource ?? tokenizer.path,
+            },
+            options.contextLength,
+          )
+        : undefined;
+    if (textInfo && textInfo.io.embeddingSize !== imageInfo.io.embeddingSize) {
+      throw new AddModelError(
+        `the image encoder gives ${imageInfo.io.embeddingSize}-d embeddings but the text encoder ${textInfo.io.embeddingSize}-d: both must embed into the same space (export the projected features of one model)`,
+      );
+    }
+
+    const files: AddedFile[] = [];
+    for (const file of sources) {
+      const staged = join(staging, file.path);
+      files.push({ ...file, bytes: (await stat(staged)).size, sha256: await sha256File(staged) });
+    }
+    const recorded = (role: AddedFile['role']) => {
+      const file = files.find((f) => f.role === role);
+      return file ? { path: file.path, bytes: file.bytes, sha256: file.sha256 } : undefined;
+    };
+    const imageFile = recorded('image');
+    if (!imageFile) throw new Error('no image file recorded');
+    const spec = modelSpecSchema.parse({
+      description: options.description ?? `added with vad models add from ${dirname(image)}`,
+      synthetic: false,
+      source: {
+        type: 'local',
+        addedFrom: { image, ...(text ? { text } : {}), ...(tokenizerSource ? { tokenizer: tokenizerSource } : {}) },
+        linked: options.link === true,
+        addedAt: new Date().toISOString(),
+      },
+      files: {
+        image: imageFile,
+        ...(textInfo ? { text: recorded('text'), tokenizer: recorded('tokenizer') } : {}),
+        ...(textInfo && recorded('tokenizerConfig') ? { tokenizerConfig: recorded('tokenizerConfig') } : {}),
+      },
+      inputSize: imageInfo.inputSize,
+      mean: options.mean ?? CLIP_MEAN,
+      std: options.std ?? CLIP_STD,
+      embeddingSize: imageInfo.io.embeddingSize,
+      contextLength: textInfo?.io.contextLength ?? options.contextLength ?? 77,
+      logitScale: options.logitScale ?? 100,
+      tensors: {
+        image: { input: imageInfo.io.input, output: imageInfo.io.output },
+        ...(textInfo ? { text: { input: textInfo.io.ids, output: textInfo.io.output } } : {}),
+      },
+    } satisfies Record<keyof ModelSpec, unknown>);
+    await writeFile(join(staging, LOCAL_SPEC_FILE), `${JSON.stringify(spec, null, 2)}\n`);
+    if (replacing) await rm(folder, { recursive: true, force: true });
+    await rename(staging, folder);
+    return {
+      name,
+      folder,
+      spec,
+      files,
+      image: imageInfo.io,
+      text: textInfo?.io,
+    };
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  }
+}
