@@ -17,6 +17,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createSession, getModelSpec, imageFileToRgb, imageIo, resolveModelPaths, rgbToNchw } from '@vad/clip';
+import { VIDEO_STATUSES } from '@vad/db';
 import { buildModel } from '@vad/models';
 import { expandPrompts, UCF_CRIME_PROMPTS } from '@vad/scoring';
 import { configToEnv, createTestConfig, createTestDatabase, createTestRedis, waitFor } from '@vad/testing';
@@ -110,14 +111,7 @@ try {
       ['--conditions=vad-source', '--import', 'tsx', join(root, 'apps/cli/src/main.ts'), 'submit', video],
       env,
     ).catch(() => {});
-    const [row] = await db.repos.videos.listByStatus([
-      'queued',
-      'ingesting',
-      'embedding',
-      'aggregating',
-      'done',
-      'failed',
-    ]);
+    const [row] = await db.repos.videos.listByStatus([...VIDEO_STATUSES]);
     if (!row) throw new Error('the video was not submitted');
     const done = await waitFor(
       'done',

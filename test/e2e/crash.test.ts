@@ -1,48 +1,27 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Config } from '@vad/config';
-import { ensureTinyModel, generateVideo } from '@vad/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createE2eEnvironment, type E2eEnvironment } from '../support/environment.js';
+import { generateIncidentVideo } from '@vad/testing';
+import { describe, expect, it } from 'vitest';
+import { INTERRUPTIBLE, useE2eEnvironment } from '../support/environment.js';
 import { runVad, startWorkerProcess, type WorkerProcess, waitFor } from '../support/processes.js';
 
-let e2e: E2eEnvironment;
-let config: Config;
-let env: Record<string, string>;
-
-beforeAll(async () => {
-  e2e = await createE2eEnvironment({
-    VAD_MODEL: 'vad-test-tiny',
-    VAD_EXECUTION_PROVIDER: 'cpu',
-    VAD_SEGMENT_FRAMES: '8',
-    VAD_MAX_PENDING_SEGMENTS: '2',
-    VAD_EMBED_CONCURRENCY: '2',
-    VAD_BATCH_SIZE: '64',
-    VAD_BATCH_WAIT_MS: '300',
-    VAD_LOCK_DURATION_MS: '3000',
-  });
-  ({ config, env } = e2e);
-  await ensureTinyModel(config.models.dir);
-});
-
-afterAll(() => e2e.destroy());
+const e2e = useE2eEnvironment(
+  { ...INTERRUPTIBLE, VAD_MAX_PENDING_SEGMENTS: '2', VAD_BATCH_WAIT_MS: '300' },
+  { tinyModel: true },
+);
 
 describe('SIGKILL of each worker role in the middle of a run', () => {
   it('the video still completes, with exactly one row per frame and one scoring run', async () => {
-    const path = join(config.storage.root, 'gate.mp4');
-    await generateVideo(path, {
-      durationS: 60,
-      source: 'color=c=gray',
-      filters: "drawbox=x=0:y=0:w=iw:h=ih:color=orangered:t=fill:enable='between(t,30,40)'",
-    });
+    const path = join(e2e.config.storage.root, 'gate.mp4');
+    await generateIncidentVideo(path, { durationS: 60, from: 30, to: 40 });
     const { videoId } = (
-      JSON.parse((await runVad(['submit', path, '--json'], env)).stdout) as { result: { videoId: string } }
+      JSON.parse((await runVad(['submit', path, '--json'], e2e.env)).stdout) as { result: { videoId: string } }
     ).result;
     const video = () => e2e.repos.videos.get(videoId);
     const frames = async () => (await e2e.repos.frameEmbeddings.listFrames(videoId, 'vad-test-tiny')).length;
     const running: WorkerProcess[] = [];
     const start = (app: string) => {
-      const worker = startWorkerProcess(app, env);
+      const worker = startWorkerProcess(app, e2e.env);
       running.push(worker);
       return worker;
     };
@@ -51,7 +30,7 @@ describe('SIGKILL of each worker role in the middle of a run', () => {
       const ingest = start('ingest-worker');
       await waitFor(
         'two segments',
-        () => readdir(join(config.storage.root, 'segments', videoId)).catch(() => []),
+        () => readdir(join(e2e.config.storage.root, 'segments', videoId)).catch(() => []),
         (f) => f.filter((name) => name.endsWith('.seg')).length === 2,
       );
       await ingest.stop('SIGKILL');
@@ -79,7 +58,7 @@ describe('SIGKILL of each worker role in the middle of a run', () => {
       const run = await e2e.repos.scoring.latestRun(videoId);
       const events = await e2e.repos.scoring.eventsOf(run?.id ?? '');
       expect(events).toHaveLength(1);
-      expect(await readdir(join(config.storage.root, 'segments', videoId))).toEqual([]);
+      expect(await readdir(join(e2e.config.storage.root, 'segments', videoId))).toEqual([]);
     } finally {
       for (const worker of running) await worker.stop('SIGTERM');
     }

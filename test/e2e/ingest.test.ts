@@ -2,25 +2,17 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Config } from '@vad/config';
 import { jobIds } from '@vad/queue';
 import { generateAudioOnly, generateVideo, truncateCopy, writeTextAsVideo } from '@vad/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createE2eEnvironment, type E2eEnvironment } from '../support/environment.js';
+import { useE2eEnvironment } from '../support/environment.js';
 import { runVad, startWorkerProcess, waitFor } from '../support/processes.js';
 
 const fixtures = mkdtempSync(join(tmpdir(), 'vad-e2e-'));
 const footage = join(fixtures, 'footage');
-let e2e: E2eEnvironment;
-let config: Config;
-let env: Record<string, string>;
+const e2e = useE2eEnvironment({ VAD_SEGMENT_FRAMES: '8', VAD_MAX_PENDING_SEGMENTS: '2' }, { migrate: false });
 
 beforeAll(async () => {
-  e2e = await createE2eEnvironment(
-    { VAD_SEGMENT_FRAMES: '8', VAD_MAX_PENDING_SEGMENTS: '2' },
-    { migrate: false },
-  );
-  ({ config, env } = e2e);
   await mkdir(join(footage, 'night'), { recursive: true });
   await Promise.all([
     generateVideo(join(footage, 'night', 'cam1-0001.mp4'), { durationS: 6 }),
@@ -32,20 +24,20 @@ beforeAll(async () => {
   await truncateCopy(join(footage, 'long.mp4'), join(footage, 'night', 'cut-short.mp4'), 0.5);
 });
 
-afterAll(async () => {
-  await e2e.destroy();
-  await rm(fixtures, { recursive: true, force: true });
-});
+afterAll(() => rm(fixtures, { recursive: true, force: true }));
 
 describe('vad CLI and ingest worker as processes', () => {
   it('refuses to start on a bad configuration value, naming the variable', async () => {
-    const result = await runVad(['status', '00000000-0000-4000-8000-000000000000'], { ...env, VAD_SAMPLE_FPS: 'lots' });
+    const result = await runVad(['status', '00000000-0000-4000-8000-000000000000'], {
+      ...e2e.env,
+      VAD_SAMPLE_FPS: 'lots',
+    });
     expect(result.code).toBe(78);
     expect(result.stderr).toMatch(/VAD_SAMPLE_FPS: .*\(got "lots"\)/);
   });
 
   it('creates and migrates the database', async () => {
-    const result = await runVad(['db', 'migrate'], env);
+    const result = await runVad(['db', 'migrate'], e2e.env);
     expect(result.stderr).toBe('');
     expect(result.stdout).toMatch(/created database vad_test_\w+ on 127\.0\.0\.1:5432: migrations applied/);
   });
@@ -53,7 +45,7 @@ describe('vad CLI and ingest worker as processes', () => {
   it('submits a folder: queues the video, rejects each bad file with its reason', async () => {
     const result = await runVad(
       ['submit', join(footage, 'night'), join(footage, 'missing.mp4'), '--camera', 'cam1'],
-      env,
+      e2e.env,
     );
     expect(result.code).toBe(1);
     const queued = result.stdout.trim().split('\n');
@@ -68,14 +60,14 @@ describe('vad CLI and ingest worker as processes', () => {
   });
 
   it('rejects a malformed --recorded-at, naming the option', async () => {
-    const result = await runVad(['submit', join(footage, 'long.mp4'), '--recorded-at', 'yesterday'], env);
+    const result = await runVad(['submit', join(footage, 'long.mp4'), '--recorded-at', 'yesterday'], e2e.env);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/option --recorded-at: must be an ISO 8601 date-time/);
   });
 
   it('ends cleanly when every file is rejected (no Redis error after the output), several times over', async () => {
     for (let run = 0; run < 3; run++) {
-      const result = await runVad(['submit', join(footage, 'night', 'notes.mp4')], env);
+      const result = await runVad(['submit', join(footage, 'night', 'notes.mp4')], e2e.env);
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('0 queued, 0 duplicate, 1 rejected');
       expect(result.stderr).not.toMatch(/Stream isn't writeable|Uncaught|triggerUncaughtException/);
@@ -87,25 +79,25 @@ describe('vad CLI and ingest worker as processes', () => {
       sourceUri: join(footage, 'broken.mp4'),
       sha256: 'e'.repeat(64),
       bytes: 1,
-      model: config.models.model,
-      pipelineConfig: { ...config.pipeline, inputSize: 224 },
+      model: e2e.config.models.model,
+      pipelineConfig: { ...e2e.config.pipeline, inputSize: 224 },
       configHash: 'failed-video',
       status: 'failed',
       error: 'ingest failed: ffmpeg failed: Invalid data found when processing input',
     });
-    const result = await runVad(['results', video.id], env);
+    const result = await runVad(['results', video.id], e2e.env);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`video ${video.id} failed: ingest failed: ffmpeg failed: Invalid data found`);
   });
 
   it('ingests in a worker process; status shows progress; a second submit is a duplicate', async () => {
-    const submitted = await runVad(['submit', join(footage, 'night', 'cam1-0001.mp4'), '--json'], env);
+    const submitted = await runVad(['submit', join(footage, 'night', 'cam1-0001.mp4'), '--json'], e2e.env);
     const [line] = submitted.stdout.trim().split('\n');
     const outcome = JSON.parse(line ?? '{}') as { result: { videoId: string; created: boolean } };
     expect(outcome.result.created).toBe(false);
     const videoId = outcome.result.videoId;
 
-    const worker = startWorkerProcess('ingest-worker', env);
+    const worker = startWorkerProcess('ingest-worker', e2e.env);
     try {
       // The job's state, not the row: the row turns to `embedding` just before BullMQ stores the result.
       await waitFor(
@@ -113,7 +105,7 @@ describe('vad CLI and ingest worker as processes', () => {
         () => e2e.queues.ingest.getJobState(jobIds.ingest(videoId)),
         (s) => s === 'completed',
       );
-      const status = await runVad(['status', videoId], env);
+      const status = await runVad(['status', videoId], e2e.env);
       expect(status.code).toBe(0);
       expect(status.stdout).toMatch(/status\s+embedding/);
       expect(status.stdout).toMatch(/video\s+320x240 h264 25\.00 fps/);
@@ -125,11 +117,15 @@ describe('vad CLI and ingest worker as processes', () => {
       const hour = (new Date().getUTCHours() + 2) % 24;
       const hh = (h: number) => String(h % 24).padStart(2, '0');
       const closed = `${hh(hour)}:00-${hh(hour + 1)}:00`;
-      const later = await runVad(['status', videoId], { ...env, VAD_PROCESSING_WINDOW: closed, VAD_TIMEZONE: 'UTC' });
+      const later = await runVad(['status', videoId], {
+        ...e2e.env,
+        VAD_PROCESSING_WINDOW: closed,
+        VAD_TIMEZONE: 'UTC',
+      });
       expect(later.stdout).toMatch(
         new RegExp(`queue\\s+priority 2; waits for the processing window ${closed} UTC, opens `),
       );
-      const files = await readdir(join(config.storage.root, 'segments', videoId));
+      const files = await readdir(join(e2e.config.storage.root, 'segments', videoId));
       expect(files).toEqual(['000000.seg', '000001.seg']);
       const video = await e2e.repos.videos.get(videoId);
       expect(video?.cameraId).not.toBeNull();
@@ -139,13 +135,13 @@ describe('vad CLI and ingest worker as processes', () => {
   });
 
   it('stops on SIGTERM in the middle of a video, handing the job back; a new worker finishes it', async () => {
-    const submitted = await runVad(['submit', join(footage, 'long.mp4'), '--json'], env);
+    const submitted = await runVad(['submit', join(footage, 'long.mp4'), '--json'], e2e.env);
     const { videoId } = (JSON.parse(submitted.stdout) as { result: { videoId: string } }).result;
-    const first = startWorkerProcess('ingest-worker', env);
+    const first = startWorkerProcess('ingest-worker', e2e.env);
     // No embed worker: decoding stalls at 2 pending segments, in the middle of the video.
     await waitFor(
       'stall',
-      () => readdir(join(config.storage.root, 'segments', videoId)).catch(() => []),
+      () => readdir(join(e2e.config.storage.root, 'segments', videoId)).catch(() => []),
       (f) => f.filter((name) => name.endsWith('.seg')).length === 2,
     );
     const started = Date.now();
@@ -156,9 +152,9 @@ describe('vad CLI and ingest worker as processes', () => {
     expect((await e2e.repos.videos.get(videoId))?.status).toBe('ingesting');
 
     // Drain segments by hand, as the embed stage will, and let a second worker finish.
-    const second = startWorkerProcess('ingest-worker', env);
+    const second = startWorkerProcess('ingest-worker', e2e.env);
     const drain = setInterval(async () => {
-      const dir = join(config.storage.root, 'segments', videoId);
+      const dir = join(e2e.config.storage.root, 'segments', videoId);
       for (const name of await readdir(dir).catch(() => [])) {
         if (name.endsWith('.seg')) await rm(join(dir, name), { force: true });
       }

@@ -1,39 +1,20 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Config } from '@vad/config';
-import { ensureTinyModel, generateVideo } from '@vad/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createE2eEnvironment, type E2eEnvironment } from '../support/environment.js';
+import { generateIncidentVideo, generateVideo } from '@vad/testing';
+import { describe, expect, it } from 'vitest';
+import { useE2eEnvironment } from '../support/environment.js';
 import { runVad, startWorkerProcess, waitFor } from '../support/processes.js';
 
-let e2e: E2eEnvironment;
-let config: Config;
-let env: Record<string, string>;
-
-beforeAll(async () => {
-  e2e = await createE2eEnvironment({
-    VAD_MODEL: 'vad-test-tiny',
-    VAD_EXECUTION_PROVIDER: 'cpu',
-    VAD_SEGMENT_FRAMES: '32',
-  });
-  ({ config, env } = e2e);
-  await ensureTinyModel(config.models.dir);
-});
-
-afterAll(() => e2e.destroy());
+const e2e = useE2eEnvironment({ VAD_SEGMENT_FRAMES: '32' }, { tinyModel: true });
 
 describe('the whole pipeline with `vad workers` as one process', () => {
   it('scores a video, lists its event, rescoring with other prompts changes labels without new embeddings', async () => {
-    const path = join(config.storage.root, 'dock.mp4');
-    await generateVideo(path, {
-      durationS: 40,
-      source: 'color=c=gray',
-      filters: "drawbox=x=0:y=0:w=iw:h=ih:color=orangered:t=fill:enable='between(t,12,20)'",
-    });
-    const workers = startWorkerProcess('cli', env, ['workers']);
+    const path = join(e2e.config.storage.root, 'dock.mp4');
+    await generateIncidentVideo(path, { durationS: 40, from: 12, to: 20 });
+    const workers = startWorkerProcess('cli', e2e.env, ['workers']);
     try {
       const args = ['submit', path, '--camera', 'dock', '--recorded-at', '2026-11-28T22:00:00Z', '--json'];
-      const first = JSON.parse((await runVad(args, env)).stdout) as { result: { videoId: string } };
+      const first = JSON.parse((await runVad(args, e2e.env)).stdout) as { result: { videoId: string } };
       const videoId = first.result.videoId;
       await waitFor(
         'done',
@@ -42,10 +23,12 @@ describe('the whole pipeline with `vad workers` as one process', () => {
         120_000,
       );
       // The same file again: the same video, nothing new queued or scored.
-      const second = JSON.parse((await runVad(args, env)).stdout) as { result: { videoId: string; created: boolean } };
+      const second = JSON.parse((await runVad(args, e2e.env)).stdout) as {
+        result: { videoId: string; created: boolean };
+      };
       expect(second.result).toMatchObject({ videoId, created: false });
 
-      const events = JSON.parse((await runVad(['events', '--camera', 'dock', '--format', 'json'], env)).stdout) as {
+      const events = JSON.parse((await runVad(['events', '--camera', 'dock', '--format', 'json'], e2e.env)).stdout) as {
         label: string;
         startAt: string;
         startMs: number;
@@ -60,11 +43,11 @@ describe('the whole pipeline with `vad workers` as one process', () => {
       expect(events[0]?.startAt).toBe(
         new Date(Date.parse('2026-11-28T22:00:00Z') + (events[0]?.startMs ?? 0)).toISOString(),
       );
-      const results = await runVad(['results', videoId], env);
+      const results = await runVad(['results', videoId], e2e.env);
       expect(results.stdout).toMatch(/anomaly\s+[▁▂▃▄▅▆▇█]+/);
 
       const embeddingsBefore = (await e2e.repos.frameEmbeddings.listFrames(videoId, 'vad-test-tiny')).length;
-      const prompts = join(config.storage.root, 'prompts.json');
+      const prompts = join(e2e.config.storage.root, 'prompts.json');
       await writeFile(
         prompts,
         JSON.stringify({
@@ -77,9 +60,9 @@ describe('the whole pipeline with `vad workers` as one process', () => {
       const finishedAt = (await e2e.repos.videos.get(videoId))?.finishedAt;
 
       // A malformed prompt file is refused before anything is queued; the video stays done.
-      const broken = join(config.storage.root, 'broken.yaml');
+      const broken = join(e2e.config.storage.root, 'broken.yaml');
       await writeFile(broken, 'name: broken\ntemplates: []\n');
-      const refused = await runVad(['rescore', videoId, '--prompts', broken], env);
+      const refused = await runVad(['rescore', videoId, '--prompts', broken], e2e.env);
       expect(refused.code).toBe(2);
       expect(refused.stderr).toMatch(/--prompts .*broken\.yaml: /);
       expect((await e2e.repos.videos.get(videoId))?.status).toBe('done');
@@ -90,13 +73,13 @@ describe('the whole pipeline with `vad workers` as one process', () => {
       });
 
       // The CLI queues the same rescore job as the API; the aggregate worker runs it.
-      const rescore = await runVad(['rescore', videoId, '--prompts', prompts, '--wait'], env);
+      const rescore = await runVad(['rescore', videoId, '--prompts', prompts, '--wait'], e2e.env);
       expect(rescore.code).toBe(0);
       expect(rescore.stdout).toMatch(/queued +\S+ +\(job rescore\.\S+\)/);
       expect(rescore.stdout).toMatch(/rescored .*: \d+ clips, 1 events/);
       // finished_at stays the first completion (retention and the forecast count from it).
       expect((await e2e.repos.videos.get(videoId))?.finishedAt).toEqual(finishedAt);
-      const after = JSON.parse((await runVad(['events', '--camera', 'dock', '--format', 'json'], env)).stdout) as {
+      const after = JSON.parse((await runVad(['events', '--camera', 'dock', '--format', 'json'], e2e.env)).stdout) as {
         label: string;
       }[];
       expect(after.map((e) => e.label)).toEqual(['Blaze']);
@@ -105,10 +88,10 @@ describe('the whole pipeline with `vad workers` as one process', () => {
       expect(runs?.promptSet).toBe('two');
 
       // A video shorter than one clip: one clip, padded by repeating its frames, scored.
-      const short = join(config.storage.root, 'short.mp4');
+      const short = join(e2e.config.storage.root, 'short.mp4');
       await generateVideo(short, { durationS: 3, source: 'color=c=gray' });
       const shortId = (
-        JSON.parse((await runVad(['submit', short, '--json'], env)).stdout) as { result: { videoId: string } }
+        JSON.parse((await runVad(['submit', short, '--json'], e2e.env)).stdout) as { result: { videoId: string } }
       ).result.videoId;
       await waitFor(
         'short done',
@@ -128,7 +111,7 @@ describe('the whole pipeline with `vad workers` as one process', () => {
   });
 
   it('vad demo finds the known incident and says the model is synthetic', async () => {
-    const demo = await runVad(['demo'], env, 120_000);
+    const demo = await runVad(['demo'], e2e.env, 120_000);
     expect(demo.code).toBe(0);
     const found = /found event:\s+\S+ – \S+\s+(\w+)\s+peak [\d.]+\s+overlap \(IoU\) (\d+)%/.exec(demo.stdout);
     expect(['Explosion', 'Arson']).toContain(found?.[1]);

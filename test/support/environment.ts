@@ -1,65 +1,54 @@
-import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import type { Config } from '@vad/config';
-import {
-  createDatabase,
-  createRepositories,
-  type DatabaseHandle,
-  dropDatabase,
-  migrateDatabase,
-  type Repositories,
-} from '@vad/db';
+import type { Repositories } from '@vad/db';
 import { createQueues, createRedisConnection, type Queues } from '@vad/queue';
-import { configToEnv, createTestConfig, createTestRedis, TEST_DATABASE_SERVER } from '@vad/testing';
+import {
+  configToEnv,
+  createTestEnvironment,
+  type TestEnvironment,
+  type TestEnvironmentOptions,
+  useTestEnvironment,
+} from '@vad/testing';
 
-export interface E2eEnvironment {
-  config: Config;
+export interface E2eEnvironment extends TestEnvironment {
   /** The environment worker and CLI processes run with. */
   env: Record<string, string>;
-  databaseUrl: string;
   queues: Queues;
   /** Repositories on the test database (connected on first use, so a test can create it first). */
-  readonly repos: Repositories;
+  repos: Repositories;
   /** Rows of a raw SQL query on the test database (for checks repositories do not offer). */
   databaseRows(query: string, values?: unknown[]): Promise<unknown[]>;
-  destroy(): Promise<void>;
 }
 
-/** A database, Redis prefix and storage folder of the test file's own, removed by destroy(). */
+/** The test environment of @vad/testing, with the variables processes get and the queues to look into. */
 export async function createE2eEnvironment(
   overrides: Record<string, string>,
-  options: { migrate: boolean } = { migrate: true },
+  options: Omit<TestEnvironmentOptions, 'env'> = {},
 ): Promise<E2eEnvironment> {
-  const databaseUrl = `${TEST_DATABASE_SERVER}/vad_test_${randomBytes(5).toString('hex')}`;
-  const redis = createTestRedis();
-  const config = createTestConfig({ databaseUrl, redisUrl: redis.url, prefix: redis.prefix, env: overrides });
-  if (options.migrate) await migrateDatabase(databaseUrl);
-  const connection = createRedisConnection(redis.url, 'worker');
-  const queues = createQueues(config, connection);
-  let handle: DatabaseHandle | undefined;
-  let repos: Repositories | undefined;
+  const base = await createTestEnvironment({ tinyModel: false, ...options, env: overrides });
+  const connection = createRedisConnection(base.config.redis.url, 'worker');
+  base.track({ close: () => connection.disconnect() });
+  const queues = base.track(createQueues(base.config, connection));
   return {
-    config,
+    ...base,
     // Workers log at info (tests read their output); the CLI only warns.
-    env: { ...configToEnv(config), VAD_LOG_LEVEL: 'info' },
-    databaseUrl,
+    env: { ...configToEnv(base.config), VAD_LOG_LEVEL: 'info' },
     queues,
-    get repos() {
-      handle ??= createDatabase(databaseUrl);
-      repos ??= createRepositories(handle.db);
-      return repos;
-    },
-    async databaseRows(query, values = []) {
-      handle ??= createDatabase(databaseUrl);
-      return (await handle.pool.query(query, values)).rows;
-    },
-    async destroy() {
-      await queues.close();
-      connection.disconnect();
-      await handle?.close();
-      await dropDatabase(databaseUrl);
-      await redis.destroy();
-      await rm(config.storage.root, { recursive: true, force: true });
-    },
+    repos: base.db.repos,
+    databaseRows: async (query, values = []) => (await base.db.pool.query(query, values)).rows,
   };
 }
+
+/** A test file's e2e environment, created before its tests and destroyed after them. */
+export function useE2eEnvironment(
+  overrides: Record<string, string>,
+  options: Omit<TestEnvironmentOptions, 'env'> = {},
+): E2eEnvironment {
+  return useTestEnvironment({ ...options, env: overrides }, ({ env = {}, ...rest }) => createE2eEnvironment(env, rest));
+}
+
+/** Worker settings that make a run slow enough to be interrupted in the middle of a job. */
+export const INTERRUPTIBLE = {
+  VAD_SEGMENT_FRAMES: '8',
+  VAD_EMBED_CONCURRENCY: '2',
+  VAD_BATCH_SIZE: '64',
+  VAD_LOCK_DURATION_MS: '3000',
+} as const;

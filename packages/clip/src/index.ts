@@ -43,7 +43,6 @@ export {
   ModelUnreachableError,
   modelInstallState,
   networkErrorReason,
-  sha256File,
   unreachableMessage,
   type VerifyProgress,
   verifyModel,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { copyFile, mkdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { sha256File } from '@vad/storage';
 import * as ort from 'onnxruntime-node';
 import { type ImageIo, imageIo, type TextIo, textIo } from './io-adapter.js';
 import {
@@ -12,7 +13,6 @@ import {
   modelSpecSchema,
   readLocalModelSpec,
 } from './manifest.js';
-import { sha256File } from './model-fetch.js';
 import { ClipTokenizer } from './tokenizer.js';
 
 /** OpenAI CLIP's preprocessing, the default for an added model. */

@@ -5,6 +5,7 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
+import { sha256File } from '@vad/storage';
 import type { ModelFile, ModelSpec } from './manifest.js';
 import { modelFiles } from './model-files.js';
 
@@ -50,18 +51,6 @@ export class ModelUnreachableError extends ModelFetchError {
     super(message);
     this.name = 'ModelUnreachableError';
   }
-}
-
-/** sha256 of a file, read as a stream (constant memory whatever the size); `onBytes` hears the bytes hashed so far. */
-export async function sha256File(path: string, onBytes?: (bytes: number) => void): Promise<string> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    bytes += chunk.length;
-    onBytes?.(bytes);
-  }
-  return hash.digest('hex');
 }
 
 const NETWORK_CODES = new Set([

@@ -7,10 +7,12 @@ import { pipelineConfigOf, startRoles, startScheduler } from '@vad/runtime';
 import {
   createTestConfig,
   createTestEnvironment,
+  generateIncidentVideo,
   generateVideo,
   type TestDatabase,
   type TestEnvironment,
   waitFor,
+  waitForCompleted,
   writeTextAsVideo,
 } from '@vad/testing';
 import type { FastifyInstance } from 'fastify';
@@ -83,11 +85,7 @@ beforeAll(async () => {
   ({ db, config, logger } = env);
   fixtures = join(config.storage.root, 'fixtures');
   await mkdir(fixtures, { recursive: true });
-  await generateVideo(join(fixtures, 'fire.mp4'), {
-    durationS: 24,
-    source: 'color=c=gray',
-    filters: "drawbox=x=0:y=0:w=iw:h=ih:color=orangered:t=fill:enable='between(t,10,16)'",
-  });
+  await generateIncidentVideo(join(fixtures, 'fire.mp4'), { durationS: 24, from: 10, to: 16 });
   await generateVideo(join(fixtures, 'plain.mp4'), { durationS: 6, source: 'color=c=gray' });
   await writeTextAsVideo(join(fixtures, 'notes.mp4'));
   ctx = createApiContext(config, logger);
@@ -572,12 +570,7 @@ describe('metrics', () => {
     const maintenance = createMaintenanceQueue(config, ctx.redis);
     try {
       await maintenance.add('retention', {});
-      await waitFor(
-        'retention ran',
-        () => maintenance.getCompletedCount(),
-        (n) => n >= 1,
-        20_000,
-      );
+      await waitForCompleted('retention ran', maintenance);
       await new Promise((r) => setTimeout(r, 200)); // the completed event reaches the API's listener
     } finally {
       await maintenance.close();

@@ -4,7 +4,6 @@ export {
   type FolderWatcherOptions,
   type WatchEvent,
 } from './folder-watcher.js';
-export { sha256File } from './hash-file.js';
 export { ConflictError, QueueControl, type QueueControlDeps } from './queue-control.js';
 export {
   type Backlog,

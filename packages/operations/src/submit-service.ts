@@ -5,8 +5,8 @@ import { type Config, hashPipelineConfig, type Logger, type PipelineConfig } fro
 import type { Repositories, VideoStatus } from '@vad/db';
 import { addVideoFlow, type Queues } from '@vad/queue';
 import { fairPriority, URGENT_PRIORITY } from '@vad/schedule';
+import { sha256File } from '@vad/storage';
 import { type FfmpegBinaries, InvalidVideoError, probeVideo } from '@vad/video';
-import { sha256File } from './hash-file.js';
 
 /** The file cannot be submitted; `reason` says why in words a user can act on. */
 export class SubmitError extends Error {

@@ -1,51 +1,36 @@
-import { appendFile, mkdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Config, createLogger } from '@vad/config';
 import { createQueues, createRedisConnection, type Queues } from '@vad/queue';
-import {
-  createTestConfig,
-  createTestDatabase,
-  createTestRedis,
-  generateVideo,
-  type TestDatabase,
-  type TestRedis,
-  waitFor,
-  writeTextAsVideo,
-} from '@vad/testing';
+import { sha256File } from '@vad/storage';
+import { generateVideo, useTestEnvironment, waitFor, writeTextAsVideo } from '@vad/testing';
 import { resolveFfmpegBinaries } from '@vad/video';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FolderWatcher, SubmitService, sha256File, type WatchEvent } from '../src/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FolderWatcher, SubmitService, type WatchEvent } from '../src/index.js';
 
-const logger = createLogger({ log: { level: 'silent' } }, 'test');
-let db: TestDatabase;
-let redis: TestRedis;
-let config: Config;
-let connection: Redis;
-let queues: Queues;
+const env = useTestEnvironment({ tinyModel: false });
 let submit: SubmitService;
+let queues: Queues;
 
-beforeAll(async () => {
-  [db, redis] = await Promise.all([createTestDatabase(), Promise.resolve(createTestRedis())]);
-  config = createTestConfig({ databaseUrl: db.url, redisUrl: redis.url, prefix: redis.prefix });
-  connection = createRedisConnection(redis.url, 'worker');
-  queues = createQueues(config, connection);
-  const pipeline = { ...config.pipeline, inputSize: 224 };
-  submit = new SubmitService({ config, pipeline, repos: db.repos, queues, binaries: resolveFfmpegBinaries(), logger });
-});
-
-afterAll(async () => {
-  await queues.close();
-  connection.disconnect();
-  await Promise.all([db.destroy(), redis.destroy()]);
-  await rm(config.storage.root, { recursive: true, force: true });
+beforeAll(() => {
+  const connection = createRedisConnection(env.config.redis.url, 'worker');
+  env.track({ close: () => connection.disconnect() });
+  queues = env.track(createQueues(env.config, connection));
+  const pipeline = { ...env.config.pipeline, inputSize: 224 };
+  submit = new SubmitService({
+    config: env.config,
+    pipeline,
+    repos: env.db.repos,
+    queues,
+    binaries: resolveFfmpegBinaries(),
+    logger: env.logger,
+  });
 });
 
 describe('vad watch', () => {
   it('submits a file once it has finished being written, with camera and time from its path; a restart submits nothing again', async () => {
-    const source = join(config.storage.root, 'source.mp4');
+    const source = join(env.config.storage.root, 'source.mp4');
     await generateVideo(source, { durationS: 3, width: 160, height: 120 });
-    const inbox = join(config.storage.root, 'inbox');
+    const inbox = join(env.config.storage.root, 'inbox');
     await mkdir(join(inbox, 'gate'), { recursive: true });
     const target = join(inbox, 'gate', 'gate_20261128_220000.mp4');
     const options = {
@@ -57,7 +42,7 @@ describe('vad watch', () => {
       skipOlderThanMs: 90 * 86_400_000,
     };
     const events: (WatchEvent & { at: number })[] = [];
-    const watcher = new FolderWatcher(inbox, options, { submit, repos: db.repos, logger }, (e) =>
+    const watcher = new FolderWatcher(inbox, options, { submit, repos: env.db.repos, logger: env.logger }, (e) =>
       events.push({ ...e, at: Date.now() }),
     );
     await watcher.start();
@@ -105,7 +90,7 @@ describe('vad watch', () => {
       expect(events.find((e) => e.path === ancient)).toMatchObject({ type: 'skipped' });
 
       const videoId = submitted[0]?.type === 'submitted' ? submitted[0].result.videoId : '';
-      const video = (await db.repos.videos.getWithCamera(videoId))!;
+      const video = (await env.db.repos.videos.getWithCamera(videoId))!;
       expect(video.camera).toBe('gate');
       expect(video.video.recordedAt).toEqual(new Date('2026-11-28T21:00:00Z'));
       expect(video.video.sha256).toBe(await sha256File(source));
@@ -115,7 +100,9 @@ describe('vad watch', () => {
 
     // Restarted: every file is seen again, and none is submitted again.
     const again: WatchEvent[] = [];
-    const restarted = new FolderWatcher(inbox, options, { submit, repos: db.repos, logger }, (e) => again.push(e));
+    const restarted = new FolderWatcher(inbox, options, { submit, repos: env.db.repos, logger: env.logger }, (e) =>
+      again.push(e),
+    );
     await restarted.start();
     try {
       await waitFor(

@@ -10,18 +10,16 @@ export interface ChildFailure {
 }
 
 /**
- * Why a parent job failed because of its children: BullMQ records such a
- * parent with a `deferredFailure` and keeps the failed children's keys in its
- * dependencies (`getDependencies({ failed })`); each child's own
- * `failedReason` says what went wrong. Empty when the job did not fail for
- * a child.
+ * The children whose failure failed this job (failParentOnFailure): BullMQ
+ * keeps their keys in the parent's dependencies (`getDependencies({ failed })`),
+ * and each child's own `failedReason` says what went wrong. (A worker sees such
+ * a parent arrive with `deferredFailure` set.) Empty when no child failed it.
  */
 export async function childFailures(
   job: Job,
   queues: Partial<Record<QueueName, Queue>>,
   limit = 10,
 ): Promise<ChildFailure[]> {
-  if (!job.deferredFailure) return [];
   const { failed = [] } = await job.getDependencies({ failed: { count: limit } });
   const found: ChildFailure[] = [];
   for (const key of failed) {

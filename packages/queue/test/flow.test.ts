@@ -6,12 +6,16 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   addEmbedJob,
   addVideoFlow,
+  childFailures,
   createQueues,
   createRedisConnection,
   createWorker,
   jobExists,
   jobIds,
   parseJobData,
+  parseJobId,
+  type QueueName,
+  type VadProcessor,
 } from '../src/index.js';
 
 const redis = createTestRedis();
@@ -23,6 +27,20 @@ const producer = createRedisConnection(redis.url, 'producer');
 const workerConnection = createRedisConnection(redis.url, 'worker');
 const queues = createQueues(config, producer);
 const workers: Pick<Worker, 'run' | 'close'>[] = [];
+
+/** A worker of one queue running `handle` until the end of the test. */
+function startWorker<Q extends QueueName>(queue: Q, handle: VadProcessor<Q>, concurrency = 1): void {
+  const worker = createWorker(queue, handle, config, workerConnection, { concurrency });
+  workers.push(worker);
+  void worker.run();
+}
+
+const waitForState = (queue: QueueName, jobId: string, state: string) =>
+  waitFor(
+    `${jobId} ${state}`,
+    () => queues[queue].getJobState(jobId),
+    (s) => s === state,
+  );
 
 afterEach(async () => {
   await Promise.all(workers.splice(0).map((w) => w.close()));
@@ -43,6 +61,25 @@ describe('parseJobData', () => {
   });
 });
 
+describe('parseJobId', () => {
+  it('reads back what jobIds made, and nothing else', () => {
+    const videoId = randomUUID();
+    expect(parseJobId(jobIds.ingest(videoId))).toEqual({ kind: 'ingest', videoId });
+    expect(parseJobId(jobIds.aggregate(videoId))).toEqual({ kind: 'aggregate', videoId });
+    expect(parseJobId(jobIds.embed(videoId, 12))).toEqual({ kind: 'embed', videoId, segmentIndex: 12 });
+    expect(parseJobId(jobIds.rescore(videoId, 'r1'))).toEqual({ kind: 'rescore', videoId, requestId: 'r1' });
+    for (const id of [
+      undefined,
+      'repeat:abc',
+      `ingest.${videoId}.3`,
+      `embed.${videoId}`,
+      `embed.${videoId}.x`,
+      'rescore.nope.1',
+    ])
+      expect(parseJobId(id)).toBeUndefined();
+  });
+});
+
 describe('video flow', () => {
   it('uses one hash-tagged prefix for every queue', () => {
     expect(queues.ingest.qualifiedName).toBe(`${redis.prefix}:ingest`);
@@ -52,120 +89,72 @@ describe('video flow', () => {
   it('runs aggregate only after ingest and every embed job added during ingest', async () => {
     const videoId = randomUUID();
     const order: string[] = [];
-    workers.push(
-      createWorker(
-        'ingest',
-        async (job) => {
-          order.push('ingest');
-          for (let segmentIndex = 0; segmentIndex < 3; segmentIndex++) {
-            await addEmbedJob(queues, {
-              videoId: job.data.videoId,
-              segmentIndex,
-              firstFrameIndex: segmentIndex * 4,
-              frameCount: 4,
-              model: 'm',
-            });
-          }
-        },
-        config,
-        workerConnection,
-        { concurrency: 1 },
-      ),
-      createWorker(
-        'embed',
-        async (job) => {
-          await new Promise((r) => setTimeout(r, 100));
-          order.push(`embed ${job.data.segmentIndex}`);
-        },
-        config,
-        workerConnection,
-        { concurrency: 2 },
-      ),
-      createWorker(
-        'aggregate',
-        async () => {
-          order.push('aggregate');
-        },
-        config,
-        workerConnection,
-        { concurrency: 1 },
-      ),
+    startWorker('ingest', async (job) => {
+      order.push('ingest');
+      for (let segmentIndex = 0; segmentIndex < 3; segmentIndex++) {
+        await addEmbedJob(queues, {
+          videoId: job.data.videoId,
+          segmentIndex,
+          firstFrameIndex: segmentIndex * 4,
+          frameCount: 4,
+          model: 'm',
+        });
+      }
+    });
+    startWorker(
+      'embed',
+      async (job) => {
+        await new Promise((r) => setTimeout(r, 100));
+        order.push(`embed ${job.data.segmentIndex}`);
+      },
+      2,
     );
-    for (const w of workers) void w.run();
+    startWorker('aggregate', async () => {
+      order.push('aggregate');
+    });
 
     await addVideoFlow(queues, config, videoId);
     await addVideoFlow(queues, config, videoId); // a re-add is a no-op
-    await waitFor(
-      'job state',
-      () => queues.aggregate.getJobState(jobIds.aggregate(videoId)),
-      (s) => s === 'completed',
-    );
+    await waitForState('aggregate', jobIds.aggregate(videoId), 'completed');
     expect(order[0]).toBe('ingest');
     expect(order.at(-1)).toBe('aggregate');
     expect(order.filter((o) => o.startsWith('embed')).sort()).toEqual(['embed 0', 'embed 1', 'embed 2']);
     expect(order).toHaveLength(5);
   });
 
-  it('fails the parent when a child fails for good, without retrying bad input', async () => {
+  it('fails the parent when a child fails for good, without retrying bad input; the parent names the child', async () => {
     const videoId = randomUUID();
     let attempts = 0;
     let aggregated = false;
-    workers.push(
-      createWorker(
-        'ingest',
-        async () => {
-          attempts += 1;
-          throw new UnrecoverableError('contains no video stream');
-        },
-        config,
-        workerConnection,
-        { concurrency: 1 },
-      ),
-      createWorker(
-        'aggregate',
-        async () => {
-          aggregated = true;
-        },
-        config,
-        workerConnection,
-        { concurrency: 1 },
-      ),
-    );
-    for (const w of workers) void w.run();
+    startWorker('ingest', async () => {
+      attempts += 1;
+      throw new UnrecoverableError('contains no video stream');
+    });
+    startWorker('aggregate', async () => {
+      aggregated = true;
+    });
     await addVideoFlow(queues, config, videoId);
-    await waitFor(
-      'job state',
-      () => queues.aggregate.getJobState(jobIds.aggregate(videoId)),
-      (s) => s === 'failed',
-    );
+    await waitForState('aggregate', jobIds.aggregate(videoId), 'failed');
     expect(attempts).toBe(1);
     expect(aggregated).toBe(false);
     const ingest = await queues.ingest.getJob(jobIds.ingest(videoId));
     expect(ingest?.failedReason).toBe('contains no video stream');
+    // The child's own reason, read through BullMQ's dependencies of the failed parent.
+    const parent = await queues.aggregate.getJob(jobIds.aggregate(videoId));
+    expect(await childFailures(parent!, queues)).toEqual([
+      { queue: 'ingest', jobId: jobIds.ingest(videoId), reason: 'contains no video stream' },
+    ]);
   });
 
   it('retries a transient fault with backoff', async () => {
     const videoId = randomUUID();
     let attempts = 0;
-    workers.push(
-      createWorker(
-        'ingest',
-        async () => {
-          attempts += 1;
-          if (attempts < 3) throw new Error('connection reset');
-        },
-        config,
-        workerConnection,
-        { concurrency: 1 },
-      ),
-    );
-    for (const w of workers) void w.run();
+    startWorker('ingest', async () => {
+      attempts += 1;
+      if (attempts < 3) throw new Error('connection reset');
+    });
     await addVideoFlow(queues, config, videoId);
-    await waitFor(
-      'job state',
-      () => queues.ingest.getJobState(jobIds.ingest(videoId)),
-      (s) => s === 'completed',
-    );
+    await waitForState('ingest', jobIds.ingest(videoId), 'completed');
     expect(attempts).toBe(3);
     expect(await jobExists(queues.ingest, jobIds.ingest(videoId))).toBe(true);
     expect(await jobExists(queues.ingest, jobIds.ingest(randomUUID()))).toBe(false);

@@ -2,23 +2,17 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '@vad/config';
 import { buildModel } from '@vad/models';
-import { createTestEnvironment, generateVideo, type TestDatabase, type TestEnvironment, waitFor } from '@vad/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAggregateService, ProducerContext, startRoles } from '../src/index.js';
+import { jobIds } from '@vad/queue';
+import { generateIncidentVideo, generateVideo, waitFor } from '@vad/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createAggregateService, pipelineConfigOf, startRoles } from '../src/index.js';
+import { useRuntimeEnvironment } from './support.js';
 
-let env: TestEnvironment;
-let db: TestDatabase;
-let config: Config;
-let producer: ProducerContext;
+const t = useRuntimeEnvironment({ VAD_SEGMENT_FRAMES: '32' });
 
 beforeAll(async () => {
-  env = await createTestEnvironment({ env: { VAD_SEGMENT_FRAMES: '32' } });
-  ({ db, config } = env);
-  producer = env.track(new ProducerContext(config, env.logger, { poolSize: 2, applicationName: 'vad-test' }));
-  env.track(await startRoles(['ingest', 'embed', 'aggregate'], config, env.logger));
+  t.track(await startRoles(['ingest', 'embed', 'aggregate'], t.config, t.logger));
 });
-
-afterAll(() => env.destroy());
 
 const iou = (a: [number, number], b: [number, number]) => {
   const inter = Math.max(0, Math.min(a[1], b[1]) - Math.max(a[0], b[0]));
@@ -27,74 +21,107 @@ const iou = (a: [number, number], b: [number, number]) => {
 
 describe('aggregate worker (whole pipeline in one process)', () => {
   it('finds the fire-like interval of a plain scene as one event, labelled as fire, with a thumbnail', async () => {
-    const path = join(config.storage.root, 'yard.mp4');
-    await generateVideo(path, {
-      durationS: 60,
-      source: 'color=c=gray',
-      filters: "drawbox=x=0:y=0:w=iw:h=ih:color=orangered:t=fill:enable='between(t,20,30)'",
-    });
+    const path = join(t.config.storage.root, 'yard.mp4');
+    await generateIncidentVideo(path, { durationS: 60, from: 20, to: 30 });
     const recordedAt = new Date('2026-11-28T23:00:00Z');
-    const { videoId } = await producer.submit.submit({ path, camera: 'yard', recordedAt });
+    const { videoId } = await t.producer.submit.submit({ path, camera: 'yard', recordedAt });
     const video = await waitFor(
       'done',
-      () => db.repos.videos.get(videoId),
+      () => t.db.repos.videos.get(videoId),
       (v) => v?.status === 'done' || v?.status === 'failed',
       120_000,
     );
     expect(video?.error).toBeNull();
 
-    const run = await db.repos.scoring.latestRun(videoId);
+    const run = await t.db.repos.scoring.latestRun(videoId);
     if (!run) throw new Error('no scoring run');
-    const events = await db.repos.scoring.eventsOf(run.id);
+    const events = await t.db.repos.scoring.eventsOf(run.id);
     expect(events).toHaveLength(1);
     const [event] = events;
     expect(iou([event!.startMs, event!.endMs], [20_000, 30_000])).toBeGreaterThanOrEqual(0.8);
     expect(['Explosion', 'Arson']).toContain(event!.label);
     expect(event!.startAt?.toISOString()).toBe(new Date(recordedAt.getTime() + event!.startMs).toISOString());
-    expect(event!.thumbnailPath && existsSync(join(config.storage.root, event!.thumbnailPath))).toBe(true);
+    expect(event!.thumbnailPath && existsSync(join(t.config.storage.root, event!.thumbnailPath))).toBe(true);
 
-    const clips = await db.repos.scoring.clipsOf(run.id);
+    const clips = await t.db.repos.scoring.clipsOf(run.id);
     const plain = clips.filter((c) => c.endMs <= 18_000 || c.startMs >= 34_000);
     expect(plain.length).toBeGreaterThan(5);
-    expect(Math.max(...plain.map((c) => c.anomalyScore))).toBeLessThan(config.scoring.threshold);
+    expect(Math.max(...plain.map((c) => c.anomalyScore))).toBeLessThan(t.config.scoring.threshold);
     expect(clips.every((c) => c.validFrames === 16 || c === clips.at(-1))).toBe(true);
 
     // The same embeddings through a learned temporal head (onnx strategy): a new run, the same finding.
-    await buildModel('vad-test-head', config.models.dir);
+    await buildModel('vad-test-head', t.config.models.dir);
     const headConfig: Config = {
-      ...config,
+      ...t.config,
       scoring: {
-        ...config.scoring,
+        ...t.config.scoring,
         aggregator: 'onnx',
-        temporalHead: join(config.models.dir, 'vad-test-head/head.onnx'),
+        temporalHead: join(t.config.models.dir, 'vad-test-head/head.onnx'),
       },
     };
-    const { service, close } = createAggregateService(headConfig, db.repos, env.logger);
+    const { service, close } = createAggregateService(headConfig, t.db.repos, t.logger);
     const result = await service.aggregate(
       { videoId },
       { jobId: 'test', attemptsMade: 0, maxAttempts: 1, updateProgress: async () => {} },
     );
     await close();
-    const headEvents = await db.repos.scoring.eventsOf(result.runId);
+    const headEvents = await t.db.repos.scoring.eventsOf(result.runId);
     expect(headEvents).toHaveLength(1);
     expect(iou([headEvents[0]!.startMs, headEvents[0]!.endMs], [20_000, 30_000])).toBeGreaterThanOrEqual(0.8);
-    expect((await db.repos.scoring.latestRun(videoId))?.aggregator).toBe('onnx');
+    expect((await t.db.repos.scoring.latestRun(videoId))?.aggregator).toBe('onnx');
   });
 
   it('a 3-second video becomes one padded clip with its valid-frame count', async () => {
-    const path = join(config.storage.root, 'short.mp4');
+    const path = join(t.config.storage.root, 'short.mp4');
     await generateVideo(path, { durationS: 3, source: 'color=c=gray' });
-    const { videoId } = await producer.submit.submit({ path });
+    const { videoId } = await t.producer.submit.submit({ path });
     await waitFor(
       'done',
-      () => db.repos.videos.get(videoId),
+      () => t.db.repos.videos.get(videoId),
       (v) => v?.status === 'done',
       60_000,
     );
-    const run = await db.repos.scoring.latestRun(videoId);
-    const clips = await db.repos.scoring.clipsOf(run!.id);
+    const run = await t.db.repos.scoring.latestRun(videoId);
+    const clips = await t.db.repos.scoring.clipsOf(run!.id);
     expect(clips).toHaveLength(1);
     expect(clips[0]).toMatchObject({ validFrames: 6, label: expect.any(String) });
     expect(clips[0]!.anomalyScore).toBeLessThan(0.5);
+  });
+
+  it("a video whose stage failed without recording why gets the stage's own reason from the failed flow", async () => {
+    const source = join(t.config.storage.root, 'stranded.mp4');
+    // A flow whose ingest payload is malformed: it fails before any handler could mark the video.
+    const stranded = await t.db.repos.videos.insertOrGet({
+      sourceUri: source,
+      sha256: 'd'.repeat(64),
+      bytes: 1,
+      model: t.config.models.model,
+      pipelineConfig: pipelineConfigOf(t.config),
+      configHash: 'stranded',
+      status: 'ingesting',
+    });
+    const id = stranded.video.id;
+    await t.producer.queues.flows.add({
+      name: 'aggregate',
+      queueName: 'aggregate',
+      data: { videoId: id },
+      opts: { jobId: jobIds.aggregate(id) },
+      children: [
+        {
+          name: 'ingest',
+          queueName: 'ingest',
+          data: { videoId: id, urgent: 'yes' },
+          opts: { jobId: jobIds.ingest(id), failParentOnFailure: true },
+        },
+      ],
+    });
+    const failed = await waitFor(
+      'failed',
+      () => t.db.repos.videos.get(id),
+      (v) => v?.status === 'failed',
+    );
+    expect(failed?.error).toBe(
+      'ingest failed: invalid ingest job payload: urgent: Invalid input: expected boolean, received string',
+    );
   });
 });

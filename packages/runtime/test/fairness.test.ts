@@ -1,25 +1,15 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Config } from '@vad/config';
-import type { SubmitService } from '@vad/operations';
-import type { Queues } from '@vad/queue';
-import { createTestEnvironment, generateVideo, type TestDatabase, type TestEnvironment, waitFor } from '@vad/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProducerContext, startIngestWorker } from '../src/index.js';
+import { generateVideo, waitFor } from '@vad/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { startIngestWorker } from '../src/index.js';
+import { useRuntimeEnvironment } from './support.js';
 
-let env: TestEnvironment;
-let db: TestDatabase;
-let config: Config;
-let queues: Queues;
-let submit: SubmitService;
+const t = useRuntimeEnvironment({ VAD_SEGMENT_FRAMES: '64' });
 let folder: string;
 
 beforeAll(async () => {
-  env = await createTestEnvironment({ env: { VAD_SEGMENT_FRAMES: '64' } });
-  ({ db, config } = env);
-  const producer = env.track(new ProducerContext(config, env.logger, { poolSize: 2, applicationName: 'vad-test' }));
-  ({ queues, submit } = producer);
-  folder = join(config.storage.root, 'fair');
+  folder = join(t.config.storage.root, 'fair');
   await mkdir(folder, { recursive: true });
   const colours = ['red', 'green', 'blue', 'yellow', 'white', 'black', 'orange'];
   await Promise.all(
@@ -29,29 +19,29 @@ beforeAll(async () => {
   );
 });
 
-afterAll(() => env.destroy());
-
 describe('fair scheduling between cameras', () => {
   it("one camera's five uploads do not starve another camera's one; an urgent upload goes first", async () => {
-    await queues.ingest.pause();
+    await t.producer.queues.ingest.pause();
     const busy = [];
     for (const c of ['red', 'green', 'blue', 'yellow', 'white']) {
-      busy.push((await submit.submit({ path: join(folder, `${c}.mp4`), camera: 'parking' })).videoId);
+      busy.push((await t.producer.submit.submit({ path: join(folder, `${c}.mp4`), camera: 'parking' })).videoId);
     }
-    const lone = (await submit.submit({ path: join(folder, 'black.mp4'), camera: 'door' })).videoId;
-    const urgent = (await submit.submit({ path: join(folder, 'orange.mp4'), camera: 'parking', urgent: true })).videoId;
+    const lone = (await t.producer.submit.submit({ path: join(folder, 'black.mp4'), camera: 'door' })).videoId;
+    const urgent = (
+      await t.producer.submit.submit({ path: join(folder, 'orange.mp4'), camera: 'parking', urgent: true })
+    ).videoId;
     const priorities = await Promise.all(
-      [...busy, lone, urgent].map(async (id) => (await db.repos.videos.get(id))?.priority),
+      [...busy, lone, urgent].map(async (id) => (await t.db.repos.videos.get(id))?.priority),
     );
     expect(priorities).toEqual([2, 3, 4, 5, 6, 2, 1]);
 
-    const worker = startIngestWorker({ ...config, ingest: { ...config.ingest, concurrency: 1 } }, env.logger);
-    await queues.ingest.resume();
+    const worker = startIngestWorker({ ...t.config, ingest: { ...t.config.ingest, concurrency: 1 } }, t.logger);
+    await t.producer.queues.ingest.resume();
     try {
       const all = [...busy, lone, urgent];
       const rows = await waitFor(
         'all ingested',
-        () => Promise.all(all.map((id) => db.repos.videos.get(id))),
+        () => Promise.all(all.map((id) => t.db.repos.videos.get(id))),
         (videos) => videos.every((v) => v?.ingestStartedAt),
         30_000,
       );
@@ -69,9 +59,9 @@ describe('fair scheduling between cameras', () => {
   });
 
   it("a camera's weight sets its share", async () => {
-    const camera = await db.repos.cameras.setWeight('lobby', 200);
+    const camera = await t.db.repos.cameras.setWeight('lobby', 200);
     expect(camera.weight).toBe(200);
-    const listed = await db.repos.cameras.list();
+    const listed = await t.db.repos.cameras.list();
     expect(listed.find((c) => c.name === 'parking')).toMatchObject({ weight: 100, done: 0 });
   });
 });

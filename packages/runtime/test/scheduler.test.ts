@@ -7,7 +7,13 @@ import { toBytes } from '@vad/db';
 import { RetentionService } from '@vad/operations';
 import { createMaintenanceQueue, createQueues, createRedisConnection, RETENTION_SCHEDULER_ID } from '@vad/queue';
 import { SegmentStore, ThumbnailStore } from '@vad/storage';
-import { createTestEnvironment, type TestDatabase, type TestEnvironment, waitFor } from '@vad/testing';
+import {
+  createTestEnvironment,
+  type TestDatabase,
+  type TestEnvironment,
+  waitFor,
+  waitForCompleted,
+} from '@vad/testing';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -123,12 +129,7 @@ describe('scheduler and retention', () => {
       const recent = await seedVideo(2, join(uploads, 'recent.mp4'));
 
       await maintenance.add('retention', {});
-      await waitFor(
-        'retention ran',
-        () => maintenance.getCompletedCount(),
-        (n) => n >= 1,
-        20_000,
-      );
+      await waitForCompleted('retention ran', maintenance);
 
       expect(await embeddingRows(old.id)).toBe(0);
       expect(await embeddingRows(oldOnShare.id)).toBe(0);

@@ -1,3 +1,4 @@
+export { sha256File } from './hash-file.js';
 export {
   decodeSegment,
   encodeSegmentPreamble,

@@ -4,6 +4,7 @@ export {
   createTestEnvironment,
   type TestEnvironment,
   type TestEnvironmentOptions,
+  useTestEnvironment,
 } from './test-environment.js';
 export { ensureTinyModel } from './test-models.js';
 export { createTestRedis, TEST_REDIS_URL, type TestRedis } from './test-redis.js';
@@ -11,9 +12,10 @@ export {
   type DisplayRotation,
   type GeneratedVideoOptions,
   generateAudioOnly,
+  generateIncidentVideo,
   generateRotatedCopy,
   generateVideo,
   truncateCopy,
   writeTextAsVideo,
 } from './video-fixtures.js';
-export { waitFor } from './wait-for.js';
+export { waitFor, waitForCompleted } from './wait-for.js';

@@ -17,11 +17,15 @@ export interface TestDatabase extends DatabaseHandle {
   destroy(): Promise<void>;
 }
 
-/** A fresh, migrated database of its own (vad_test_<random>), dropped by destroy(). */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/**
+ * A fresh, migrated database of its own (vad_test_<random>), dropped by
+ * destroy(). With `migrate: false` only its name is chosen (for a test of
+ * `vad db migrate` creating it); the pool connects on first use.
+ */
+export async function createTestDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
   const name = `vad_test_${randomBytes(5).toString('hex')}`;
   const url = `${TEST_DATABASE_SERVER}/${name}`;
-  await migrateDatabase(url);
+  if (options.migrate ?? true) await migrateDatabase(url);
   const handle = createDatabase(url, { max: 4, applicationName: 'vad-test' });
   return {
     ...handle,

@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { type Config, createLogger, type Logger } from '@vad/config';
+import { afterAll, beforeAll } from 'vitest';
 import { createTestConfig } from './test-config.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 import { ensureTinyModel } from './test-models.js';
@@ -10,6 +11,8 @@ export interface TestEnvironmentOptions {
   env?: Record<string, string>;
   /** Build vad's tiny synthetic test model into the model folder and make it VAD_MODEL (default true). */
   tinyModel?: boolean;
+  /** Create and migrate the database (default true); false leaves that to the test. */
+  migrate?: boolean;
 }
 
 interface Closeable {
@@ -34,7 +37,10 @@ export interface TestEnvironment {
 
 export async function createTestEnvironment(options: TestEnvironmentOptions = {}): Promise<TestEnvironment> {
   const tiny = options.tinyModel ?? true;
-  const [db, redis] = await Promise.all([createTestDatabase(), Promise.resolve(createTestRedis())]);
+  const [db, redis] = await Promise.all([
+    createTestDatabase({ migrate: options.migrate }),
+    Promise.resolve(createTestRedis()),
+  ]);
   const config = createTestConfig({
     databaseUrl: db.url,
     redisUrl: redis.url,
@@ -58,4 +64,28 @@ export async function createTestEnvironment(options: TestEnvironmentOptions = {}
       await rm(config.storage.root, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A test file's environment: created before its tests (beforeAll), destroyed
+ * after them (afterAll). The object returned reads through to it once created,
+ * so a file declares it in one line: `const env = useTestEnvironment({ … })`.
+ */
+export function useTestEnvironment<T extends TestEnvironment = TestEnvironment>(
+  options: TestEnvironmentOptions = {},
+  create: (options: TestEnvironmentOptions) => Promise<T> = createTestEnvironment as (
+    options: TestEnvironmentOptions,
+  ) => Promise<T>,
+): T {
+  let current: T | undefined;
+  beforeAll(async () => {
+    current = await create(options);
+  });
+  afterAll(() => current?.destroy());
+  return new Proxy({} as T, {
+    get(_target, key) {
+      if (!current) throw new Error('the test environment is created in beforeAll: use it inside hooks and tests');
+      return Reflect.get(current, key);
+    },
+  });
 }

@@ -20,6 +20,22 @@ export function generateVideo(path: string, options: GeneratedVideoOptions): Pro
   return synthesizeVideo(path, options, resolveFfmpegBinaries());
 }
 
+/**
+ * A plain grey scene with a fire-like full-frame orange-red light between
+ * `from` and `to` seconds: the incident the synthetic test model finds (it
+ * tells colours apart), with a known interval to score against.
+ */
+export function generateIncidentVideo(
+  path: string,
+  { durationS, from, to }: { durationS: number; from: number; to: number },
+): Promise<string> {
+  return generateVideo(path, {
+    durationS,
+    source: 'color=c=gray',
+    filters: `drawbox=x=0:y=0:w=iw:h=ih:color=orangered:t=fill:enable='between(t,${from},${to})'`,
+  });
+}
+
 export function generateAudioOnly(path: string, durationS: number): Promise<string> {
   return synthesizeAudioOnly(path, durationS, resolveFfmpegBinaries());
 }

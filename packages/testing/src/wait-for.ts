@@ -14,3 +14,18 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }
+
+/** Waits until a queue has completed at least `count` jobs (e.g. a maintenance run the test queued). */
+export function waitForCompleted(
+  what: string,
+  queue: { getCompletedCount(): Promise<number> },
+  count = 1,
+  timeoutMs = 20_000,
+): Promise<number> {
+  return waitFor(
+    what,
+    () => queue.getCompletedCount(),
+    (n) => n >= count,
+    timeoutMs,
+  );
+}
