@@ -7,13 +7,7 @@ import { toBytes } from '@vad/db';
 import { RetentionService } from '@vad/operations';
 import { createMaintenanceQueue, createQueues, createRedisConnection, RETENTION_SCHEDULER_ID } from '@vad/queue';
 import { SegmentStore, ThumbnailStore } from '@vad/storage';
-import {
-  createTestEnvironment,
-  type TestDatabase,
-  type TestEnvironment,
-  waitFor,
-  waitForCompleted,
-} from '@vad/testing';
+import { createTestEnvironment, type TestDatabase, type TestEnvironment, waitForCompleted } from '@vad/testing';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
