@@ -88,6 +88,32 @@ describe('aggregate worker (whole pipeline in one process)', () => {
     expect(clips[0]!.anomalyScore).toBeLessThan(0.5);
   });
 
+  it('a 0.12-second video (3 frames, less than one sampling interval) is scored as one padded clip of one frame', async () => {
+    const path = join(t.config.storage.root, 'blip.mp4');
+    await generateVideo(path, { durationS: 0.12, source: 'color=c=gray' });
+    const { videoId } = await t.producer.submit.submit({ path });
+    const video = await waitFor(
+      'scored',
+      () => t.db.repos.videos.get(videoId),
+      (v) => v?.status === 'done' || v?.status === 'failed',
+    );
+    expect(video?.error).toBeNull();
+    const run = await t.db.repos.scoring.latestRun(videoId);
+    expect((await t.db.repos.scoring.clipsOf(run!.id)).map((c) => c.validFrames)).toEqual([1]);
+  });
+
+  it('a recording displayed rotated (phone footage) is stored with its display width and height', async () => {
+    const path = join(t.config.storage.root, 'phone.mp4');
+    await generateVideo(path, { durationS: 2, width: 180, height: 320, rotation: 90 });
+    const { videoId } = await t.producer.submit.submit({ path });
+    const video = await waitFor(
+      'scored',
+      () => t.db.repos.videos.get(videoId),
+      (v) => v?.status === 'done',
+    );
+    expect({ width: video?.width, height: video?.height }).toEqual({ width: 180, height: 320 });
+  });
+
   it("a video whose stage failed without recording why gets the stage's own reason from the failed flow", async () => {
     const source = join(t.config.storage.root, 'stranded.mp4');
     // A flow whose ingest payload is malformed: it fails before any handler could mark the video.
