@@ -36,6 +36,13 @@ describe('vad CLI and ingest worker as processes', () => {
     expect(result.stderr).toMatch(/VAD_SAMPLE_FPS: .*\(got "lots"\)/);
   });
 
+  it('--help says what the commands take (a prompt file is YAML or JSON; roles by name)', async () => {
+    const rescore = await runVad(['rescore', '--help'], e2e.env);
+    expect(rescore.stdout).toMatch(/--prompts <file>\s+prompt set file, YAML \(\.yaml\/\.yml\) or JSON/);
+    const workers = await runVad(['workers', '--help'], e2e.env);
+    expect(workers.stdout).toContain('ingest | embed | aggregate | scheduler');
+  });
+
   it('creates and migrates the database', async () => {
     const result = await runVad(['db', 'migrate'], e2e.env);
     expect(result.stderr).toBe('');
