@@ -1,9 +1,12 @@
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { Config } from '@vad/config';
 import { buildModel } from '@vad/models';
 import { jobIds } from '@vad/queue';
 import { generateIncidentVideo, generateVideo, waitFor } from '@vad/testing';
+import { resolveFfmpegBinaries } from '@vad/video';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAggregateService, pipelineConfigOf, startRoles } from '../src/index.js';
 import { useRuntimeEnvironment } from './support.js';
@@ -100,6 +103,23 @@ describe('aggregate worker (whole pipeline in one process)', () => {
     expect(video?.error).toBeNull();
     const run = await t.db.repos.scoring.latestRun(videoId);
     expect((await t.db.repos.scoring.clipsOf(run!.id)).map((c) => c.validFrames)).toEqual([1]);
+  });
+
+  it('a recording cut from a longer stream (timestamps from 10 s, as NVRs write) is stamped from 0', async () => {
+    const path = join(t.config.storage.root, 'cut.mp4');
+    const { ffmpeg } = resolveFfmpegBinaries();
+    await promisify(execFile)(ffmpeg, [
+      ...['-y', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=d=3:r=25', '-f', 'lavfi', '-i', 'sine=d=3'],
+      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', '-output_ts_offset', '10', path],
+    ]);
+    const { videoId } = await t.producer.submit.submit({ path });
+    await waitFor(
+      'scored',
+      () => t.db.repos.videos.get(videoId),
+      (v) => v?.status === 'done',
+    );
+    const frames = await t.db.repos.frameEmbeddings.listFrames(videoId, t.config.models.model);
+    expect(frames.map((f) => f.ptsMs)).toEqual([0, 500, 1000, 1500, 2000, 2500]);
   });
 
   it('a recording displayed rotated (phone footage) is stored with its display width and height', async () => {

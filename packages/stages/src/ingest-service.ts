@@ -79,12 +79,12 @@ export class IngestService {
   private async decodeIntoSegments(
     video: Video,
     pipeline: PipelineConfig,
-    probe: Pick<VideoProbeResult, 'durationMs' | 'startTimeMs'>,
+    probe: Pick<VideoProbeResult, 'durationMs'>,
     context: JobContext,
   ): Promise<IngestResult> {
     const { logger } = this.deps;
     const { sampleFps, inputSize, segmentFrames } = pipeline;
-    const { durationMs, startTimeMs } = probe;
+    const { durationMs } = probe;
     let pending: DecodedFrame[] = [];
     let segments = 0;
     let segmentsSkipped = 0;
@@ -116,7 +116,6 @@ export class IngestService {
     const decoder = decodeFrames(video.sourceUri, this.deps.binaries, {
       sampleFps,
       size: inputSize,
-      startTimeMs,
       signal: context.signal,
       onLog: (line) => logger.debug({ videoId: video.id, ffmpeg: line }, 'ffmpeg'),
     });

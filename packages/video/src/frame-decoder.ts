@@ -8,8 +8,6 @@ export interface DecodeOptions {
   sampleFps: number;
   /** Side of the square output: shortest side resized to it, then centre-cropped, as CLIP preprocesses. */
   size: number;
-  /** Subtracted from decoder timestamps so the first frame of the stream is at 0 ms. */
-  startTimeMs?: number;
   signal?: AbortSignal;
   /** Called with each line ffmpeg writes to stderr that is not per-frame noise (warnings, errors). */
   onLog?: (line: string) => void;
@@ -18,7 +16,12 @@ export interface DecodeOptions {
 export interface DecodedFrame {
   /** 0-based index among sampled frames. */
   index: number;
-  /** Presentation time from the decoder, in ms from the start of the video. */
+  /**
+   * Presentation time from the decoder, in ms from the start of the recording
+   * as a player shows it: ffmpeg shifts every stream by the container's start
+   * time, so a file cut from a longer stream (MPEG-TS from an NVR starting at
+   * 1000 s) still starts at 0.
+   */
   ptsMs: number;
   /** size × size × 3 bytes, RGB, row-major (HWC). */
   rgb: Buffer;
@@ -186,12 +189,12 @@ export async function* decodeFrames(
   binaries: FfmpegBinaries,
   options: DecodeOptions,
 ): AsyncGenerator<DecodedFrame> {
-  const { sampleFps, size, startTimeMs = 0, signal, onLog } = options;
+  const { sampleFps, size, signal, onLog } = options;
   const run = { frameBytes: size * size * 3, signal, onLog, outputOptions: [] };
   let index = 0;
   const toFrame = ({ ptsTime, rgb }: RawFrame): DecodedFrame => ({
     index,
-    ptsMs: Math.max(0, Math.round(ptsTime - startTimeMs)),
+    ptsMs: Math.max(0, Math.round(ptsTime)),
     rgb,
   });
 

@@ -5,8 +5,6 @@ import { InvalidVideoError } from './errors.js';
 export interface VideoProbeResult {
   container: string;
   durationMs: number;
-  /** Offset of the first video timestamp; frame pts are reported relative to it. */
-  startTimeMs: number;
   /**
    * Display size: the coded size turned by `rotation`, i.e. the size of the
    * upright frames decodeFrames reads (ffmpeg autorotates). A phone recording
@@ -124,11 +122,9 @@ export async function probeVideo(path: string, binaries: FfmpegBinaries): Promis
     throw new InvalidVideoError('video has no duration (empty or unreadable stream)');
   }
 
-  const startS = toNumber(video.start_time) ?? toNumber(data.format.start_time) ?? 0;
   return {
     container: data.format.format_name ?? 'unknown',
     durationMs: Math.round(durationS * 1000),
-    startTimeMs: Math.round(startS * 1000),
     width,
     height,
     rotation,

@@ -166,6 +166,17 @@ describe('decodeFrames', () => {
     expect(frames.map((f) => f.index)).toEqual([...Array(10).keys()]);
   });
 
+  it('stamps frames from 0 when the recording does not start at 0 (stream cut from a longer one, as NVRs write)', async () => {
+    // Video from 10 s, audio a little earlier: ffmpeg shifts both by the container's start.
+    const path = join(dir, 'offset.mp4');
+    await promisify(execFile)(binaries.ffmpeg, [
+      ...['-y', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=d=3:r=25', '-f', 'lavfi', '-i', 'sine=d=3'],
+      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', '-output_ts_offset', '10', path],
+    ]);
+    const frames = await decodeAll(path, { sampleFps: 2, size: 32 });
+    expect(frames.map((f) => f.ptsMs)).toEqual([0, 500, 1000, 1500, 2000, 2500]);
+  });
+
   it('resizes the shortest side and centre-crops to RGB', async () => {
     const frames = [];
     for await (const frame of decodeFrames(files.wide, binaries, { sampleFps: 1, size: 16 })) frames.push(frame);
