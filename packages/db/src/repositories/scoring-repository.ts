@@ -79,6 +79,15 @@ export interface EventRow {
   sourceUri: string;
 }
 
+/**
+ * `DESC NULLS LAST`, the order the partial event indexes are built in
+ * (drizzle's `.desc()` in schema.ts). A plain `DESC` means NULLS FIRST in
+ * PostgreSQL, and the planner does not treat the two as the same order even
+ * on a NOT NULL column: the listing would then sort every current event
+ * instead of reading the index's first `limit` entries.
+ */
+const descNullsLast = (column: AnyColumn): SQL => sql`${column} desc nulls last`;
+
 export class ScoringRepository {
   constructor(private readonly db: Database) {}
 
@@ -118,7 +127,9 @@ export class ScoringRepository {
           .insert(anomalyEvents)
           .values(events.map((e) => ({ ...e, videoId: run.videoId, cameraId, scoringRunId: run.id, current: true })));
       }
-      const done = options.markVideoDone ? { status: 'done' as const, error: null, finishedAt: sql`now()` } : {};
+      const done = options.markVideoDone
+        ? { status: 'done' as const, error: null, finishedAt: sql`coalesce(${videos.finishedAt}, now())` }
+        : {};
       await tx
         .update(videos)
         .set({ currentRunId: run.id, updatedAt: sql`now()`, ...done })
@@ -168,7 +179,9 @@ export class ScoringRepository {
     const order = query.order ?? 'time';
     const e = anomalyEvents;
     const filters: (SQL | undefined)[] = [
-      eq(e.current, true),
+      // The partial indexes' own predicate, as it is written there (not `current = $1`,
+      // which a cached generic plan could not match to them).
+      sql`${e.current}`,
       query.camera
         ? eq(e.cameraId, sql`(select ${cameras.id} from ${cameras} where ${cameras.name} = ${query.camera})`)
         : undefined,
@@ -180,6 +193,9 @@ export class ScoringRepository {
       order === 'time' ? isNotNull(e.startAt) : undefined,
     ];
     if (query.after) {
+      // Row comparison in the index's own order, read by the index as its start
+      // (`Index Cond`). Neither side can be NULL: order `time` leaves out events
+      // without a start time, and peak_score and id are NOT NULL.
       const { key, id } = query.after;
       filters.push(
         order === 'time'
@@ -188,16 +204,31 @@ export class ScoringRepository {
       );
     }
     const ordering = (t: { startAt: AnyColumn; peakScore: AnyColumn; id: AnyColumn }) =>
-      order === 'time' ? [desc(t.startAt), desc(t.id)] : [desc(t.peakScore), desc(t.id)];
+      order === 'time'
+        ? [descNullsLast(t.startAt), descNullsLast(t.id)]
+        : [descNullsLast(t.peakScore), descNullsLast(t.id)];
     // The page is chosen from the events table alone (partial indexes on current
     // events), then joined to its camera and video: joins cost `limit` rows, not the night's.
-    const page = this.db
+    const matching = this.db
       .select()
       .from(e)
-      .where(and(...filters))
-      .orderBy(...ordering(e))
-      .limit(query.limit)
-      .as('page');
+      .where(and(...filters));
+    const page = (
+      order === 'score' && (query.since || query.until)
+        ? // The highest scores of a time range: the range's events (read by their start
+          // time) sorted, whatever their number. Left to itself, the planner may walk the
+          // score index instead, skipping events outside the range until `limit` are found:
+          // fast while the range holds many events, a scan of every current event when it
+          // holds none (events are clustered in time, and its estimate is spread evenly).
+          // OFFSET 0 keeps the range's scan apart from the ORDER BY … LIMIT above it
+          // (as SQL: drizzle leaves out a numeric offset of 0).
+          this.db
+            .select()
+            .from(matching.offset(sql`0` as unknown as number).as('matching'))
+            .orderBy(({ peakScore, id }) => [descNullsLast(peakScore), descNullsLast(id)])
+            .limit(query.limit)
+        : matching.orderBy(...ordering(e)).limit(query.limit)
+    ).as('page');
     return this.db
       .select({
         id: page.id,
