@@ -2,6 +2,9 @@ export { type BatcherStats, ImageBatcher, type ImageBatcherOptions } from './ima
 export { imageFileToRgb } from './image-file.js';
 export { type ImageIo, imageIo, type TextIo, textIo } from './io-adapter.js';
 export {
+  CLIP_INPUT_SIZE,
+  CLIP_MEAN,
+  CLIP_STD,
   getModelSpec,
   InvalidModelSpecError,
   LOCAL_SPEC_FILE,
@@ -25,9 +28,6 @@ export {
   AddModelError,
   type AddModelOptions,
   addModel,
-  CLIP_INPUT_SIZE,
-  CLIP_MEAN,
-  CLIP_STD,
 } from './model-add.js';
 export {
   describeFileCheck,

@@ -3,6 +3,11 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { z } from 'zod';
 
+/** OpenAI CLIP's preprocessing, the default for an added model. */
+export const CLIP_INPUT_SIZE = 224;
+export const CLIP_MEAN: [number, number, number] = [0.48145466, 0.4578275, 0.40821073];
+export const CLIP_STD: [number, number, number] = [0.26862954, 0.26130258, 0.27577711];
+
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex sha256');
 
 export const modelFileSchema = z.object({

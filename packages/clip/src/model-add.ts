@@ -6,6 +6,9 @@ import { sha256File } from '@vad/storage';
 import * as ort from 'onnxruntime-node';
 import { type ImageIo, imageIo, type TextIo, textIo } from './io-adapter.js';
 import {
+  CLIP_INPUT_SIZE,
+  CLIP_MEAN,
+  CLIP_STD,
   LOCAL_SPEC_FILE,
   loadManifest,
   type ModelManifest,
@@ -14,11 +17,6 @@ import {
   readLocalModelSpec,
 } from './manifest.js';
 import { ClipTokenizer } from './tokenizer.js';
-
-/** OpenAI CLIP's preprocessing, the default for an added model. */
-export const CLIP_INPUT_SIZE = 224;
-export const CLIP_MEAN: [number, number, number] = [0.48145466, 0.4578275, 0.40821073];
-export const CLIP_STD: [number, number, number] = [0.26862954, 0.26130258, 0.27577711];
 
 /** Names `vad models add` accepts: a letter or digit, then letters, digits, `.`, `_`, `-`; at most 100 characters. */
 export const ADDED_MODEL_NAME = /^[A-Za-z0-9][\w.-]{0,99}$/;

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ModelFile, ModelSpec } from './manifest.js';
+import { CLIP_INPUT_SIZE, CLIP_MEAN, CLIP_STD, type ModelFile, type ModelSpec } from './manifest.js';
 
 export interface ModelPaths {
   folder: string;
@@ -67,10 +67,9 @@ export function addCommand(name: string, spec: ModelSpec): string {
   if (from.text) args.push('--text', shellQuote(from.text));
   if (from.tokenizer) args.push('--tokenizer', shellQuote(from.tokenizer));
   // Only what differs from the defaults (CLIP's preprocessing; the export's own input size is found again).
-  const clip = { mean: [0.48145466, 0.4578275, 0.40821073], std: [0.26862954, 0.26130258, 0.27577711] };
-  if (spec.inputSize !== 224) args.push('--input-size', String(spec.inputSize));
-  if (spec.mean.some((v, i) => v !== clip.mean[i])) args.push('--mean', spec.mean.join(','));
-  if (spec.std.some((v, i) => v !== clip.std[i])) args.push('--std', spec.std.join(','));
+  if (spec.inputSize !== CLIP_INPUT_SIZE) args.push('--input-size', String(spec.inputSize));
+  if (spec.mean.some((v, i) => v !== CLIP_MEAN[i])) args.push('--mean', spec.mean.join(','));
+  if (spec.std.some((v, i) => v !== CLIP_STD[i])) args.push('--std', spec.std.join(','));
   if (spec.logitScale !== 100) args.push('--logit-scale', String(spec.logitScale));
   if (spec.files.text && spec.contextLength !== 77) args.push('--context-length', String(spec.contextLength));
   if (!spec.description.startsWith('added with vad models add'))

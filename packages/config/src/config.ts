@@ -64,12 +64,12 @@ export interface Config {
   };
 }
 
-/** A configuration value is wrong: the message names each variable and what it allows. */
 /** Variables earlier versions read, with what replaced them: set, they would silently mean nothing. */
 const REMOVED_VARIABLES: Record<string, string> = {
   VAD_INPUT_SIZE: "the frame size is the model's own input size, from its manifest (VAD_MODEL)",
 };
 
+/** A configuration value is wrong: the message names each variable and what it allows. */
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);

@@ -20,8 +20,8 @@ export type ParsedJobId =
   | { kind: 'embed'; videoId: string; segmentIndex: number }
   | { kind: 'rescore'; videoId: string; requestId: string };
 
-const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
-const JOB_ID = new RegExp(`^(ingest|aggregate|embed|rescore)\\.(${UUID})(?:\\.(.+))?$`, 'i');
+const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
+const JOB_ID = new RegExp(`^(ingest|aggregate|embed|rescore)\\.(${UUID})(?:\\.(.+))?$`);
 
 /** The inverse of `jobIds`; undefined for an id vad did not make. */
 export function parseJobId(id: string | undefined): ParsedJobId | undefined {
@@ -35,5 +35,5 @@ export function parseJobId(id: string | undefined): ParsedJobId | undefined {
       ? { kind, videoId, segmentIndex }
       : undefined;
   }
-  return rest ? { kind: 'rescore', videoId, requestId: rest } : undefined;
+  return kind === 'rescore' && rest ? { kind, videoId, requestId: rest } : undefined;
 }

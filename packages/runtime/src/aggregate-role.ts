@@ -57,7 +57,14 @@ export function createAggregateService(config: Config, repos: Repositories, logg
         return Promise.reject(
           new UnrecoverableError('aggregator onnx needs VAD_TEMPORAL_HEAD on the aggregate workers'),
         );
-      head ??= TemporalHead.load(path, sessionOptions);
+      if (!head) {
+        const loading = TemporalHead.load(path, sessionOptions);
+        // A head that failed to load is tried again by the next job, not remembered as failed.
+        loading.catch(() => {
+          if (head === loading) head = undefined;
+        });
+        head = loading;
+      }
       return head;
     },
     thumbnails: new ThumbnailStore(config.storage.root),
@@ -97,11 +104,13 @@ export function startAggregateWorker(config: Config, logger: Logger): RunningWor
     const reason = failure ? `${failure.queue} failed: ${failure.reason}` : (job.failedReason ?? 'a stage failed');
     await repos.videos.markFailed(video.id, reason);
   };
+  const recording = new Set<Promise<void>>();
   worker.on('failed', (job) => {
     if (!job?.deferredFailure) return;
-    recordChildFailure(job).catch((error: unknown) =>
-      logger.error({ err: error, jobId: job.id }, 'could not record why the video failed'),
-    );
+    const task = recordChildFailure(job)
+      .catch((error: unknown) => logger.error({ err: error, jobId: job.id }, 'could not record why the video failed'))
+      .finally(() => recording.delete(task));
+    recording.add(task);
   });
   logger.info(
     { aggregator: config.scoring.aggregator, threshold: config.scoring.threshold },
@@ -111,6 +120,7 @@ export function startAggregateWorker(config: Config, logger: Logger): RunningWor
     async close() {
       worker.cancelAllJobs('shutdown');
       await worker.close();
+      await Promise.all(recording);
       await closeService();
       await queues.close();
       await resources.close();

@@ -30,6 +30,7 @@ export class ProducerContext {
   private controlService?: QueueControl;
   private monitorService?: QueueMonitor;
   private lastRedisError = 0;
+  private closed = false;
 
   constructor(
     readonly config: Config,
@@ -103,12 +104,17 @@ export class ProducerContext {
    * rejected). Otherwise the connection is simply dropped.
    */
   async close(): Promise<void> {
-    if (this.queueSet && this.connection && (await ready(this.connection, 3000))) {
-      const closing = this.queueSet.close();
-      await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      if (this.queueSet && this.connection && (await ready(this.connection, 3000))) {
+        const closing = this.queueSet.close();
+        await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
+      }
+    } finally {
+      this.connection?.disconnect();
+      await this.database?.close();
     }
-    this.connection?.disconnect();
-    await this.database?.close();
   }
 
   private onRedisError(error: Error): void {

@@ -31,8 +31,12 @@ export function startRole(role: RoleName, config: Config, logger: Logger): Promi
  */
 export async function startRoles(roles: readonly RoleName[], config: Config, logger: Logger): Promise<RunningWorker> {
   const started: RunningWorker[] = [];
+  // Every role is closed even when one fails to close; the failures are thrown together.
   const closeAll = async () => {
-    for (const worker of [...started].reverse()) await worker.close();
+    const failures: unknown[] = [];
+    for (const worker of [...started].reverse()) await worker.close().catch((error: unknown) => failures.push(error));
+    if (failures.length === 1) throw failures[0];
+    if (failures.length > 1) throw new AggregateError(failures, `${failures.length} roles failed to close`);
   };
   try {
     for (const role of ROLES.filter((r) => roles.includes(r))) started.push(await startRole(role, config, logger));

@@ -22,7 +22,17 @@ export async function startScheduler(config: Config, logger: Logger): Promise<Ru
   const { repos, connection } = resources;
   const queues = createQueues(config, connection);
   const maintenance = createMaintenanceQueue(config, connection);
-  await scheduleRetention(maintenance, config.retention.at, config.schedule.timeZone);
+  const closeQueues = async () => {
+    await maintenance.close();
+    await queues.close();
+    await resources.close();
+  };
+  try {
+    await scheduleRetention(maintenance, config.retention.at, config.schedule.timeZone);
+  } catch (error) {
+    await closeQueues().catch(() => {});
+    throw error;
+  }
   const retention = new RetentionService({
     config,
     repos,
@@ -49,9 +59,7 @@ export async function startScheduler(config: Config, logger: Logger): Promise<Ru
   return {
     async close() {
       await worker.close();
-      await maintenance.close();
-      await queues.close();
-      await resources.close();
+      await closeQueues();
       logger.info('scheduler stopped');
     },
   };

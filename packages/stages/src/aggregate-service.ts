@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { Config, Logger } from '@vad/config';
+import { type Config, type Logger, pipelineConfigSchema } from '@vad/config';
 import type { ClipScoreInput, EventInput, Repositories } from '@vad/db';
 import { type AggregateJobData, UnrecoverableError } from '@vad/queue';
 import {
@@ -102,7 +102,10 @@ export class AggregateService {
     const space = buildClassSpace(list, prompts, this.deps.logitScale(video.model));
     await context.updateProgress({ percent: 30 });
 
-    const { clipFrames, clipStride, sampleFps } = video.pipelineConfig;
+    const recorded = pipelineConfigSchema.safeParse(video.pipelineConfig);
+    if (!recorded.success)
+      throw new UnrecoverableError(`the video's recorded pipeline config is invalid: ${recorded.error.message}`);
+    const { clipFrames, clipStride, sampleFps } = recorded.data;
     const frameMs = 1000 / sampleFps;
     const clips = cutClips(frames, clipFrames, clipStride);
     const features = await this.sequenceFeatures(

@@ -47,7 +47,15 @@ export async function createTestEnvironment(options: TestEnvironmentOptions = {}
     prefix: redis.prefix,
     env: { ...(tiny ? { VAD_MODEL: 'vad-test-tiny', VAD_EXECUTION_PROVIDER: 'cpu' } : {}), ...options.env },
   });
-  if (tiny) await ensureTinyModel(config.models.dir);
+  const removeAll = async () => {
+    await Promise.allSettled([db.destroy(), redis.destroy()]);
+    await rm(config.storage.root, { recursive: true, force: true });
+  };
+  if (tiny)
+    await ensureTinyModel(config.models.dir).catch(async (error: unknown) => {
+      await removeAll();
+      throw error;
+    });
   const tracked: Closeable[] = [];
   return {
     db,
@@ -59,9 +67,12 @@ export async function createTestEnvironment(options: TestEnvironmentOptions = {}
       return closeable;
     },
     async destroy() {
-      for (const closeable of tracked.reverse()) await closeable.close();
-      await Promise.all([db.destroy(), redis.destroy()]);
-      await rm(config.storage.root, { recursive: true, force: true });
+      // Everything is removed even when closing something the test opened fails; that failure is thrown after.
+      const closing = [];
+      for (const closeable of tracked.reverse()) closing.push(await Promise.allSettled([closeable.close()]));
+      await removeAll();
+      const failed = closing.flat().find((result) => result.status === 'rejected');
+      if (failed) throw failed.reason;
     },
   };
 }

@@ -95,8 +95,11 @@ export function registerDemo(program: Command, context: () => CliContext): void 
           );
         }
       } finally {
-        await producer.close();
-        await workers.close();
+        try {
+          await producer.close();
+        } finally {
+          await workers.close();
+        }
       }
     });
 }

@@ -15,6 +15,8 @@ const optionsSchema = z.object({
   threshold: z.coerce.number().optional(),
   aggregator: z.string().optional(),
   smoothing: z.coerce.number().optional(),
+  minDuration: z.coerce.number().optional(),
+  mergeGap: z.coerce.number().optional(),
   wait: z.boolean().optional(),
 });
 
@@ -32,6 +34,8 @@ export function registerRescore(program: Command, context: () => CliContext): vo
     .option('--threshold <n>', 'event threshold (0..1)')
     .option('--aggregator <name>', "mean | attention | onnx (the aggregate workers' VAD_TEMPORAL_HEAD)")
     .option('--smoothing <clips>', 'moving-average window over clip scores')
+    .option('--min-duration <ms>', 'shortest event kept, in milliseconds')
+    .option('--merge-gap <ms>', 'events closer than this (milliseconds) are merged')
     .option('--wait', 'wait for each rescore to finish (needs running aggregate workers), with progress')
     .action(async (ids: string[], raw: Record<string, unknown>) => {
       const parsed = optionsSchema.safeParse(raw);
@@ -41,6 +45,7 @@ export function registerRescore(program: Command, context: () => CliContext): vo
       }
       const options = parsed.data;
       if (!ids.length && !options.camera) program.error('error: name video ids or --camera', { exitCode: 2 });
+      if (options.since && !options.camera) program.error('error: --since goes with --camera', { exitCode: 2 });
       for (const id of ids)
         if (!z.uuid().safeParse(id).success) program.error(`error: "${id}" is not a video id`, { exitCode: 2 });
       // Checked here, before anything is queued: a bad file or value never reaches a worker.
@@ -54,10 +59,18 @@ export function registerRescore(program: Command, context: () => CliContext): vo
         threshold: options.threshold,
         aggregator: options.aggregator,
         smoothingClips: options.smoothing,
+        minDurationMs: options.minDuration,
+        mergeGapMs: options.mergeGap,
       });
       if (!overrides.success) {
         const issue = overrides.error.issues[0];
-        const flag = { smoothingClips: 'smoothing', promptSet: 'prompts' }[String(issue?.path[0])] ?? issue?.path[0];
+        const flags: Record<string, string> = {
+          smoothingClips: 'smoothing',
+          promptSet: 'prompts',
+          minDurationMs: 'min-duration',
+          mergeGapMs: 'merge-gap',
+        };
+        const flag = flags[String(issue?.path[0])] ?? issue?.path[0];
         program.error(`error: option --${String(flag)}: ${issue?.message}`, { exitCode: 2 });
       }
       const scoring: ScoringOverrides = overrides.data;

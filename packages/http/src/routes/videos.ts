@@ -93,7 +93,7 @@ export function registerVideoRoutes(app: ZodApp, ctx: ApiContext): void {
         model: r.model,
         promptSet: r.promptSet,
         aggregator: r.aggregator,
-        params: r.params as Record<string, unknown>,
+        params: r.params,
         createdAt: r.createdAt.toISOString(),
         current: r.id === video.currentRunId,
       });
