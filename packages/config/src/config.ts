@@ -9,7 +9,20 @@ import type { PipelineSettings } from './pipeline-config.js';
 export interface Config {
   redis: { url: string };
   database: { url: string };
-  queue: { prefix: string; attempts: number; backoffMs: number; lockDurationMs: number };
+  queue: {
+    prefix: string;
+    attempts: number;
+    backoffMs: number;
+    lockDurationMs: number;
+    /** Times a job may be found stalled (its worker died or hung) before it fails. */
+    maxStalled: number;
+  };
+  reconcile: {
+    /** How often the reconciler looks for videos with no live job. */
+    everyS: number;
+    /** Times it puts one video back on its way before failing it with the reason. */
+    maxRecoveries: number;
+  };
   storage: { root: string };
   models: { dir: string; model: string };
   /** The recorded pipeline settings but the input size, which comes from the model (see PipelineConfig). */
@@ -126,7 +139,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       attempts: env.VAD_JOB_ATTEMPTS,
       backoffMs: env.VAD_JOB_BACKOFF_MS,
       lockDurationMs: env.VAD_LOCK_DURATION_MS,
+      maxStalled: env.VAD_MAX_STALLED,
     },
+    reconcile: { everyS: env.VAD_RECONCILE_EVERY_S, maxRecoveries: env.VAD_MAX_RECOVERIES },
     storage: { root: resolve(cwd, env.VAD_STORAGE_DIR) },
     models: { dir: resolve(cwd, env.VAD_MODEL_DIR), model: env.VAD_MODEL },
     pipeline: {

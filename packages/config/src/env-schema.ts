@@ -50,6 +50,7 @@ export const envSchema = z
     VAD_INFERENCE_PARALLEL_RUNS: positiveInt().max(16).default(1),
     VAD_EMBED_CONCURRENCY: positiveInt().max(256).default(4),
     VAD_LOCK_DURATION_MS: positiveInt(1000).default(60_000),
+    VAD_MAX_STALLED: positiveInt().max(1000).default(5),
     VAD_PROMPT_SET: z.string().min(1).optional(),
     VAD_AGGREGATOR: aggregatorSchema.default('attention'),
     VAD_TEMPORAL_HEAD: z.string().min(1).optional(),
@@ -83,6 +84,8 @@ export const envSchema = z
       .optional(),
     VAD_WATCH_STABLE_MS: z.coerce.number().int().min(0).default(10_000),
     VAD_WATCH_POLLING: z.stringbool().default(false),
+    VAD_RECONCILE_EVERY_S: positiveInt(10).max(86_400).default(300),
+    VAD_MAX_RECOVERIES: z.coerce.number().int().min(0).max(100).default(3),
     VAD_RETENTION_AT: z
       .string()
       .regex(/^([01]?\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (in VAD_TIMEZONE)')

@@ -80,6 +80,8 @@ export const videos = pgTable(
     /** Retention removed the frame embeddings (no rescoring after) / the source file. */
     embeddingsRemovedAt: timestamp('embeddings_removed_at', { withTimezone: true }),
     sourceRemovedAt: timestamp('source_removed_at', { withTimezone: true }),
+    /** Times the reconciler put the video back on its way after it was found with no live job. */
+    recoveries: integer('recoveries').notNull().default(0),
     /**
      * The scoring run whose scores and events are the video's results (the
      * latest saved). Queries join on it instead of searching for the latest run.

@@ -20,6 +20,7 @@ export {
   topFailureReasons,
   type WindowForecast,
 } from './queue-monitor.js';
+export { type ReconcileAction, type ReconcileReport, Reconciler, type ReconcilerDeps } from './reconciler.js';
 export { type RetentionResult, RetentionService, type RetentionServiceDeps } from './retention-service.js';
 export {
   SubmitError,

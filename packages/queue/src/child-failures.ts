@@ -7,6 +7,14 @@ export interface ChildFailure {
   jobId: string;
   /** The child's own failure reason, as BullMQ stored it. */
   reason: string;
+  /** It failed before using up its attempts: bad input (an UnrecoverableError), which no retry fixes. */
+  unrecoverable: boolean;
+}
+
+/** Whether a failed job gave up before using its attempts (bad input), rather than running out of them. */
+export function failedForGood(job: Pick<Job, 'attemptsMade' | 'opts' | 'failedReason'>): boolean {
+  if (/stalled more than allowable limit/.test(job.failedReason ?? '')) return false;
+  return job.attemptsMade < (job.opts.attempts ?? 1);
 }
 
 /**
@@ -30,7 +38,12 @@ export async function childFailures(
     const owner = queue ? queues[queue] : undefined;
     if (!queue || !owner) continue;
     const child = await Job.fromId(owner, jobId);
-    found.push({ queue, jobId, reason: child?.failedReason || 'failed (no reason recorded)' });
+    found.push({
+      queue,
+      jobId,
+      reason: child?.failedReason || 'failed (no reason recorded)',
+      unrecoverable: child ? failedForGood(child) : false,
+    });
   }
   return found;
 }

@@ -1,11 +1,15 @@
 export { DelayedError, type Job, UnrecoverableError } from 'bullmq';
-export { type ChildFailure, childFailures } from './child-failures.js';
+export { type ChildFailure, childFailures, failedForGood } from './child-failures.js';
 export { type ConnectionRole, createRedisConnection } from './connection.js';
 export {
   createMaintenanceQueue,
   createMaintenanceWorker,
+  MAINTENANCE_JOBS,
   MAINTENANCE_QUEUE,
+  type MaintenanceJobName,
+  RECONCILE_SCHEDULER_ID,
   RETENTION_SCHEDULER_ID,
+  scheduleReconcile,
   scheduleRetention,
 } from './maintenance.js';
 export { jobIds, type ParsedJobId, parseJobId, QUEUE_NAMES, type QueueName } from './names.js';

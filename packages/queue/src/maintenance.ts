@@ -6,6 +6,11 @@ import { workerSettings } from './worker.js';
 /** Housekeeping jobs (retention), apart from the pipeline's stages. */
 export const MAINTENANCE_QUEUE = 'maintenance';
 export const RETENTION_SCHEDULER_ID = 'retention-daily';
+export const RECONCILE_SCHEDULER_ID = 'reconcile-every';
+
+/** The maintenance jobs, by name: what the scheduler role handles. */
+export const MAINTENANCE_JOBS = ['retention', 'reconcile'] as const;
+export type MaintenanceJobName = (typeof MAINTENANCE_JOBS)[number];
 
 export function createMaintenanceQueue(config: Pick<Config, 'queue'>, connection: Redis): Queue {
   return new Queue(MAINTENANCE_QUEUE, {
@@ -27,6 +32,16 @@ export async function scheduleRetention(queue: Queue, at: string, timeZone: stri
     { pattern: `${minute} ${hour} * * *`, tz: timeZone },
     { name: 'retention', data: {} },
   );
+}
+
+/**
+ * Schedules the reconciler every `everyS` seconds (kept in Redis, produced
+ * once however many schedulers run), and queues one pass now: a scheduler
+ * that starts also looks for videos stranded while nothing ran.
+ */
+export async function scheduleReconcile(queue: Queue, everyS: number): Promise<void> {
+  await queue.upsertJobScheduler(RECONCILE_SCHEDULER_ID, { every: everyS * 1000 }, { name: 'reconcile', data: {} });
+  await queue.add('reconcile', {}, { jobId: `reconcile-start-${Date.now()}` });
 }
 
 /** A worker for the maintenance queue (one job at a time, long locks: a retention run may take minutes). */

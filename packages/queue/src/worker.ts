@@ -33,7 +33,7 @@ export function workerSettings(
     concurrency: options.concurrency,
     lockDuration,
     stalledInterval: lockDuration,
-    maxStalledCount: 2,
+    maxStalledCount: config.queue.maxStalled,
     metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
     autorun: false,
   };

@@ -142,7 +142,7 @@ describe('video flow', () => {
     // The child's own reason, read through BullMQ's dependencies of the failed parent.
     const parent = await queues.aggregate.getJob(jobIds.aggregate(videoId));
     expect(await childFailures(parent!, queues)).toEqual([
-      { queue: 'ingest', jobId: jobIds.ingest(videoId), reason: 'contains no video stream' },
+      { queue: 'ingest', jobId: jobIds.ingest(videoId), reason: 'contains no video stream', unrecoverable: true },
     ]);
   });
 

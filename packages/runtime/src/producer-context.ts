@@ -1,6 +1,6 @@
 import type { Config, Logger } from '@vad/config';
 import { createDatabase, createRepositories, type DatabaseHandle, type Repositories } from '@vad/db';
-import { QueueControl, QueueMonitor, SubmitService } from '@vad/operations';
+import { QueueControl, QueueMonitor, Reconciler, SubmitService } from '@vad/operations';
 import { createQueues, createRedisConnection, type Queues } from '@vad/queue';
 import { processingWindow } from '@vad/schedule';
 import { resolveFfmpegBinaries } from '@vad/video';
@@ -29,6 +29,7 @@ export class ProducerContext {
   private submitService?: SubmitService;
   private controlService?: QueueControl;
   private monitorService?: QueueMonitor;
+  private reconcilerService?: Reconciler;
   private lastRedisError = 0;
   private closed = false;
 
@@ -93,6 +94,16 @@ export class ProducerContext {
       window: processingWindow(this.config),
     });
     return this.monitorService;
+  }
+
+  get reconciler(): Reconciler {
+    this.reconcilerService ??= new Reconciler({
+      config: this.config,
+      repos: this.repos,
+      queues: this.queues,
+      logger: this.logger,
+    });
+    return this.reconcilerService;
   }
 
   /**

@@ -1,10 +1,12 @@
 import type { Config, Logger } from '@vad/config';
-import { RetentionService } from '@vad/operations';
+import { Reconciler, RetentionService } from '@vad/operations';
 import {
   createMaintenanceQueue,
   createMaintenanceWorker,
   createQueues,
+  type MaintenanceJobName,
   type RunningWorker,
+  scheduleReconcile,
   scheduleRetention,
   UnrecoverableError,
 } from '@vad/queue';
@@ -29,6 +31,7 @@ export async function startScheduler(config: Config, logger: Logger): Promise<Ru
   };
   try {
     await scheduleRetention(maintenance, config.retention.at, config.schedule.timeZone);
+    await scheduleReconcile(maintenance, config.reconcile.everyS);
   } catch (error) {
     await closeQueues().catch(() => {});
     throw error;
@@ -41,10 +44,17 @@ export async function startScheduler(config: Config, logger: Logger): Promise<Ru
     segments: new SegmentStore(config.storage.root),
     logger,
   });
+  const reconciler = new Reconciler({ config, repos, queues, logger });
+  // One handler per job name, checked here: a maintenance job nobody handles fails at once.
+  const handlers: Record<MaintenanceJobName, () => Promise<unknown>> = {
+    retention: () => retention.run(),
+    reconcile: () => reconciler.run(),
+  };
   const worker = createMaintenanceWorker(
     async (job) => {
-      if (job.name === 'retention') return retention.run();
-      throw new UnrecoverableError(`no handler for maintenance job "${job.name}"`);
+      const handle = Object.hasOwn(handlers, job.name) ? handlers[job.name as MaintenanceJobName] : undefined;
+      if (!handle) throw new UnrecoverableError(`no handler for maintenance job "${job.name}"`);
+      return handle();
     },
     config,
     connection,
@@ -53,7 +63,11 @@ export async function startScheduler(config: Config, logger: Logger): Promise<Ru
   worker.on('failed', (job, error) => logger.error({ jobId: job?.id, err: error }, 'maintenance job failed'));
   void worker.run();
   logger.info(
-    { retentionAt: `${config.retention.at} ${config.schedule.timeZone}`, window: config.schedule.window ?? 'always' },
+    {
+      retentionAt: `${config.retention.at} ${config.schedule.timeZone}`,
+      reconcileEveryS: config.reconcile.everyS,
+      window: config.schedule.window ?? 'always',
+    },
     'scheduler started',
   );
   return {

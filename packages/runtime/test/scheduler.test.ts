@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import type { Config, Logger } from '@vad/config';
 import { toBytes } from '@vad/db';
 import { RetentionService } from '@vad/operations';
-import { createMaintenanceQueue, createQueues, createRedisConnection, RETENTION_SCHEDULER_ID } from '@vad/queue';
+import {
+  createMaintenanceQueue,
+  createQueues,
+  createRedisConnection,
+  RECONCILE_SCHEDULER_ID,
+  RETENTION_SCHEDULER_ID,
+} from '@vad/queue';
 import { SegmentStore, ThumbnailStore } from '@vad/storage';
 import { createTestEnvironment, type TestDatabase, type TestEnvironment, waitForCompleted } from '@vad/testing';
 import type { Queue } from 'bullmq';
@@ -95,13 +101,15 @@ beforeAll(async () => {
 afterAll(() => env.destroy());
 
 describe('scheduler and retention', () => {
-  it('keeps one daily retention job scheduled in the configured zone, also when started twice', async () => {
+  it('keeps one daily retention job scheduled in the configured zone and one reconciler, also when started twice', async () => {
     const again = await startScheduler(config, logger);
     await again.close();
     const schedulers = await maintenance.getJobSchedulers();
-    expect(schedulers).toHaveLength(1);
-    expect(schedulers[0]).toMatchObject({ key: RETENTION_SCHEDULER_ID, pattern: '30 12 * * *', tz: 'Europe/Berlin' });
-    const next = new Date(schedulers[0]?.next ?? 0);
+    expect(schedulers.map((s) => s.key).sort()).toEqual([RECONCILE_SCHEDULER_ID, RETENTION_SCHEDULER_ID]);
+    const retention = schedulers.find((s) => s.key === RETENTION_SCHEDULER_ID);
+    expect(retention).toMatchObject({ pattern: '30 12 * * *', tz: 'Europe/Berlin' });
+    expect(schedulers.find((s) => s.key === RECONCILE_SCHEDULER_ID)).toMatchObject({ every: 300_000 });
+    const next = new Date(retention?.next ?? 0);
     const local = new Intl.DateTimeFormat('en-GB', {
       timeZone: 'Europe/Berlin',
       hour: '2-digit',
@@ -122,8 +130,8 @@ describe('scheduler and retention', () => {
       const oldRegistered = await seedVideo(40, join(config.storage.root, 'cam', 'registered.mp4'));
       const recent = await seedVideo(2, join(uploads, 'recent.mp4'));
 
-      await maintenance.add('retention', {});
-      await waitForCompleted('retention ran', maintenance);
+      const retentionRun = await maintenance.add('retention', {});
+      await waitForCompleted('retention ran', retentionRun);
 
       expect(await embeddingRows(old.id)).toBe(0);
       expect(await embeddingRows(oldOnShare.id)).toBe(0);

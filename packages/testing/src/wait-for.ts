@@ -15,17 +15,16 @@ export async function waitFor<T>(
   }
 }
 
-/** Waits until a queue has completed at least `count` jobs (e.g. a maintenance run the test queued). */
+/** Waits until a job the test queued has completed (its state in the queue, not a side effect). */
 export function waitForCompleted(
   what: string,
-  queue: { getCompletedCount(): Promise<number> },
-  count = 1,
+  job: { getState(): Promise<string> },
   timeoutMs = 20_000,
-): Promise<number> {
+): Promise<string> {
   return waitFor(
     what,
-    () => queue.getCompletedCount(),
-    (n) => n >= count,
+    () => job.getState(),
+    (state) => state === 'completed',
     timeoutMs,
   );
 }

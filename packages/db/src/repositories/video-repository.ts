@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { Database } from '../client.js';
 import { cameras, type NewVideo, type Video, type VideoStatus, videos } from '../schema.js';
 
@@ -11,6 +11,9 @@ export interface VideoProbe {
 }
 
 const touched = { updatedAt: sql`now()` };
+
+/** Statuses on the way to `done` or `failed`. */
+export const UNFINISHED: VideoStatus[] = ['queued', 'ingesting', 'embedding', 'aggregating'];
 
 export class VideoRepository {
   constructor(private readonly db: Database) {}
@@ -106,6 +109,28 @@ export class VideoRepository {
     await this.db
       .update(videos)
       .set({ status: 'queued', error: null, embeddingsRemovedAt: null, ...touched })
+      .where(eq(videos.id, id));
+  }
+
+  /**
+   * Videos that are not finished (queued, ingesting, embedding, aggregating)
+   * and have not changed since `before`, oldest first: candidates for the
+   * reconciler, which checks each one's jobs.
+   */
+  async listUnfinished(before: Date, limit: number): Promise<Video[]> {
+    return this.db
+      .select()
+      .from(videos)
+      .where(and(inArray(videos.status, UNFINISHED), lt(videos.updatedAt, before)))
+      .orderBy(videos.updatedAt)
+      .limit(limit);
+  }
+
+  /** A video found with no live job is queued again by the reconciler: counted, and waiting for ingest. */
+  async requeueRecovered(id: string): Promise<void> {
+    await this.db
+      .update(videos)
+      .set({ status: 'queued', error: null, recoveries: sql`${videos.recoveries} + 1`, ...touched })
       .where(eq(videos.id, id));
   }
 
