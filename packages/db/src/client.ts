@@ -21,6 +21,8 @@ export function createDatabase(url: string, options: CreateDatabaseOptions = {})
     connectionString: url,
     max: options.max ?? 5,
     application_name: options.applicationName ?? 'vad',
+    // A connection that cannot be made (database down, network cut) fails instead of waiting forever.
+    connectionTimeoutMillis: 10_000,
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});

@@ -49,3 +49,4 @@ export function createRepositories(db: Database): Repositories {
     retention: new RetentionRepository(db),
   };
 }
+export { isDatabaseUnavailable } from './unavailable.js';

@@ -569,8 +569,8 @@ describe('metrics', () => {
     const scheduler = await startScheduler(config, logger);
     const maintenance = createMaintenanceQueue(config, ctx.redis);
     try {
-      await maintenance.add('retention', {});
-      await waitForCompleted('retention ran', maintenance);
+      const retentionRun = await maintenance.add('retention', {});
+      await waitForCompleted('retention ran', retentionRun);
       await new Promise((r) => setTimeout(r, 200)); // the completed event reaches the API's listener
     } finally {
       await maintenance.close();

@@ -82,7 +82,7 @@ export function createAggregateService(config: Config, repos: Repositories, logg
 
 /** The aggregate role: scores a video once its ingest and embeds are done, and runs rescores. */
 export function startAggregateWorker(config: Config, logger: Logger): RunningWorker {
-  const resources = openRoleResources(config, 'aggregate', 3);
+  const resources = openRoleResources(config, 'aggregate', 3, logger);
   const { repos, connection } = resources;
   const queues = createQueues(config, connection);
   const { service, close: closeService } = createAggregateService(config, repos, logger);
@@ -92,7 +92,7 @@ export function startAggregateWorker(config: Config, logger: Logger): RunningWor
       handle: (data, context) => service.aggregate(data, context),
       onFinalFailure: (data, reason) => service.recordFailure(data, reason),
     },
-    { config, connection, logger, concurrency: 1 },
+    { config, connection, logger, databaseWatch: resources.databaseWatch, concurrency: 1 },
   );
   // A video whose ingest or embed job failed for good fails its aggregate job without running it
   // (BullMQ's deferred failure): record the child's own reason on the video, unless it is there already.

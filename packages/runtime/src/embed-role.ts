@@ -39,7 +39,7 @@ export async function startEmbedWorker(config: Config, logger: Logger): Promise<
     logger.warn({ reason: batcher.ready.fallback }, 'CUDA is not available: running the image encoder on the CPU');
   }
 
-  const resources = openRoleResources(config, 'embed', config.embed.concurrency + 1);
+  const resources = openRoleResources(config, 'embed', config.embed.concurrency + 1, logger);
   const { repos, connection } = resources;
   const service = new EmbedService({
     repos,
@@ -58,7 +58,7 @@ export async function startEmbedWorker(config: Config, logger: Logger): Promise<
       onFinalFailure: (data, reason) =>
         repos.videos.markFailed(data.videoId, `embedding segment ${data.segmentIndex} failed: ${reason}`),
     },
-    { config, connection, logger, concurrency: config.embed.concurrency },
+    { config, connection, logger, databaseWatch: resources.databaseWatch, concurrency: config.embed.concurrency },
   );
   logger.info(
     { model, provider: batcher.provider, batchSize: batcher.batchSize, concurrency: config.embed.concurrency },

@@ -9,7 +9,7 @@ import { startStageWorker } from './stage-worker.js';
 /** The ingest role: probes and decodes videos into segments, queueing each segment's embed job. */
 export function startIngestWorker(config: Config, logger: Logger): RunningWorker {
   const binaries = resolveFfmpegBinaries(config.ffmpeg);
-  const resources = openRoleResources(config, 'ingest', config.ingest.concurrency + 2);
+  const resources = openRoleResources(config, 'ingest', config.ingest.concurrency + 2, logger);
   const { repos, connection } = resources;
   const queues = createQueues(config, connection);
   const service = new IngestService({
@@ -26,7 +26,7 @@ export function startIngestWorker(config: Config, logger: Logger): RunningWorker
       handle: (data, context) => service.ingest(data, context),
       onFinalFailure: (data, reason) => repos.videos.markFailed(data.videoId, reason),
     },
-    { config, connection, logger, concurrency: config.ingest.concurrency },
+    { config, connection, logger, databaseWatch: resources.databaseWatch, concurrency: config.ingest.concurrency },
   );
   logger.info(
     { concurrency: config.ingest.concurrency, ffmpeg: binaries.ffmpeg, source: binaries.source },

@@ -11,6 +11,7 @@ import {
   UnrecoverableError,
 } from '@vad/queue';
 import { SegmentStore, ThumbnailStore } from '@vad/storage';
+import { logRedisState } from './outage-watch.js';
 import { openRoleResources } from './role-resources.js';
 
 /**
@@ -20,7 +21,7 @@ import { openRoleResources } from './role-resources.js';
  * (The processing window needs no process: every worker applies it.)
  */
 export async function startScheduler(config: Config, logger: Logger): Promise<RunningWorker> {
-  const resources = openRoleResources(config, 'scheduler', 2);
+  const resources = openRoleResources(config, 'scheduler', 2, logger);
   const { repos, connection } = resources;
   const queues = createQueues(config, connection);
   const maintenance = createMaintenanceQueue(config, connection);
@@ -59,7 +60,7 @@ export async function startScheduler(config: Config, logger: Logger): Promise<Ru
     config,
     connection,
   );
-  worker.on('error', (error) => logger.error({ err: error }, 'scheduler worker error'));
+  worker.on('error', logRedisState(connection, logger, 'scheduler worker'));
   worker.on('failed', (job, error) => logger.error({ jobId: job?.id, err: error }, 'maintenance job failed'));
   void worker.run();
   logger.info(

@@ -4,12 +4,15 @@ import { processingGate } from '@vad/schedule';
 import { createJobProcessor, type JobHandler } from '@vad/stages';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { type DatabaseWatch, logRedisState } from './outage-watch.js';
 
 export interface StageWorkerOptions {
   config: Config;
   connection: Redis;
   logger: Logger;
   concurrency: number;
+  /** Pauses the worker while the database is unreachable; its jobs wait without spending attempts. */
+  databaseWatch: DatabaseWatch;
 }
 
 /**
@@ -18,11 +21,12 @@ export interface StageWorkerOptions {
  */
 export function startStageWorker<Q extends QueueName, R>(
   handler: JobHandler<Q, R>,
-  { config, connection, logger, concurrency }: StageWorkerOptions,
+  { config, connection, logger, concurrency, databaseWatch }: StageWorkerOptions,
 ): Worker {
-  const processor = createJobProcessor(handler, logger, { gate: processingGate(config) });
+  const processor = createJobProcessor(handler, logger, { gate: processingGate(config), outage: databaseWatch });
   const worker = createWorker(handler.queue, processor, config, connection, { concurrency });
-  worker.on('error', (error) => logger.error({ err: error }, `${handler.queue} worker error`));
+  databaseWatch.watch(worker);
+  worker.on('error', logRedisState(connection, logger, `${handler.queue} worker`));
   void worker.run();
   return worker as unknown as Worker;
 }

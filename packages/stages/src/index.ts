@@ -9,4 +9,4 @@ export {
 export { type EmbedResult, EmbedService, type EmbedServiceDeps, type FrameEmbedder } from './embed-service.js';
 export { type IngestResult, IngestService, type IngestServiceDeps } from './ingest-service.js';
 export { isFinalAttempt, type JobContext } from './job-context.js';
-export { createJobProcessor, type JobHandler } from './job-processor.js';
+export { createJobProcessor, type JobHandler, type OutageGuard } from './job-processor.js';

@@ -18,10 +18,20 @@ export interface JobHandler<Q extends QueueName, R> {
  * spending an attempt, and a final failure is recorded (e.g. in the video's
  * row) so the user can read why.
  */
+/** A dependency the handlers need (the database) is unreachable: jobs wait instead of spending attempts. */
+export interface OutageGuard {
+  /** Whether this error means the dependency is unreachable (not that the job is wrong). */
+  isOutage(error: unknown): boolean;
+  /** Told of each such error (e.g. to pause the worker and watch for the dependency's return). */
+  report(error: unknown): void;
+  /** How long the job waits before it is tried again. */
+  retryInMs: number;
+}
+
 export function createJobProcessor<Q extends QueueName, R>(
   handler: JobHandler<Q, R>,
   logger: Logger,
-  options: { gate?: ProcessingGate | undefined } = {},
+  options: { gate?: ProcessingGate | undefined; outage?: OutageGuard | undefined } = {},
 ): VadProcessor<Q> {
   // Three declared parameters: BullMQ passes an AbortSignal only to processors that take one.
   return async (job, token, signal) => {
@@ -49,6 +59,12 @@ export function createJobProcessor<Q extends QueueName, R>(
         logger.info({ jobId: job.id, queue: handler.queue }, 'job released on shutdown');
         await job.moveToWait(token);
         throw new WaitingError();
+      }
+      if (options.outage?.isOutage(error)) {
+        // Not the job's fault: it waits (delayed, no attempt spent) and the worker pauses until the outage ends.
+        options.outage.report(error);
+        await job.moveToDelayed(Date.now() + options.outage.retryInMs, token);
+        throw new DelayedError();
       }
       const reason = error instanceof Error ? error.message : String(error);
       if (error instanceof UnrecoverableError || isFinalAttempt(context)) {

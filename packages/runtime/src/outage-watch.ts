@@ -1,0 +1,106 @@
+import type { Logger } from '@vad/config';
+import { type DatabaseHandle, isDatabaseUnavailable } from '@vad/db';
+import type { OutageGuard } from '@vad/stages';
+import type { Redis } from 'ioredis';
+
+interface Pausable {
+  pause(doNotWaitActive?: boolean): Promise<void>;
+  resume(): void;
+}
+
+/**
+ * Watches a role's PostgreSQL pool through an outage: the first job that
+ * finds the database unreachable pauses the role's workers (jobs already
+ * taken wait, delayed, without spending an attempt), the pool is probed
+ * every few seconds, and the workers resume when it answers. One log line
+ * when the outage starts, one when it ends.
+ */
+export class DatabaseWatch implements OutageGuard {
+  readonly retryInMs: number;
+  private readonly workers: Pausable[] = [];
+  private probing: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly pool: DatabaseHandle['pool'],
+    private readonly logger: Logger,
+    private readonly probeEveryMs = 2000,
+  ) {
+    this.retryInMs = probeEveryMs * 2;
+  }
+
+  watch(worker: Pausable): void {
+    this.workers.push(worker);
+  }
+
+  isOutage(error: unknown): boolean {
+    return isDatabaseUnavailable(error);
+  }
+
+  /** Whether the workers are paused for an outage now. */
+  get down(): boolean {
+    return this.probing !== undefined;
+  }
+
+  report(error: unknown): void {
+    if (this.probing || this.stopped) return;
+    this.logger.warn(
+      { reason: error instanceof Error ? error.message : String(error) },
+      'database unreachable: this role takes no new jobs until it answers',
+    );
+    const started = Date.now();
+    for (const worker of this.workers) void worker.pause(true).catch(() => {});
+    this.probing = this.probeUntilBack().then(() => {
+      this.probing = undefined;
+      if (this.stopped) return;
+      for (const worker of this.workers) worker.resume();
+      this.logger.info({ downForMs: Date.now() - started }, 'database answers again: jobs resume');
+    });
+  }
+
+  /** Stops probing (the role is closing). */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private async probeUntilBack(): Promise<void> {
+    while (!this.stopped) {
+      await new Promise((resolve) => setTimeout(resolve, this.probeEveryMs).unref());
+      const back = await this.pool.query('select 1').then(
+        () => true,
+        () => false,
+      );
+      if (back) return;
+    }
+  }
+}
+
+const REDIS_UNAVAILABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|Connection is closed/;
+
+/** Whether an error a worker or queue reports is its Redis connection being down. */
+export function isRedisUnavailable(error: Error): boolean {
+  return REDIS_UNAVAILABLE.test(`${(error as { code?: string }).code ?? ''} ${error.message}`);
+}
+
+/**
+ * One log line when a Redis connection goes down and one when it is back,
+ * instead of one per reconnection attempt (BullMQ reports each). Returns the
+ * handler for other errors to be logged as they come.
+ */
+export function logRedisState(connection: Redis, logger: Logger, what: string): (error: Error) => void {
+  let down = false;
+  connection.on('ready', () => {
+    if (!down) return;
+    down = false;
+    logger.info(`${what}: redis reachable again`);
+  });
+  return (error: Error) => {
+    if (isRedisUnavailable(error)) {
+      if (down) return;
+      down = true;
+      logger.warn({ reason: error.message }, `${what}: redis unreachable, waiting for it`);
+      return;
+    }
+    logger.error({ err: error }, `${what} error`);
+  };
+}

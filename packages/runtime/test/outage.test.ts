@@ -1,0 +1,101 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { Config } from '@vad/config';
+import { jobIds } from '@vad/queue';
+import { generateVideo, waitFor } from '@vad/testing';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRoles } from '../src/index.js';
+import { useRuntimeEnvironment } from './support.js';
+
+/** A TCP proxy in front of PostgreSQL that the test can cut and restore: a database outage of its own. */
+class Proxy {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+
+  async start(): Promise<void> {
+    this.server = createServer((client) => {
+      const upstream = connect(5432, '127.0.0.1');
+      for (const socket of [client, upstream]) {
+        this.sockets.add(socket);
+        socket.on('close', () => this.sockets.delete(socket));
+        socket.on('error', () => socket.destroy());
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => this.server?.listen(this.port, '127.0.0.1', resolve));
+    this.port = (this.server.address() as { port: number }).port;
+  }
+
+  async cut(): Promise<void> {
+    const closed = new Promise((resolve) => this.server?.close(resolve));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+}
+
+const t = useRuntimeEnvironment({ VAD_SEGMENT_FRAMES: '8', VAD_JOB_ATTEMPTS: '2' });
+const proxy = new Proxy();
+const lines: { level: number; msg: string }[] = [];
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown) => unhandled.push(reason);
+let proxied: Config;
+
+beforeAll(async () => {
+  process.on('unhandledRejection', onUnhandled);
+  await proxy.start();
+  const url = new URL(t.config.database.url);
+  url.port = String(proxy.port);
+  proxied = { ...t.config, database: { url: url.toString() } };
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).trim().split('\n')) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  t.track(await startRoles(['ingest', 'embed', 'aggregate'], proxied, pino({ level: 'info' }, sink)));
+});
+
+afterAll(async () => {
+  process.off('unhandledRejection', onUnhandled);
+  await proxy.cut().catch(() => {});
+});
+
+describe('a PostgreSQL outage in the middle of a video', () => {
+  it('pauses the workers without spending attempts, says so once, and the video completes when it is back', async () => {
+    const path = join(t.config.storage.root, 'long.mp4');
+    await generateVideo(path, { durationS: 30, source: 'testsrc' });
+    const { videoId } = await t.producer.submit.submit({ path });
+    await waitFor(
+      'embedding under way',
+      () => t.db.repos.frameEmbeddings.listFrames(videoId, t.config.models.model),
+      (f) => f.length >= 8,
+    );
+
+    await proxy.cut();
+    await new Promise((resolve) => setTimeout(resolve, 8000));
+    await proxy.start();
+
+    const video = await waitFor(
+      'done',
+      () => t.db.repos.videos.get(videoId),
+      (v) => v?.status === 'done' || v?.status === 'failed',
+      120_000,
+    );
+    expect(video?.error).toBeNull();
+    expect(video?.status).toBe('done');
+    const frames = await t.db.repos.frameEmbeddings.listFrames(videoId, t.config.models.model);
+    expect(frames.map((f) => f.frameIndex)).toEqual([...Array(60).keys()]);
+    // No attempt was spent on the outage: the jobs completed on their first counted attempt.
+    const ingest = await t.producer.queues.ingest.getJob(jobIds.ingest(videoId));
+    expect(ingest?.attemptsMade).toBe(1);
+    expect(unhandled).toEqual([]);
+    const outage = lines.filter((l) => /database unreachable/.test(l.msg));
+    const back = lines.filter((l) => /database answers again/.test(l.msg));
+    expect(outage.length).toBeGreaterThanOrEqual(1);
+    expect(outage.length).toBeLessThanOrEqual(3); // at most once per role
+    expect(back.length).toBe(outage.length);
+  });
+});
