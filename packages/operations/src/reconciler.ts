@@ -51,7 +51,7 @@ export class Reconciler {
   async run(options: { dryRun?: boolean } = {}): Promise<ReconcileReport> {
     const { repos, config, logger } = this.deps;
     const now = (this.deps.now ?? Date.now)();
-    const graceMs = Math.max(60_000, 2 * config.queue.lockDurationMs);
+    const graceMs = Math.max(10_000, 2 * config.queue.lockDurationMs);
     const videos = await repos.videos.listUnfinished(new Date(now - graceMs), BATCH);
     const rescoring = videos.some((v) => v.status === 'aggregating') ? await this.liveRescores() : new Set<string>();
     const report: ReconcileReport = { checked: videos.length, live: 0, actions: [] };

@@ -3,41 +3,14 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Config } from '@vad/config';
 import { jobIds } from '@vad/queue';
-import { generateVideo, waitFor } from '@vad/testing';
+import { generateVideo, TcpProxy, waitFor } from '@vad/testing';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRoles } from '../src/index.js';
 import { useRuntimeEnvironment } from './support.js';
 
-/** A TCP proxy in front of PostgreSQL that the test can cut and restore: a database outage of its own. */
-class Proxy {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  async start(): Promise<void> {
-    this.server = createServer((client) => {
-      const upstream = connect(5432, '127.0.0.1');
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        socket.on('error', () => socket.destroy());
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => this.server?.listen(this.port, '127.0.0.1', resolve));
-    this.port = (this.server.address() as { port: number }).port;
-  }
-
-  async cut(): Promise<void> {
-    const closed = new Promise((resolve) => this.server?.close(resolve));
-    for (const socket of this.sockets) socket.destroy();
-    await closed;
-  }
-}
-
 const t = useRuntimeEnvironment({ VAD_SEGMENT_FRAMES: '8', VAD_JOB_ATTEMPTS: '2' });
-const proxy = new Proxy();
+const proxy = new TcpProxy({ host: '127.0.0.1', port: 5432 });
 const lines: { level: number; msg: string }[] = [];
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
@@ -46,9 +19,7 @@ let proxied: Config;
 beforeAll(async () => {
   process.on('unhandledRejection', onUnhandled);
   await proxy.start();
-  const url = new URL(t.config.database.url);
-  url.port = String(proxy.port);
-  proxied = { ...t.config, database: { url: url.toString() } };
+  proxied = { ...t.config, database: { url: proxy.urlFor(t.config.database.url) } };
   const sink = new Writable({
     write(chunk, _encoding, done) {
       for (const line of String(chunk).trim().split('\n')) lines.push(JSON.parse(line));

@@ -1,3 +1,4 @@
+export { TcpProxy } from './tcp-proxy.js';
 export { configToEnv, createTestConfig, type TestConfigOptions } from './test-config.js';
 export { createTestDatabase, TEST_DATABASE_SERVER, type TestDatabase } from './test-database.js';
 export {

@@ -1,0 +1,51 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+
+/**
+ * A TCP proxy in front of a service (PostgreSQL, Redis) that a test can cut
+ * and restore on the same port: an outage of its own, without touching the
+ * service other tests share.
+ */
+export class TcpProxy {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+
+  constructor(
+    private readonly target: { host: string; port: number },
+    private readonly listenHost = '127.0.0.1',
+  ) {}
+
+  /** Starts listening (again, on the same port once it has one). */
+  async start(): Promise<this> {
+    const server = createServer((client) => {
+      const upstream = connect(this.target.port, this.target.host);
+      for (const socket of [client, upstream]) {
+        this.sockets.add(socket);
+        socket.on('close', () => this.sockets.delete(socket));
+        socket.on('error', () => socket.destroy());
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    this.server = server;
+    await new Promise<void>((resolve) => server.listen(this.port, this.listenHost, resolve));
+    this.port = (server.address() as { port: number }).port;
+    return this;
+  }
+
+  /** Drops every connection and refuses new ones until start() is called again. */
+  async cut(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    const closed = server ? new Promise((resolve) => server.close(resolve)) : Promise.resolve();
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+
+  /** A URL like `url` whose host and port are the proxy's. */
+  urlFor(url: string): string {
+    const proxied = new URL(url);
+    proxied.hostname = this.listenHost;
+    proxied.port = String(this.port);
+    return proxied.toString();
+  }
+}
