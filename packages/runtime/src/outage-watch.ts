@@ -76,6 +76,8 @@ export class DatabaseWatch implements OutageGuard {
 }
 
 const REDIS_UNAVAILABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|Connection is closed/;
+/** What a worker says when Redis lost a job's lock (Redis restarted, or the worker stalled): the job runs again. */
+const LOCK_LOST = /could not renew lock|Missing lock for job/;
 
 /** Whether an error a worker or queue reports is its Redis connection being down. */
 export function isRedisUnavailable(error: Error): boolean {
@@ -99,6 +101,10 @@ export function logRedisState(connection: Redis, logger: Logger, what: string): 
       if (down) return;
       down = true;
       logger.warn({ reason: error.message }, `${what}: redis unreachable, waiting for it`);
+      return;
+    }
+    if (LOCK_LOST.test(error.message)) {
+      logger.warn({ reason: error.message }, `${what}: a job's lock was lost; BullMQ runs it again`);
       return;
     }
     logger.error({ err: error }, `${what} error`);

@@ -1,4 +1,5 @@
 import type { Config, Logger } from '@vad/config';
+import { isDatabaseUnavailable } from '@vad/db';
 import { Reconciler, RetentionService } from '@vad/operations';
 import {
   createMaintenanceQueue,
@@ -61,7 +62,12 @@ export async function startScheduler(config: Config, logger: Logger): Promise<Ru
     connection,
   );
   worker.on('error', logRedisState(connection, logger, 'scheduler worker'));
-  worker.on('failed', (job, error) => logger.error({ jobId: job?.id, err: error }, 'maintenance job failed'));
+  // A maintenance job that fails runs again at its next time; a database outage is only noted.
+  worker.on('failed', (job, error) =>
+    isDatabaseUnavailable(error)
+      ? logger.warn({ jobId: job?.id }, 'maintenance job postponed: database unreachable')
+      : logger.error({ jobId: job?.id, err: error }, 'maintenance job failed'),
+  );
   void worker.run();
   logger.info(
     {

@@ -1,0 +1,186 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ProducerContext } from '@vad/runtime';
+import { configToEnv, createTestEnvironment, TcpProxy, type TestEnvironment } from '@vad/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ROLE_APPS, type Role, WorkerCluster } from './cluster.js';
+import { RedisInstance } from './redis-instance.js';
+import { makeVideos, renderResults, type ScenarioResult, settle, submitAll } from './scenario.js';
+
+/**
+ * Faults a night can bring, against real processes: workers killed with
+ * SIGKILL, Redis killed and restarted from its append-only file, PostgreSQL
+ * unreachable, the storage disk full. `npm test` runs a short variant;
+ * `npm run chaos` (VAD_CHAOS=full) the long one, whose figures go to
+ * test/chaos/results.md and the README.
+ */
+const FULL = process.env.VAD_CHAOS === 'full';
+const settings = FULL
+  ? { videos: 6, durationS: 40, kills: 20, databaseDownS: 120, diskFreedAfterS: 60, lockMs: 15_000, deadlineS: 900 }
+  : { videos: 3, durationS: 60, kills: 4, databaseDownS: 10, diskFreedAfterS: 15, lockMs: 3_000, deadlineS: 240 };
+
+const results: ScenarioResult[] = [];
+const TIMEOUT = (settings.deadlineS + 180) * 1000;
+const sources = mkdtempSync(join(tmpdir(), 'vad-chaos-videos-'));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Run {
+  env: TestEnvironment;
+  cluster: WorkerCluster;
+  redis: RedisInstance;
+  database: TcpProxy;
+  ids: string[];
+  unfinished(): Promise<boolean>;
+}
+
+/** A fresh deployment (database, Redis, storage, one process per role), some videos, a fault, and the checks. */
+async function scenario(
+  name: string,
+  fault: (run: Run) => Promise<void>,
+  options: { storage?: string } = {},
+): Promise<ScenarioResult> {
+  const redis = new RedisInstance();
+  await redis.start();
+  const env = await createTestEnvironment({
+    env: {
+      VAD_REDIS_URL: redis.url,
+      VAD_SEGMENT_FRAMES: '16',
+      VAD_EMBED_CONCURRENCY: '1',
+      // Partial batches wait: embedding takes long enough for faults to land in the middle of it.
+      VAD_BATCH_WAIT_MS: '200',
+      VAD_LOCK_DURATION_MS: String(settings.lockMs),
+      VAD_JOB_BACKOFF_MS: '500',
+      VAD_RECONCILE_EVERY_S: '10',
+      ...(options.storage ? { VAD_STORAGE_DIR: options.storage } : {}),
+    },
+  });
+  const database = await new TcpProxy({ host: '127.0.0.1', port: 5432 }).start();
+  const cluster = new WorkerCluster({
+    ...configToEnv(env.config),
+    VAD_DATABASE_URL: database.urlFor(env.config.database.url),
+    VAD_LOG_LEVEL: 'info',
+  });
+  const producer = new ProducerContext(env.config, env.logger, { poolSize: 2, applicationName: 'vad-chaos' });
+  try {
+    cluster.startAll();
+    const folder = join(sources, name.replace(/\W+/g, '-'));
+    mkdirSync(folder, { recursive: true });
+    const ids = await submitAll(producer, await makeVideos(folder, settings.videos, settings.durationS));
+    const run: Run = {
+      env,
+      cluster,
+      redis,
+      database,
+      ids,
+      unfinished: async () =>
+        (await Promise.all(ids.map((id) => env.db.repos.videos.get(id)))).some(
+          (v) => v?.status !== 'done' && v?.status !== 'failed',
+        ),
+    };
+    await fault(run);
+    const ended = Date.now();
+    const result = await settle(env, name, ids, ended, () => cluster.lines(), settings.deadlineS * 1000);
+    results.push(result);
+    return result;
+  } finally {
+    await producer.close().catch(() => {});
+    await cluster.stop();
+    await database.cut();
+    await env.destroy();
+    await redis.destroy();
+  }
+}
+
+afterAll(async () => {
+  const table = renderResults(results);
+  process.stdout.write(`\nchaos (${FULL ? 'full' : 'short'}):\n${table}\n`);
+  for (const r of results) {
+    for (const message of r.errorMessages) process.stdout.write(`  ${r.scenario}: ${message}\n`);
+  }
+  if (FULL) {
+    const header = `# Chaos results (npm run chaos)\n\n${new Date().toISOString()}, ${JSON.stringify(settings)}\n\n`;
+    writeFileSync(join(import.meta.dirname, 'results.md'), `${header}${table}\n`);
+  }
+  await rm(sources, { recursive: true, force: true });
+});
+
+const expectAllWell = (r: ScenarioResult) => {
+  expect(r.failures).toEqual([]);
+  expect({ done: r.done, exactRows: r.exactRows, oneRun: r.oneRun }).toEqual({
+    done: r.videos,
+    exactRows: r.videos,
+    oneRun: r.videos,
+  });
+};
+
+describe(`chaos (${FULL ? 'full' : 'short'}: ${JSON.stringify(settings)})`, () => {
+  it(
+    `kill -9 of a random worker role × ${settings.kills} at random moments`,
+    async () => {
+      const result = await scenario(`kill -9 × ${settings.kills}`, async (run) => {
+        const roles = Object.keys(ROLE_APPS) as Role[];
+        for (let k = 0; k < settings.kills && (await run.unfinished()); k++) {
+          await sleep(1000 + Math.random() * 1500);
+          await run.cluster.killAndRestart(roles[Math.floor(Math.random() * roles.length)] as Role);
+        }
+      });
+      expectAllWell(result);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'Redis kill -9 in the middle of the night, restarted from its append-only file',
+    async () => {
+      const result = await scenario('Redis kill -9 + restart', async (run) => {
+        await sleep(2000);
+        await run.redis.kill();
+        await sleep(3000);
+        await run.redis.start();
+      });
+      expectAllWell(result);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    `PostgreSQL unreachable for ${settings.databaseDownS} s`,
+    async () => {
+      const result = await scenario(`PostgreSQL down ${settings.databaseDownS} s`, async (run) => {
+        await sleep(2000);
+        await run.database.cut();
+        await sleep(settings.databaseDownS * 1000);
+        await run.database.start();
+      });
+      expectAllWell(result);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    `storage disk full, freed after ${settings.diskFreedAfterS} s`,
+    async () => {
+      const mountpoint = mkdtempSync(join(tmpdir(), 'vad-chaos-disk-'));
+      // 3 MiB: a few segments of 224×224 frames; the videos need more than that on the way.
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', mountpoint]);
+      try {
+        const result = await scenario(
+          `storage full ${settings.diskFreedAfterS} s`,
+          async () => {
+            await sleep(settings.diskFreedAfterS * 1000);
+            execFileSync('mount', ['-o', 'remount,size=256m', mountpoint]);
+          },
+          { storage: mountpoint },
+        );
+        expectAllWell(result);
+      } finally {
+        execFileSync('umount', ['-l', mountpoint]);
+        await rm(mountpoint, { recursive: true, force: true });
+      }
+    },
+    TIMEOUT,
+  );
+});

@@ -1,0 +1,124 @@
+import { join } from 'node:path';
+import type { ProducerContext } from '@vad/runtime';
+import type { TestEnvironment } from '@vad/testing';
+import { generateVideo, waitFor } from '@vad/testing';
+
+export interface ScenarioResult {
+  scenario: string;
+  videos: number;
+  /** Videos done without any manual action. */
+  done: number;
+  /** Videos with exactly one embedding row per decoded frame. */
+  exactRows: number;
+  /** Videos with exactly one scoring run, current. */
+  oneRun: number;
+  /** From the end of the disruption until every video was done (or the deadline). */
+  recoveryS: number;
+  logLines: number;
+  errorLines: number;
+  /** The distinct messages of the error lines (what an operator would read). */
+  errorMessages: string[];
+  failures: string[];
+}
+
+/** Distinct generated recordings (a noise seed each, so none is a duplicate of another). */
+export async function makeVideos(folder: string, count: number, durationS: number): Promise<string[]> {
+  const paths = Array.from({ length: count }, (_, i) => join(folder, `cam-${i}.mp4`));
+  await Promise.all(
+    paths.map((path, i) =>
+      generateVideo(path, {
+        durationS,
+        source: 'color=c=gray',
+        filters: `noise=alls=12:allf=t:all_seed=${i + 1}`,
+      }),
+    ),
+  );
+  return paths;
+}
+
+export async function submitAll(producer: ProducerContext, paths: string[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const path of paths) ids.push((await producer.submit.submit({ path, camera: 'chaos' })).videoId);
+  return ids;
+}
+
+/** Waits until every video is done or failed (or the deadline passes), then checks each one's rows. */
+export async function settle(
+  env: TestEnvironment,
+  scenario: string,
+  ids: string[],
+  disruptionEnded: number,
+  lines: () => string[],
+  deadlineMs: number,
+): Promise<ScenarioResult> {
+  const repos = env.db.repos;
+  await waitFor(
+    `${scenario}: every video finished`,
+    () => Promise.all(ids.map((id) => repos.videos.get(id))),
+    (videos) => videos.every((v) => v?.status === 'done' || v?.status === 'failed'),
+    deadlineMs,
+    500,
+  ).catch(() => undefined);
+  const recoveryS = (Date.now() - disruptionEnded) / 1000;
+  const result: ScenarioResult = {
+    scenario,
+    videos: ids.length,
+    done: 0,
+    exactRows: 0,
+    oneRun: 0,
+    recoveryS: Math.round(recoveryS * 10) / 10,
+    logLines: 0,
+    errorLines: 0,
+    errorMessages: [],
+    failures: [],
+  };
+  for (const id of ids) {
+    const video = await repos.videos.get(id);
+    if (video?.status === 'done') result.done += 1;
+    else result.failures.push(`${id}: ${video?.status} ${video?.error ?? ''}`.trim());
+    const { rows } = await env.db.pool.query<{ n: number; d: number; m: number | null }>(
+      'select count(*)::int n, count(distinct frame_index)::int d, max(frame_index) m from frame_embeddings where video_id = $1',
+      [id],
+    );
+    const frames = rows[0];
+    if (video && frames && frames.n === frames.d && frames.n === video.framesDecoded && frames.m === frames.n - 1) {
+      result.exactRows += 1;
+    }
+    const runs = await env.db.pool.query<{ n: number }>(
+      'select count(*)::int n from scoring_runs where video_id = $1',
+      [id],
+    );
+    if (runs.rows[0]?.n === 1 && video?.currentRunId) result.oneRun += 1;
+  }
+  const all = lines();
+  result.logLines = all.length;
+  const errors = all.filter((line) => /"level":(50|60)/.test(line));
+  result.errorLines = errors.length;
+  result.errorMessages = [
+    ...new Set(
+      errors.map((line) => {
+        try {
+          const entry = JSON.parse(line) as { msg?: string; err?: { message?: string } };
+          return `${entry.msg ?? ''}: ${entry.err?.message ?? ''}`;
+        } catch {
+          return line.slice(0, 200);
+        }
+      }),
+    ),
+  ];
+  return result;
+}
+
+export function renderResults(results: ScenarioResult[]): string {
+  const rows = [
+    '| scenario | videos done | one row per frame | one current run | recovery | log lines (errors) |',
+    '|---|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of results) {
+    const pct = (n: number) => `${n}/${r.videos} (${Math.round((n / r.videos) * 100)} %)`;
+    rows.push(
+      `| ${r.scenario} | ${pct(r.done)} | ${pct(r.exactRows)} | ${pct(r.oneRun)} | ${r.recoveryS} s | ${r.logLines} (${r.errorLines}) |`,
+    );
+  }
+  return rows.join('\n');
+}
