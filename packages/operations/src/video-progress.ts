@@ -2,7 +2,7 @@ import type { Video } from '@vad/db';
 import { jobIds, type Queues } from '@vad/queue';
 
 export interface VideoProgress {
-  ingest: { state: string; percent: number; framesDecoded: number; segmentsWritten: number };
+  ingest: { state: string; percent: number; framesDecoded: number; segmentsWritten: number; waiting?: string };
   embed: { segmentsEmbedded: number; segmentsWritten: number; percent: number };
   aggregate: { state: string; percent: number };
 }
@@ -37,6 +37,8 @@ export async function videoProgress(queues: Queues, video: Video): Promise<Video
       percent: ingestDone ? 100 : (asPercent(ingestProgress.percent) ?? 0),
       framesDecoded: video.framesDecoded,
       segmentsWritten: video.segmentsWritten,
+      // Why decoding is paused (e.g. the storage is full), while it is.
+      ...(!ingestDone && typeof ingestProgress.waiting === 'string' ? { waiting: ingestProgress.waiting } : {}),
     },
     embed: {
       segmentsEmbedded,

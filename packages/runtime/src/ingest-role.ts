@@ -1,30 +1,53 @@
 import type { Config, Logger } from '@vad/config';
 import { createQueues, type RunningWorker } from '@vad/queue';
-import { IngestService } from '@vad/stages';
+import { IngestService, type IngestServiceDeps } from '@vad/stages';
 import { SegmentStore } from '@vad/storage';
 import { resolveFfmpegBinaries } from '@vad/video';
 import { openRoleResources } from './role-resources.js';
 import { startStageWorker } from './stage-worker.js';
 
-/** The ingest role: probes and decodes videos into segments, queueing each segment's embed job. */
-export function startIngestWorker(config: Config, logger: Logger): RunningWorker {
+/** What tests change in the ingest role: the segment store (a file system that fills up), the waits. */
+export interface IngestWorkerOptions {
+  segments?: SegmentStore;
+  storageFullRetryMs?: IngestServiceDeps['storageFullRetryMs'];
+}
+
+/**
+ * The ingest role: probes and decodes videos into segments, queueing each
+ * segment's embed job. At start it removes temporary segment files that
+ * killed ingests left behind (see `SegmentStore.removeStaleTemporaries`): only
+ * those not modified for two job lock durations, so that files being written
+ * by other ingest workers, on this machine or others sharing the storage, are
+ * left alone.
+ */
+export function startIngestWorker(config: Config, logger: Logger, options: IngestWorkerOptions = {}): RunningWorker {
   const binaries = resolveFfmpegBinaries(config.ffmpeg);
   const resources = openRoleResources(config, 'ingest', config.ingest.concurrency + 2, logger);
   const { repos, connection } = resources;
   const queues = createQueues(config, connection);
+  const segments = options.segments ?? new SegmentStore(config.storage.root);
   const service = new IngestService({
     config,
     repos,
     queues,
-    segments: new SegmentStore(config.storage.root),
+    segments,
     binaries,
     logger,
+    ...(options.storageFullRetryMs ? { storageFullRetryMs: options.storageFullRetryMs } : {}),
   });
+  const staleAfterMs = 2 * config.queue.lockDurationMs;
+  const sweep = segments.removeStaleTemporaries(staleAfterMs).then(
+    (removed) => {
+      if (removed > 0) logger.warn({ removed, staleAfterMs }, 'removed temporary segment files of killed ingests');
+    },
+    (error: unknown) => logger.warn({ err: error }, 'could not sweep temporary segment files'),
+  );
   const worker = startStageWorker(
     {
       queue: 'ingest',
       handle: (data, context) => service.ingest(data, context),
-      onFinalFailure: (data, reason) => repos.videos.markFailed(data.videoId, reason),
+      // A video another stage failed first keeps that stage's reason.
+      onFinalFailure: (data, reason) => repos.videos.markFailedFirst(data.videoId, reason).then(() => {}),
     },
     { config, connection, logger, databaseWatch: resources.databaseWatch, concurrency: config.ingest.concurrency },
   );
@@ -36,6 +59,7 @@ export function startIngestWorker(config: Config, logger: Logger): RunningWorker
     async close() {
       worker.cancelAllJobs('shutdown');
       await worker.close();
+      await sweep;
       await queues.close();
       await resources.close();
       logger.info('ingest worker stopped');

@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { type Config, hashPipelineConfig, type Logger } from '@vad/config';
 import { SubmitError, type SubmitService } from '@vad/operations';
 import { addVideoFlow, createRedisConnection, createWorker, jobIds, type Queues, type RunningWorker } from '@vad/queue';
@@ -16,6 +18,7 @@ import {
   waitFor,
   writeTextAsVideo,
 } from '@vad/testing';
+import { resolveFfmpegBinaries } from '@vad/video';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -170,7 +173,8 @@ describe('ingest worker', () => {
     expect(video?.durationMs).toBeGreaterThan(29_000);
     expect(await segments.countPending(videoId)).toBe(0);
     const ingest = await queues.ingest.getJob(jobIds.ingest(videoId));
-    expect(ingest?.returnvalue).toMatchObject({ frames: 60, segments: 8, segmentsSkipped: 0 });
+    expect(ingest?.returnvalue).toMatchObject({ frames: 60, segments: 8, segmentsSkipped: 0, framesThisAttempt: 60 });
+    expect(ingest?.returnvalue).not.toHaveProperty('resumedAt');
     expect(ingest?.progress).toMatchObject({ percent: 100 });
   });
 
@@ -240,9 +244,13 @@ describe('ingest worker', () => {
 });
 
 describe('shutdown and restart', () => {
-  it('hands an interrupted ingest back to the queue, and the restart skips what was queued', async () => {
+  it('hands an interrupted ingest back to the queue, and the restart resumes after what was queued', async () => {
+    // A keyframe every 2 s, as cameras write: the restart's seek lands close before where it resumes.
     const path = join(fixtures, 'restart.mp4');
-    await generateVideo(path, { durationS: 20, width: 320, height: 240, source: 'testsrc' });
+    await promisify(execFile)(resolveFfmpegBinaries().ffmpeg, [
+      ...['-y', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=s=320x240:r=25:d=20'],
+      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '50', path],
+    ]);
     const { videoId } = await submit.submit({ path });
     const first = startIngestWorker(config, logger);
     // Stalls at 2 pending segments (no consumer): interrupt it there.
@@ -254,7 +262,7 @@ describe('shutdown and restart', () => {
     await first.close();
     expect(['waiting', 'prioritized']).toContain(await queues.ingest.getJobState(jobIds.ingest(videoId)));
     const video = await db.repos.videos.get(videoId);
-    expect(video?.status).toBe('ingesting');
+    expect(video).toMatchObject({ status: 'ingesting', framesDecoded: 16, segmentsWritten: 2 });
 
     const consumer = startSegmentConsumer();
     const second = startIngestWorker(config, logger);
@@ -265,9 +273,20 @@ describe('shutdown and restart', () => {
         () => queues.ingest.getJobState(jobIds.ingest(videoId)),
         (s) => s === 'completed',
       );
-      expect((await db.repos.videos.get(videoId))?.status).toBe('embedding');
+      const after = await db.repos.videos.get(videoId);
+      expect(after).toMatchObject({ status: 'embedding', framesDecoded: 40, segmentsWritten: 5 });
+      // The restart is the same ingest going on: its start is still the first attempt's.
+      expect(after?.ingestStartedAt).toEqual(video?.ingestStartedAt);
       const job = await queues.ingest.getJob(jobIds.ingest(videoId));
-      expect(job?.returnvalue).toMatchObject({ frames: 40, segments: 5, segmentsSkipped: 2 });
+      // It decoded from segment 2 (frame 16, 8 s) on only: 24 of the 40 frames, ffmpeg seeking to 6 s.
+      expect(job?.returnvalue).toEqual({
+        videoId,
+        frames: 40,
+        segments: 5,
+        segmentsSkipped: 2,
+        framesThisAttempt: 24,
+        resumedAt: { segment: 2, frame: 16, seekS: 6 },
+      });
       // One attempt counted (BullMQ counts the completed one): the released run spent none, and nothing failed.
       expect({ attemptsMade: job?.attemptsMade, stacktrace: job?.stacktrace }).toEqual({
         attemptsMade: 1,

@@ -2,10 +2,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Config, type Logger, type PipelineConfig, pipelineConfigSchema } from '@vad/config';
 import type { Repositories, Video } from '@vad/db';
 import { addEmbedJob, type IngestJobData, jobExists, jobIds, type Queues, UnrecoverableError } from '@vad/queue';
-import type { SegmentStore } from '@vad/storage';
+import { isStorageFull, type SegmentStore } from '@vad/storage';
 import {
   type DecodedFrame,
   DecodeError,
+  type DecodeOptions,
   decodeFrames,
   type FfmpegBinaries,
   InvalidVideoError,
@@ -14,12 +15,26 @@ import {
 } from '@vad/video';
 import type { JobContext } from './job-context.js';
 
+type DecodeResume = Parameters<NonNullable<DecodeOptions['onResume']>>[0];
+
 export interface IngestResult {
   videoId: string;
+  /** Sampled frames of the video, those of earlier attempts included. */
   frames: number;
   segments: number;
   /** Segments already queued or embedded by an earlier attempt, not written again. */
   segmentsSkipped: number;
+  /** Frames this attempt decoded: fewer than `frames` when it resumed where an earlier attempt stopped. */
+  framesThisAttempt: number;
+  /** Where this attempt started decoding, when earlier attempts had queued or embedded the first segments. */
+  resumedAt?: {
+    segment: number;
+    frame: number;
+    /** ffmpeg's input seek (s); absent when it decoded from the start and dropped the frames before. */
+    seekS?: number;
+    /** Why it decoded from the start, when it did. */
+    fromStart?: string;
+  };
 }
 
 export interface IngestServiceDeps {
@@ -31,6 +46,15 @@ export interface IngestServiceDeps {
   logger: Logger;
   /** How often a stalled decode checks whether embedding has caught up. */
   backpressurePollMs?: number;
+  /** Retry of a segment write that found the storage full: first delay and the most it grows to, in ms. */
+  storageFullRetryMs?: { initial: number; max: number };
+}
+
+/** One attempt's job and log, and the progress it last reported. */
+interface Attempt {
+  context: JobContext;
+  log: Logger;
+  progress: Record<string, number | string>;
 }
 
 /**
@@ -39,8 +63,10 @@ export interface IngestServiceDeps {
  * segment with its embed job at once, so embedding starts while decoding
  * goes on. Decoding waits while more than `maxPendingSegments` of the
  * video's segments are unembedded, which bounds disk use and keeps memory
- * flat. A retried attempt decodes again but skips segments that an earlier
- * attempt already queued or embedded.
+ * flat, and while the storage is full (no attempt is spent on it). A retried
+ * or restarted attempt resumes decoding at the first segment that earlier
+ * attempts did not queue or embed, and leaves the video's status and
+ * progress as they are.
  */
 export class IngestService {
   constructor(private readonly deps: IngestServiceDeps) {}
@@ -55,7 +81,20 @@ export class IngestService {
     if (!parsedPipeline.success) throw new UnrecoverableError(`video ${video.id} has an invalid pipeline config`);
     const pipeline = parsedPipeline.data;
 
-    await repos.videos.markIngesting(video.id);
+    if (video.status === 'failed') {
+      // Another stage failed it for good (an embed job: its flow has failed): decoding on cannot help,
+      // and starting over would hide why it failed.
+      throw new UnrecoverableError(`video ${video.id} has failed already: ${video.error ?? 'no reason recorded'}`);
+    }
+    if (video.status === 'queued') {
+      await repos.videos.markIngesting(video.id);
+    } else {
+      // A retry or a restart: the row keeps its status, start time and progress.
+      log.info(
+        { status: video.status, framesDecoded: video.framesDecoded, segmentsWritten: video.segmentsWritten },
+        'ingest attempt resumes an earlier one',
+      );
+    }
     const stale = await this.deps.segments.removeTemporaries(video.id);
     if (stale > 0) log.warn({ stale }, 'removed half-written segments of an earlier, killed attempt');
     const probe = await probeVideo(video.sourceUri, this.deps.binaries).catch(asBadInput);
@@ -66,30 +105,75 @@ export class IngestService {
       height: probe.height,
       codec: probe.codec,
     });
-    log.info({ probe }, 'ingest started');
+    const startSegment = await this.firstSegmentToDo(video.id, pipeline);
+    log.info({ probe, startSegment }, 'ingest started');
 
-    const result = await this.decodeIntoSegments(video, pipeline, probe, context).catch(asBadInput);
+    const progress = { framesDecoded: startSegment * pipeline.segmentFrames, segmentsWritten: startSegment };
+    const attempt: Attempt = { context, log, progress };
+    const result = await this.decodeIntoSegments(video, pipeline, probe, attempt, startSegment).catch(asBadInput);
     if (result.frames === 0) throw new UnrecoverableError('no frames could be decoded from the video');
     await repos.videos.markIngested(video.id, result.frames, result.segments);
     await context.updateProgress({ percent: 100, framesDecoded: result.frames, segmentsWritten: result.segments });
-    log.info({ frames: result.frames, segments: result.segments, skipped: result.segmentsSkipped }, 'ingest finished');
+    log.info(
+      {
+        frames: result.frames,
+        segments: result.segments,
+        skipped: result.segmentsSkipped,
+        framesThisAttempt: result.framesThisAttempt,
+      },
+      'ingest finished',
+    );
     return result;
+  }
+
+  /**
+   * The first segment that no earlier attempt queued or embedded: decoding
+   * resumes at its first frame. Segments are written in order, so those
+   * before it are done; one of the earlier attempts' segments that is not
+   * recognised as done (the last, shorter one, whose job was trimmed) is
+   * decoded again, and found done when it is about to be written.
+   */
+  private async firstSegmentToDo(videoId: string, pipeline: PipelineConfig): Promise<number> {
+    const { segmentFrames, model } = pipeline;
+    let segment = 0;
+    while (await this.segmentDone(videoId, model, segment, segment * segmentFrames, segmentFrames)) segment += 1;
+    return segment;
+  }
+
+  /** Whether an earlier attempt queued the segment's embed job, or its frames are embedded. */
+  private async segmentDone(
+    videoId: string,
+    model: string,
+    segmentIndex: number,
+    firstFrameIndex: number,
+    frameCount: number,
+  ): Promise<boolean> {
+    const { queues, repos } = this.deps;
+    const lastFrameIndex = firstFrameIndex + frameCount - 1;
+    return (
+      (await jobExists(queues.embed, jobIds.embed(videoId, segmentIndex))) ||
+      (await repos.frameEmbeddings.countInRange(videoId, model, firstFrameIndex, lastFrameIndex)) === frameCount
+    );
   }
 
   private async decodeIntoSegments(
     video: Video,
     pipeline: PipelineConfig,
     probe: Pick<VideoProbeResult, 'durationMs'>,
-    context: JobContext,
+    attempt: Attempt,
+    startSegment: number,
   ): Promise<IngestResult> {
     const { logger } = this.deps;
+    const { context, log } = attempt;
     const { sampleFps, inputSize, segmentFrames } = pipeline;
     const { durationMs } = probe;
     let pending: DecodedFrame[] = [];
-    let segments = 0;
-    let segmentsSkipped = 0;
-    let frames = 0;
+    let segments = startSegment;
+    let segmentsSkipped = startSegment;
+    let frames = startSegment * segmentFrames;
+    let framesThisAttempt = 0;
     let lastPtsMs = 0;
+    let resumedAt: IngestResult['resumedAt'];
 
     // One segment is written (and its job queued) while decoding fills the next,
     // so ffmpeg is not paused for file and database I/O: at most two segments in memory.
@@ -104,25 +188,41 @@ export class IngestService {
       const framesSoFar = frames;
       const percent = Math.min(100, Math.round((lastPtsMs / Math.max(1, durationMs)) * 100));
       const task = (async () => {
-        const written = await this.writeSegment(video, pipeline, segmentIndex, batch, context.signal);
+        const written = await this.writeSegment(video, pipeline, segmentIndex, batch, attempt);
         if (!written) segmentsSkipped += 1;
         await this.deps.repos.videos.recordIngestProgress(video.id, framesSoFar, segmentIndex + 1);
-        await context.updateProgress({ percent, framesDecoded: framesSoFar, segmentsWritten: segmentIndex + 1 });
+        attempt.progress = { percent, framesDecoded: framesSoFar, segmentsWritten: segmentIndex + 1 };
+        await context.updateProgress(attempt.progress);
       })();
       task.catch(() => {}); // observed by the next `await writing`
       writing = task;
     };
 
+    const onResume = (resume: DecodeResume) => {
+      const { seekS, fromStart } = resume;
+      resumedAt = {
+        segment: startSegment,
+        frame: resume.startIndex,
+        ...(seekS !== undefined ? { seekS } : {}),
+        ...(fromStart !== undefined ? { fromStart } : {}),
+      };
+      log.info({ resumedAt }, 'decoding resumes after the segments earlier attempts queued');
+    };
     const decoder = decodeFrames(video.sourceUri, this.deps.binaries, {
       sampleFps,
       size: inputSize,
       signal: context.signal,
       onLog: (line) => logger.debug({ videoId: video.id, ffmpeg: line }, 'ffmpeg'),
+      startIndex: frames,
+      onResume,
     });
     try {
       for await (const frame of decoder) {
+        // Segment n holds frames n × segmentFrames onwards: a frame out of place would shift every later segment.
+        if (frame.index !== frames) throw new Error(`the decoder gave frame ${frame.index} where ${frames} was due`);
         pending.push(frame);
         frames += 1;
+        framesThisAttempt += 1;
         lastPtsMs = frame.ptsMs;
         if (pending.length === segmentFrames) await flush();
       }
@@ -132,7 +232,14 @@ export class IngestService {
       await writing?.catch(() => {});
     }
     await writing;
-    return { videoId: video.id, frames, segments, segmentsSkipped };
+    return {
+      videoId: video.id,
+      frames,
+      segments,
+      segmentsSkipped,
+      framesThisAttempt,
+      ...(resumedAt ? { resumedAt } : {}),
+    };
   }
 
   /** Writes one segment and queues its embed job; false when an earlier attempt already did. */
@@ -141,33 +248,28 @@ export class IngestService {
     pipeline: PipelineConfig,
     segmentIndex: number,
     frames: DecodedFrame[],
-    signal: AbortSignal | undefined,
+    attempt: Attempt,
   ): Promise<boolean> {
-    const { queues, segments, repos, config } = this.deps;
+    const { queues, segments, config } = this.deps;
     const { model, inputSize: size } = pipeline;
     const { id: videoId, priority, urgent } = video;
     const firstFrameIndex = frames[0]?.index ?? 0;
-    const lastFrameIndex = firstFrameIndex + frames.length - 1;
-    const done =
-      (await jobExists(queues.embed, jobIds.embed(videoId, segmentIndex))) ||
-      (await repos.frameEmbeddings.countInRange(videoId, model, firstFrameIndex, lastFrameIndex)) === frames.length;
-    if (done) return false;
+    if (await this.segmentDone(videoId, model, segmentIndex, firstFrameIndex, frames.length)) return false;
 
     const pollMs = this.deps.backpressurePollMs ?? 250;
     while ((await segments.countPending(videoId)) >= config.ingest.maxPendingSegments) {
-      await sleep(pollMs, undefined, { signal });
+      await sleep(pollMs, undefined, { signal: attempt.context.signal });
     }
 
-    await segments.write(
-      {
-        videoId,
-        segmentIndex,
-        width: size,
-        height: size,
-        frames: frames.map((f) => ({ index: f.index, ptsMs: f.ptsMs })),
-      },
-      frames.map((f) => f.rgb),
-    );
+    const header = {
+      videoId,
+      segmentIndex,
+      width: size,
+      height: size,
+      frames: frames.map((f) => ({ index: f.index, ptsMs: f.ptsMs })),
+    };
+    const pixels = frames.map((f) => f.rgb);
+    await this.whenStorageHasSpace(attempt, () => segments.write(header, pixels));
     await addEmbedJob(
       queues,
       { videoId, segmentIndex, firstFrameIndex, frameCount: frames.length, model, ...(urgent ? { urgent } : {}) },
@@ -175,6 +277,63 @@ export class IngestService {
     );
     return true;
   }
+
+  /**
+   * Runs a storage write; while it fails because the storage is full (ENOSPC,
+   * EDQUOT), waits (a backoff doubling to `storageFullRetryMs.max`) and tries
+   * again, for as long as it takes: a full disk is not the video's fault, so
+   * no attempt is spent and the video does not fail. The wait shows in the
+   * job's progress (`waiting: 'storage full: 1.2 GiB free on the storage
+   * root'`) and in one log line when it starts and one when it ends. Shutdown
+   * ends the wait (the job goes back to the queue).
+   */
+  private async whenStorageHasSpace<T>(attempt: Attempt, write: () => Promise<T>): Promise<T> {
+    const { segments } = this.deps;
+    const retry = this.deps.storageFullRetryMs ?? { initial: 1_000, max: 30_000 };
+    let delayMs = retry.initial;
+    let waitingSince: number | undefined;
+    for (;;) {
+      try {
+        const result = await write();
+        if (waitingSince !== undefined) {
+          const free = await segments.freeBytes();
+          attempt.log.info(
+            { waitedMs: Date.now() - waitingSince, free, storage: segments.root },
+            `storage has space again (${describeFree(free)}): ingest goes on`,
+          );
+          await attempt.context.updateProgress(attempt.progress);
+        }
+        return result;
+      } catch (error) {
+        if (!isStorageFull(error)) throw error;
+        const free = await segments.freeBytes();
+        const waiting = `storage full: ${describeFree(free)} on the storage root`;
+        if (waitingSince === undefined) {
+          waitingSince = Date.now();
+          attempt.log.warn(
+            { free, storage: segments.root, code: (error as NodeJS.ErrnoException).code },
+            `${waiting}: ingest waits for space (no attempt is spent)`,
+          );
+        }
+        await attempt.context.updateProgress({ ...attempt.progress, waiting });
+        await sleep(delayMs, undefined, { signal: attempt.context.signal });
+        delayMs = Math.min(delayMs * 2, retry.max);
+      }
+    }
+  }
+}
+
+/** "1.2 GiB free", or that the free space could not be read. */
+function describeFree(bytes: number | undefined): string {
+  if (bytes === undefined) return 'free space unknown';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]} free`;
 }
 
 /** Problems with the file itself can never succeed on retry. */

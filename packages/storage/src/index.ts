@@ -7,5 +7,5 @@ export {
   type SegmentFrameInfo,
   type SegmentHeader,
 } from './segment-format.js';
-export { SegmentStore } from './segment-store.js';
+export { isStorageFull, SegmentStore, type SegmentStoreOptions, type SegmentWriteFunction } from './segment-store.js';
 export { ThumbnailStore } from './thumbnail-store.js';

@@ -1,9 +1,9 @@
 import { mkdtempSync } from 'node:fs';
-import { readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SegmentStore } from '../src/index.js';
+import { isStorageFull, SegmentStore, type SegmentWriteFunction } from '../src/index.js';
 
 const videoId = '00000000-0000-4000-8000-000000000001';
 
@@ -67,4 +67,118 @@ describe('SegmentStore', () => {
     await writeFile(path, (await import('node:fs')).readFileSync(path).subarray(0, 40));
     await expect(store.read(videoId, 1)).rejects.toThrow(/truncated/);
   });
+
+  describe('writing to a file system that stores less than asked, or is full', () => {
+    const size = 32; // 3 KiB frames
+    const header = (segmentIndex: number, count = 3) => ({
+      videoId,
+      segmentIndex,
+      width: size,
+      height: size,
+      frames: Array.from({ length: count }, (_, i) => ({ index: segmentIndex * count + i, ptsMs: i * 500 })),
+    });
+    const frames = (count = 3) => Array.from({ length: count }, (_, i) => frame(10 + i, size));
+    const enospc = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    /** Stores at most `cap` bytes per call, as a nearly full or network file system may. */
+    const shortWrites =
+      (cap: number): SegmentWriteFunction =>
+      async (handle, buffer, offset, length, position) =>
+        (await handle.write(buffer, offset, Math.min(cap, length), position)).bytesWritten;
+
+    it('writes every byte when each write stores only part of what it was asked', async () => {
+      const calls: number[] = [];
+      const capped = shortWrites(1000);
+      const store = new SegmentStore(mkdtempSync(join(tmpdir(), 'vad-seg-')), {
+        write: (handle, buffer, offset, length, position) => {
+          calls.push(length);
+          return capped(handle, buffer, offset, length, position);
+        },
+      });
+      await store.write(header(0), frames());
+      const segment = await store.read(videoId, 0);
+      expect(segment.header).toEqual(header(0));
+      expect(segment.pixels).toEqual(Buffer.concat(frames()));
+      expect(calls.length).toBeGreaterThan(9); // 9 KiB of pixels, 1000 bytes at a time
+      expect(await files(store, videoId)).toEqual(['000000.seg']);
+    });
+
+    it('never renames a partial file into place when the disk fills up mid-write, and leaves no temporary file', async () => {
+      let stored = 0;
+      let full = true;
+      const store = new SegmentStore(mkdtempSync(join(tmpdir(), 'vad-seg-')), {
+        write: async (handle, buffer, offset, length, position) => {
+          // Room for 5000 bytes: short writes up to there, then ENOSPC, until space is freed.
+          if (full && stored >= 5000) throw enospc();
+          const n = full ? Math.min(length, 5000 - stored, 700) : length;
+          stored += n;
+          return (await handle.write(buffer, offset, n, position)).bytesWritten;
+        },
+      });
+      const attempt = store.write(header(1), frames());
+      await expect(attempt).rejects.toMatchObject({ code: 'ENOSPC' });
+      expect(isStorageFull(await attempt.catch((error: unknown) => error))).toBe(true);
+      expect(await store.exists(videoId, 1)).toBe(false);
+      expect(await files(store, videoId)).toEqual([]);
+      expect(await store.countPending(videoId)).toBe(0);
+
+      full = false; // space is back: the same write succeeds, whole
+      await store.write(header(1), frames());
+      expect((await store.read(videoId, 1)).pixels).toEqual(Buffer.concat(frames()));
+      expect(await files(store, videoId)).toEqual(['000001.seg']);
+    });
+
+    it('treats a write that stores nothing as a full disk, and a nonsensical byte count as an I/O error', async () => {
+      const none = new SegmentStore(mkdtempSync(join(tmpdir(), 'vad-seg-')), { write: async () => 0 });
+      await expect(none.write(header(2), frames())).rejects.toMatchObject({ code: 'ENOSPC' });
+      expect(await files(none, videoId)).toEqual([]);
+      const liar = new SegmentStore(mkdtempSync(join(tmpdir(), 'vad-seg-')), {
+        write: async (_handle, _buffer, _offset, length) => length + 1,
+      });
+      await expect(liar.write(header(2), frames())).rejects.toMatchObject({ code: 'EIO' });
+      expect(await files(liar, videoId)).toEqual([]);
+    });
+
+    it('tells a full disk or quota from other errors', () => {
+      expect(isStorageFull(enospc())).toBe(true);
+      expect(isStorageFull(Object.assign(new Error('quota'), { code: 'EDQUOT' }))).toBe(true);
+      expect(isStorageFull(Object.assign(new Error('io'), { code: 'EIO' }))).toBe(false);
+      expect(isStorageFull(new Error('plain'))).toBe(false);
+      expect(isStorageFull(undefined)).toBe(false);
+    });
+
+    it('reads the free space of the storage root', async () => {
+      const store = new SegmentStore(mkdtempSync(join(tmpdir(), 'vad-seg-')));
+      expect(await store.freeBytes()).toBeGreaterThan(0);
+      expect(await new SegmentStore('/nonexistent/vad').freeBytes()).toBeUndefined();
+    });
+  });
+
+  it('sweeps stale temporary files of every video, leaving recent ones (live writers) and segments alone', async () => {
+    const store = new SegmentStore(mkdtempSync(join(tmpdir(), 'vad-seg-')));
+    expect(await store.removeStaleTemporaries(60_000)).toBe(0); // no segments folder yet
+    const other = '00000000-0000-4000-8000-000000000002';
+    await store.write({ videoId, segmentIndex: 0, width: 4, height: 4, frames: [{ index: 0, ptsMs: 0 }] }, [frame(0)]);
+    await mkdir(store.videoDir(other), { recursive: true });
+    const now = Date.now();
+    const file = async (id: string, name: string, ageMs: number) => {
+      const path = join(store.videoDir(id), name);
+      await writeFile(path, 'partial');
+      const time = new Date(now - ageMs);
+      await utimes(path, time, time);
+    };
+    await file(videoId, '000001.seg.dead0001.tmp', 10 * 60_000); // a killed writer's, 10 min old
+    await file(videoId, '000002.seg.live0002.tmp', 5_000); // being written now, on this or another machine
+    await file(other, '000007.seg.dead0003.tmp', 3 * 60_000);
+    await file(other, '000000.seg', 60 * 60_000); // an old but complete segment waiting for embedding
+    await writeFile(join(store.root, 'segments', 'stray-file'), 'not a folder');
+
+    expect(await store.removeStaleTemporaries(2 * 60_000, now)).toBe(2);
+    expect(await files(store, videoId)).toEqual(['000000.seg', '000002.seg.live0002.tmp']);
+    expect(await files(store, other)).toEqual(['000000.seg']);
+    expect(await store.removeStaleTemporaries(2 * 60_000, now)).toBe(0);
+  });
 });
+
+async function files(store: SegmentStore, id: string): Promise<string[]> {
+  return (await readdir(store.videoDir(id))).sort();
+}

@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import ffmpeg from 'fluent-ffmpeg';
 import type { FfmpegBinaries } from './binaries.js';
 import { DecodeError } from './errors.js';
@@ -11,6 +13,24 @@ export interface DecodeOptions {
   signal?: AbortSignal;
   /** Called with each line ffmpeg writes to stderr that is not per-frame noise (warnings, errors). */
   onLog?: (line: string) => void;
+  /**
+   * Resume: the index of the first frame to yield. The frames from it on are
+   * the very frames a decode from the start gives at those indexes (same
+   * index, same ptsMs, same pixels); ffmpeg seeks to a keyframe before it
+   * rather than decoding what comes before. Default 0.
+   */
+  startIndex?: number;
+  /** Called once, before the first frame, when `startIndex` > 0: how the decode gets there. */
+  onResume?: (resume: DecodeResume) => void;
+}
+
+/** How a resumed decode reached its first frame. */
+export interface DecodeResume {
+  startIndex: number;
+  /** The input seek ffmpeg was given (`-ss`, in seconds); undefined when it decoded from the start. */
+  seekS: number | undefined;
+  /** Why it decoded from the start, when it did: the seek was not worth it or could not be trusted. */
+  fromStart?: string;
 }
 
 export interface DecodedFrame {
@@ -20,7 +40,8 @@ export interface DecodedFrame {
    * Presentation time from the decoder, in ms from the start of the recording
    * as a player shows it: ffmpeg shifts every stream by the container's start
    * time, so a file cut from a longer stream (MPEG-TS from an NVR starting at
-   * 1000 s) still starts at 0.
+   * 1000 s) still starts at 0. It is the frame's slot on the fps filter's grid
+   * (showinfo's integer pts, n / sampleFps s), exact at any length.
    */
   ptsMs: number;
   /** size × size × 3 bytes, RGB, row-major (HWC). */
@@ -37,12 +58,12 @@ export function frameFilter(sampleFps: number, size: number): string {
   ].join(',');
 }
 
-/** The same graph for the video's first frame alone, at its own pts. */
+/** The same graph for the video's first frame alone, at its own pts (no fps grid: its pts is in the stream's time base). */
 function firstFrameFilter(size: number): string {
   return ['trim=end_frame=1', ...frameFilter(1, size).split(',').slice(1)].join(',');
 }
 
-const SHOWINFO_PTS = /Parsed_showinfo.*\bpts_time:\s*(-?[\d.]+)/;
+const SHOWINFO_PTS = /Parsed_showinfo.*\bpts:\s*(-?\d+|NOPTS)\s+pts_time:\s*(\S+)/;
 const NOISE =
   /Parsed_showinfo|^\s*(frame=|size=|video:|Stream mapping|Press \[q\]|Output #|Input #|Metadata:|Duration:|Stream #|\s+\w+\s*:)/;
 
@@ -97,12 +118,25 @@ async function* fixedSizeChunks(stream: Readable, frameBytes: number): AsyncGene
 }
 
 interface RawFrame {
+  /**
+   * showinfo's pts, in the time base of its input. After the fps filter that
+   * is 1/sampleFps, so this is the frame's slot on the sampling grid, exact
+   * (pts_time is printed with 6 significant digits only).
+   */
+  pts: number;
   /** showinfo's pts_time, in ms. */
   ptsTime: number;
   rgb: Buffer;
 }
 
+interface Timestamp {
+  pts: number;
+  ptsTime: number;
+}
+
 interface RunOptions {
+  /** Options before `-i` (an input seek). */
+  inputOptions?: string[];
   filter: string;
   outputOptions: string[];
   frameBytes: number;
@@ -113,21 +147,24 @@ interface RunOptions {
 /** One ffmpeg run: raw RGB frames out of `filter`, each with the pts showinfo printed for it. */
 async function* runFfmpeg(path: string, binaries: FfmpegBinaries, options: RunOptions): AsyncGenerator<RawFrame> {
   const { filter, outputOptions, frameBytes, signal, onLog } = options;
-  const timestamps = new OrderedMailbox<number>();
+  const timestamps = new OrderedMailbox<Timestamp>();
   const stderrTail: string[] = [];
   let failure: Error | undefined;
   let finished = false;
 
   const command = ffmpeg(path)
     .setFfmpegPath(binaries.ffmpeg)
-    .inputOptions(['-nostdin', '-hide_banner'])
+    .inputOptions(['-nostdin', '-hide_banner', ...(options.inputOptions ?? [])])
     .noAudio()
-    .videoFilters(filter)
+    // Output timestamps from 0: ffmpeg's output sync then neither repeats nor drops a frame (as it does
+    // for a stream starting later, e.g. a picture that starts after the sound), so frames and showinfo's
+    // timestamps stay paired one to one.
+    .videoFilters(`${filter},setpts=PTS-STARTPTS`)
     .outputOptions([...outputOptions, '-pix_fmt', 'rgb24', '-f', 'rawvideo'])
     .on('stderr', (line: string) => {
-      const pts = SHOWINFO_PTS.exec(line);
-      if (pts?.[1] !== undefined) {
-        timestamps.push(Number.parseFloat(pts[1]) * 1000);
+      const shown = SHOWINFO_PTS.exec(line);
+      if (shown?.[1] !== undefined && shown[2] !== undefined) {
+        timestamps.push({ pts: Number.parseInt(shown[1], 10), ptsTime: Number.parseFloat(shown[2]) * 1000 });
         return;
       }
       if (NOISE.test(line) || !line.trim()) return;
@@ -154,12 +191,15 @@ async function* runFfmpeg(path: string, binaries: FfmpegBinaries, options: RunOp
   try {
     for await (const rgb of fixedSizeChunks(output, frameBytes)) {
       signal?.throwIfAborted();
-      const ptsTime = await timestamps.next();
-      if (ptsTime === undefined) {
+      const timestamp = await timestamps.next();
+      if (timestamp === undefined) {
         signal?.throwIfAborted();
         throw failure ?? new DecodeError(`ffmpeg gave no timestamp for frame ${count}`, [...stderrTail]);
       }
-      yield { ptsTime, rgb };
+      if (Number.isNaN(timestamp.pts) || Number.isNaN(timestamp.ptsTime)) {
+        throw new DecodeError(`ffmpeg gave frame ${count} no timestamp`, [...stderrTail]);
+      }
+      yield { ...timestamp, rgb };
       count += 1;
     }
     // Output ended: ffmpeg's exit status decides whether the video was read to its end.
@@ -174,14 +214,89 @@ async function* runFfmpeg(path: string, binaries: FfmpegBinaries, options: RunOp
 }
 
 /**
+ * How far before the resume point a resumed decode seeks, tried in turn: a
+ * demuxer that seeks by timestamp rather than to a keyframe (MPEG-TS) lands
+ * on the next keyframe after the seek point, up to a GOP later.
+ */
+const SEEK_MARGINS_S = [2, 10, 60];
+
+const execFileAsync = promisify(execFile);
+const SHOWINFO_INSTANCE = /Parsed_showinfo_(\d+).*\bpts:\s*(-?\d+)\s/;
+
+interface ShownPts {
+  /** showinfo's position in the filter chain. */
+  instance: number;
+  pts: number;
+}
+
+/** The timestamps showinfo filters of `filter` print until the first frame is out. */
+async function showinfoUntilFirstFrame(
+  path: string,
+  binaries: FfmpegBinaries,
+  inputOptions: string[],
+  filter: string,
+  signal: AbortSignal | undefined,
+): Promise<ShownPts[]> {
+  const args = ['-nostdin', '-hide_banner', ...inputOptions, '-i', path, '-an', '-sn', '-dn', '-vf', filter];
+  const { stderr } = await execFileAsync(binaries.ffmpeg, [...args, '-frames:v', '1', '-f', 'null', '-'], {
+    signal,
+    maxBuffer: 16 << 20,
+  });
+  const shown: ShownPts[] = [];
+  for (const line of stderr.split('\n')) {
+    const match = SHOWINFO_INSTANCE.exec(line);
+    if (match?.[1] === undefined || match[2] === undefined) continue;
+    shown.push({ instance: Number(match[1]), pts: Number.parseInt(match[2], 10) });
+  }
+  return shown;
+}
+
+/**
+ * The sampling-grid slot of a decode's frame 0 (0, unless the picture starts
+ * after the container, e.g. after its sound), from two one-frame runs: a
+ * decode from the start, and the same with the timestamps a seeked run has
+ * (`-copyts -start_at_zero`: stored, from the container's start, whatever the
+ * seek). Undefined when the two disagree about the first frame's pts (ffmpeg
+ * has corrected the timestamps at the start in a way it does not after a
+ * seek): the seeked run's slots would not be the decode's.
+ */
+async function probeOrigin(
+  path: string,
+  binaries: FfmpegBinaries,
+  sampleFps: number,
+  signal: AbortSignal | undefined,
+): Promise<{ origin: number } | { reason: string }> {
+  let shifted: ShownPts[];
+  let kept: ShownPts[];
+  try {
+    // Chain positions: showinfo 0, fps 1, showinfo 2.
+    shifted = await showinfoUntilFirstFrame(path, binaries, [], `showinfo,fps=${sampleFps},showinfo`, signal);
+    kept = await showinfoUntilFirstFrame(path, binaries, ['-copyts', '-start_at_zero'], 'showinfo', signal);
+  } catch {
+    signal?.throwIfAborted();
+    return { reason: 'the first frame could not be probed' }; // the decode from the start reports the problem
+  }
+  const first = shifted.find((s) => s.instance === 0);
+  const origin = shifted.find((s) => s.instance === 2);
+  const stored = kept.find((s) => s.instance === 0);
+  if (!first || !origin || !stored) return { reason: 'the first frame could not be probed' };
+  if (first.pts !== stored.pts) {
+    return { reason: `ffmpeg shifts the timestamps by ${first.pts - stored.pts} ticks at the start only` };
+  }
+  return { origin: origin.pts };
+}
+
+/**
  * Decodes a video with ffmpeg into sampled, resized, centre-cropped RGB frames,
  * streaming: ffmpeg is paused by the pipe while the consumer is busy, so memory
  * stays flat whatever the length of the video. Each frame carries the pts the
- * decoder gave it (not a count), so variable-frame-rate video stays aligned.
+ * decoder gave it (not a count), so variable-frame-rate video stays aligned:
+ * its slot on the fps filter's grid (n / sampleFps), in ms.
  * Frames are upright: ffmpeg turns rotated recordings (phones) as it decodes.
  * A video too short for the sampling to pick any frame (under half a sampling
  * interval: a few frames, a single one) gives its first frame, at its own pts,
  * so that every decodable video yields at least one frame.
+ * With `startIndex`, it resumes there (see `resumeFrames`).
  * Stopping the iteration early (or aborting) kills ffmpeg.
  */
 export async function* decodeFrames(
@@ -190,26 +305,128 @@ export async function* decodeFrames(
   options: DecodeOptions,
 ): AsyncGenerator<DecodedFrame> {
   const { sampleFps, size, signal, onLog } = options;
-  const run = { frameBytes: size * size * 3, signal, onLog, outputOptions: [] };
-  let index = 0;
-  const toFrame = ({ ptsTime, rgb }: RawFrame): DecodedFrame => ({
-    index,
-    ptsMs: Math.max(0, Math.round(ptsTime)),
-    rgb,
-  });
+  const startIndex = options.startIndex ?? 0;
+  const run: RunOptions = { frameBytes: size * size * 3, signal, onLog, outputOptions: [], filter: '' };
+  if (startIndex > 0) {
+    const resumed = yield* resumeFrames(path, binaries, { ...options, startIndex }, run);
+    if (resumed) return;
+  }
 
+  let index = 0;
   for await (const frame of runFfmpeg(path, binaries, { ...run, filter: frameFilter(sampleFps, size) })) {
-    yield toFrame(frame);
+    // Resuming without a seek: the frames before the resume point are decoded, and dropped.
+    if (index >= startIndex) yield { index, ptsMs: slotMs(frame.pts, sampleFps), rgb: frame.rgb };
     index += 1;
   }
-  if (index > 0) return;
+  if (index > 0 || startIndex > 0) return;
 
   // ffmpeg read the whole video without error, yet the fps filter emitted nothing: the video
   // ends before the first sampling slot closes (fps=2 needs 0.25 s). Its first frame stands in.
   signal?.throwIfAborted();
   const first = { ...run, filter: firstFrameFilter(size), outputOptions: ['-frames:v', '1'] };
   for await (const frame of runFfmpeg(path, binaries, first)) {
-    yield toFrame(frame);
+    yield { index, ptsMs: Math.max(0, Math.round(frame.ptsTime)), rgb: frame.rgb };
     index += 1;
   }
+}
+
+/** The time of a slot of the sampling grid, in ms. */
+function slotMs(slot: number, sampleFps: number): number {
+  return Math.max(0, Math.round((slot * 1000) / sampleFps));
+}
+
+/**
+ * Resumes a decode at frame `startIndex` with an input seek (`-ss` before
+ * `-i`: fast, it lands on a keyframe before the seek point), yielding exactly
+ * the frames a decode from the start gives from that index on.
+ *
+ * A decode from the start numbers the fps filter's output 0, 1, 2, … from its
+ * first slot `origin` (0, unless the picture starts after the container, e.g.
+ * after its sound): frame i is slot origin + i, at (origin + i) / sampleFps
+ * seconds. The fps filter gives slot n the last frame whose time, rounded to
+ * the grid, is at most n. After a seek to a keyframe K before the target slot
+ * T, every frame from K on is decoded as in a full decode; the frame a full
+ * decode gives slot n ≥ T is one of them (K itself is a candidate for every
+ * such slot, and the chosen frame is never earlier than a candidate), so the
+ * seeked decode picks the same frame, with the same pixels (decoded from the
+ * same keyframe on) — provided its timestamps are those of the decode from
+ * the start. ffmpeg shifts timestamps by the seek point after a seek (and
+ * then leaves out the start-time correction it makes for MPEG-TS whose sound
+ * starts first), so the seeked run keeps them as stored, from the container's
+ * start (`-copyts -start_at_zero`, with that correction): checked on the first
+ * frame against a decode from the start (`probeOrigin`), the fps filter sees
+ * the very timestamps of the full decode, and the same slots come out. Frames
+ * before T (from K on) are decoded and dropped here.
+ *
+ * When the first frame after the seek is later than T (a demuxer that seeks
+ * by timestamp, not to a keyframe), it seeks again further back. Where a seek
+ * cannot be relied on it returns false, having yielded nothing, and the caller
+ * decodes from the start: the seek kept landing late, gave no frame or failed
+ * before giving one, the probe failed or found the timestamps shifted
+ * differently, or the target is too close to the start for a seek to save
+ * anything. One limit remains: a stream whose timestamps jump after its start
+ * (an MPEG-TS recorder restarted inside one file) is corrected by ffmpeg only
+ * when decoded through the jump, so frames resumed after such a jump may be
+ * numbered differently.
+ */
+async function* resumeFrames(
+  path: string,
+  binaries: FfmpegBinaries,
+  options: DecodeOptions & { startIndex: number },
+  run: RunOptions,
+): AsyncGenerator<DecodedFrame, boolean> {
+  const { sampleFps, size, startIndex, onResume, signal } = options;
+  const fromStart = (reason: string) => {
+    onResume?.({ startIndex, seekS: undefined, fromStart: reason });
+    return false;
+  };
+  const probed = await probeOrigin(path, binaries, sampleFps, signal);
+  if ('reason' in probed) return fromStart(probed.reason);
+  const { origin } = probed;
+  const target = origin + startIndex;
+  let lastReason = 'the resume point is too close to the start for a seek';
+  for (const margin of SEEK_MARGINS_S) {
+    const seekS = Math.floor((target / sampleFps - Math.max(margin, 2 / sampleFps)) * 1000) / 1000;
+    if (seekS <= 0) break;
+    signal?.throwIfAborted();
+    const seeked: RunOptions = {
+      ...run,
+      inputOptions: ['-ss', seekS.toFixed(3), '-noaccurate_seek', '-copyts', '-start_at_zero'],
+      filter: frameFilter(sampleFps, size),
+    };
+    let first = true;
+    let landedLate = false;
+    let yielded = false;
+    try {
+      for await (const frame of runFfmpeg(path, binaries, seeked)) {
+        const slot = frame.pts;
+        if (first) {
+          first = false;
+          if (slot > target) {
+            landedLate = true;
+            break;
+          }
+        }
+        if (slot < target) continue;
+        if (!yielded) onResume?.({ startIndex, seekS });
+        yielded = true;
+        yield { index: slot - origin, ptsMs: slotMs(slot, sampleFps), rgb: frame.rgb };
+      }
+    } catch (error) {
+      signal?.throwIfAborted();
+      // Once frames are out the decode cannot start over; a decode from the start would meet the same data.
+      if (yielded) throw error;
+      lastReason = `the seek to ${seekS} s failed: ${error instanceof Error ? error.message : String(error)}`;
+      continue;
+    }
+    if (!first && !landedLate) {
+      // The video ends before the resume point: nothing is left to decode.
+      if (!yielded) onResume?.({ startIndex, seekS });
+      return true;
+    }
+    lastReason = landedLate
+      ? `the seek to ${seekS} s landed after the resume point`
+      : `the seek to ${seekS} s gave no frame`;
+  }
+  return fromStart(lastReason);
 }

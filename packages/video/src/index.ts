@@ -1,7 +1,13 @@
 export { type BinaryOverrides, type BinarySource, type FfmpegBinaries, resolveFfmpegBinaries } from './binaries.js';
 export { DecodeError, InvalidVideoError } from './errors.js';
 export { extractFrameAt } from './frame-at.js';
-export { type DecodedFrame, type DecodeOptions, decodeFrames, frameFilter } from './frame-decoder.js';
+export {
+  type DecodedFrame,
+  type DecodeOptions,
+  type DecodeResume,
+  decodeFrames,
+  frameFilter,
+} from './frame-decoder.js';
 export { DIMENSION_LIMITS, probeVideo, type VideoProbeResult } from './probe.js';
 export {
   type DisplayRotation,

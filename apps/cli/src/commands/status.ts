@@ -47,7 +47,10 @@ export function registerStatus(program: Command, context: () => CliContext): voi
         ['recorded at', video.recordedAt?.toISOString() ?? '-'],
         ['model', video.model],
         ['queue', queueing],
-        ['ingest', `${progress.ingest.state} (${progress.ingest.percent}%)`],
+        [
+          'ingest',
+          `${progress.ingest.state} (${progress.ingest.percent}%)${progress.ingest.waiting ? ` — ${progress.ingest.waiting}` : ''}`,
+        ],
         ['frames decoded', String(video.framesDecoded)],
         ['segments', `${video.segmentsWritten} written, ${progress.embed.segmentsEmbedded} embedded`],
         ['scoring', `${progress.aggregate.state} (${progress.aggregate.percent}%)`],

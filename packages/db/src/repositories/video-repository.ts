@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, isNull, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, isNull, lt, ne, sql } from 'drizzle-orm';
 import type { Database } from '../client.js';
 import { cameras, type NewVideo, type Video, type VideoStatus, videos } from '../schema.js';
 
@@ -61,12 +61,24 @@ export class VideoRepository {
     return rows.map((r) => r.video);
   }
 
-  /** Start (or restart, after a crash) of ingest: clears any earlier error. */
-  async markIngesting(id: string): Promise<void> {
-    await this.db
+  /** Start of ingest: a queued video becomes ingesting; a retry finds it moved on and leaves it. Whether it moved. */
+  async markIngesting(id: string): Promise<boolean> {
+    const moved = await this.db
       .update(videos)
       .set({ status: 'ingesting', error: null, ingestStartedAt: sql`now()`, ...touched })
-      .where(eq(videos.id, id));
+      .where(and(eq(videos.id, id), eq(videos.status, 'queued')))
+      .returning({ id: videos.id });
+    return moved.length > 0;
+  }
+
+  /** Fails the video unless it has failed already (its first reason stays); whether this call failed it. */
+  async markFailedFirst(id: string, error: string): Promise<boolean> {
+    const rows = await this.db
+      .update(videos)
+      .set({ status: 'failed', error, ...touched })
+      .where(and(eq(videos.id, id), ne(videos.status, 'failed')))
+      .returning({ id: videos.id });
+    return rows.length > 0;
   }
 
   async saveProbe(id: string, probe: VideoProbe): Promise<void> {
