@@ -178,7 +178,7 @@ describe(`chaos (${FULL ? 'full' : 'short'}: ${JSON.stringify(settings)})`, () =
     `storage disk full, freed after ${settings.diskFreedAfterS} s`,
     async () => {
       const mountpoint = mkdtempSync(join(tmpdir(), 'vad-chaos-disk-'));
-      // 3 MiB: a few segments of 224×224 frames; the videos need more than that on the way.
+      // 3 MiB: a segment of 16 frames at 224×224 is 2.4 MB; the videos need more than that on the way.
       execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', mountpoint]);
       try {
         const result = await scenario(
@@ -187,11 +187,12 @@ describe(`chaos (${FULL ? 'full' : 'short'}: ${JSON.stringify(settings)})`, () =
             await sleep(settings.diskFreedAfterS * 1000);
             execFileSync('mount', ['-o', 'remount,size=256m', mountpoint]);
           },
-          { storage: mountpoint },
+          { storage: join(mountpoint, 'storage') },
         );
         expectAllWell(result);
+        expect(result.lines.filter((line) => /storage full/.test(line)).length).toBeGreaterThan(0);
       } finally {
-        execFileSync('umount', ['-l', mountpoint]);
+        execFileSync('umount', [mountpoint]);
         await rm(mountpoint, { recursive: true, force: true });
       }
     },

@@ -18,6 +18,8 @@ export interface ScenarioResult {
   errorLines: number;
   /** The distinct messages of the error lines (what an operator would read). */
   errorMessages: string[];
+  /** Every log line of the workers during the scenario. */
+  lines: string[];
   failures: string[];
 }
 
@@ -70,6 +72,7 @@ export async function settle(
     logLines: 0,
     errorLines: 0,
     errorMessages: [],
+    lines: [],
     failures: [],
   };
   for (const id of ids) {
@@ -91,6 +94,7 @@ export async function settle(
     if (runs.rows[0]?.n === 1 && video?.currentRunId) result.oneRun += 1;
   }
   const all = lines();
+  result.lines = all;
   result.logLines = all.length;
   const errors = all.filter((line) => /"level":(50|60)/.test(line));
   result.errorLines = errors.length;
