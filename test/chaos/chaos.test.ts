@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,7 +53,8 @@ interface Run {
 /** A fresh deployment (database, Redis, storage, one process per role), some videos, a fault, and the checks. */
 async function scenario(
   name: string,
-  fault: (run: Run) => Promise<void>,
+  /** Breaks something; says what it did, e.g. "20 kills". */
+  fault: (run: Run) => Promise<string>,
   options: { storage?: string } = {},
 ): Promise<ScenarioResult> {
   const redis = new RedisInstance();
@@ -94,9 +95,11 @@ async function scenario(
           (v) => v?.status !== 'done' && v?.status !== 'failed',
         ),
     };
-    await fault(run);
+    const started = Date.now();
+    const did = await fault(run);
     const ended = Date.now();
     const result = await settle(env, name, ids, ended, () => cluster.lines(), settings.deadlineS * 1000);
+    result.fault = `${did} over ${Math.round((ended - started) / 1000)} s`;
     results.push(result);
     return result;
   } finally {
@@ -136,10 +139,15 @@ describe(`chaos (${FULL ? 'full' : 'short'}: ${JSON.stringify(settings)})`, () =
     async () => {
       const result = await scenario(`kill -9 × ${settings.kills}`, async (run) => {
         const roles = Object.keys(ROLE_APPS) as Role[];
-        for (let k = 0; k < settings.kills && (await run.unfinished()); k++) {
+        const killed: Role[] = [];
+        while (killed.length < settings.kills && (await run.unfinished())) {
           await sleep(1000 + Math.random() * 1500);
-          await run.cluster.killAndRestart(roles[Math.floor(Math.random() * roles.length)] as Role);
+          const role = roles[Math.floor(Math.random() * roles.length)] as Role;
+          await run.cluster.killAndRestart(role);
+          killed.push(role);
         }
+        const count = (role: Role) => killed.filter((r) => r === role).length;
+        return `${killed.length} kills (${roles.map((r) => `${r} ${count(r)}`).join(', ')})`;
       });
       expectAllWell(result);
     },
@@ -154,6 +162,7 @@ describe(`chaos (${FULL ? 'full' : 'short'}: ${JSON.stringify(settings)})`, () =
         await run.redis.kill();
         await sleep(3000);
         await run.redis.start();
+        return 'Redis down 3 s';
       });
       expectAllWell(result);
     },
@@ -168,6 +177,7 @@ describe(`chaos (${FULL ? 'full' : 'short'}: ${JSON.stringify(settings)})`, () =
         await run.database.cut();
         await sleep(settings.databaseDownS * 1000);
         await run.database.start();
+        return `PostgreSQL unreachable ${settings.databaseDownS} s`;
       });
       expectAllWell(result);
     },
@@ -178,14 +188,32 @@ describe(`chaos (${FULL ? 'full' : 'short'}: ${JSON.stringify(settings)})`, () =
     `storage disk full, freed after ${settings.diskFreedAfterS} s`,
     async () => {
       const mountpoint = mkdtempSync(join(tmpdir(), 'vad-chaos-disk-'));
-      // 3 MiB: a segment of 16 frames at 224×224 is 2.4 MB; the videos need more than that on the way.
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', mountpoint]);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', mountpoint]);
       try {
         const result = await scenario(
           `storage full ${settings.diskFreedAfterS} s`,
           async () => {
-            await sleep(settings.diskFreedAfterS * 1000);
-            execFileSync('mount', ['-o', 'remount,size=256m', mountpoint]);
+            // Another program fills the disk and keeps it full (taking back whatever embedding frees), then deletes its files.
+            await sleep(500);
+            const until = Date.now() + settings.diskFreedAfterS * 1000;
+            const ballast: string[] = [];
+            while (Date.now() < until) {
+              const { bavail, bsize } = statfsSync(mountpoint);
+              const free = bavail * bsize - 256 * 1024;
+              if (free > 0) {
+                const file = join(mountpoint, `ballast-${ballast.length}`);
+                ballast.push(file);
+                // The space may have gone meanwhile (a segment written): then the next round takes what is left.
+                try {
+                  execFileSync('fallocate', ['-l', String(free), file], { stdio: 'ignore' });
+                } catch {
+                  rmSync(file, { force: true });
+                }
+              }
+              await sleep(200);
+            }
+            for (const file of ballast) rmSync(file, { force: true });
+            return `disk full ${settings.diskFreedAfterS} s`;
           },
           { storage: join(mountpoint, 'storage') },
         );

@@ -5,6 +5,8 @@ import { generateVideo, waitFor } from '@vad/testing';
 
 export interface ScenarioResult {
   scenario: string;
+  /** What the fault did, and for how long. */
+  fault?: string;
   videos: number;
   /** Videos done without any manual action. */
   done: number;
@@ -115,13 +117,13 @@ export async function settle(
 
 export function renderResults(results: ScenarioResult[]): string {
   const rows = [
-    '| scenario | videos done | one row per frame | one current run | recovery | log lines (errors) |',
-    '|---|---:|---:|---:|---:|---:|',
+    '| scenario | fault | videos done | one row per frame | one current run | recovery | log lines (errors) |',
+    '|---|---|---:|---:|---:|---:|---:|',
   ];
   for (const r of results) {
     const pct = (n: number) => `${n}/${r.videos} (${Math.round((n / r.videos) * 100)} %)`;
     rows.push(
-      `| ${r.scenario} | ${pct(r.done)} | ${pct(r.exactRows)} | ${pct(r.oneRun)} | ${r.recoveryS} s | ${r.logLines} (${r.errorLines}) |`,
+      `| ${r.scenario} | ${r.fault ?? ''} | ${pct(r.done)} | ${pct(r.exactRows)} | ${pct(r.oneRun)} | ${r.recoveryS} s | ${r.logLines} (${r.errorLines}) |`,
     );
   }
   return rows.join('\n');

@@ -280,8 +280,8 @@ export class IngestService {
 
   /**
    * Runs a storage write; while it fails because the storage is full (ENOSPC,
-   * EDQUOT), waits (a backoff doubling to `storageFullRetryMs.max`) and tries
-   * again, for as long as it takes: a full disk is not the video's fault, so
+   * EDQUOT), waits (a backoff doubling to `storageFullRetryMs.max`, cut short
+   * when 4 MiB or more are freed) and tries again, for as long as it takes: a full disk is not the video's fault, so
    * no attempt is spent and the video does not fail. The wait shows in the
    * job's progress (`waiting: 'storage full: 1.2 GiB free on the storage
    * root'`) and in one log line when it starts and one when it ends. Shutdown
@@ -316,12 +316,21 @@ export class IngestService {
           );
         }
         await attempt.context.updateProgress({ ...attempt.progress, waiting });
-        await sleep(delayMs, undefined, { signal: attempt.context.signal });
+        // Waits out the backoff, but tries again as soon as space is freed (checked every second: a statfs).
+        const until = Date.now() + delayMs;
+        while (Date.now() < until) {
+          await sleep(Math.min(1_000, until - Date.now()), undefined, { signal: attempt.context.signal });
+          const now = await segments.freeBytes();
+          if (free !== undefined && now !== undefined && now > free + FREED_ENOUGH) break;
+        }
         delayMs = Math.min(delayMs * 2, retry.max);
       }
     }
   }
 }
+
+/** Space freed since a write failed that is worth trying again at once for. */
+const FREED_ENOUGH = 4 * 1024 * 1024;
 
 /** "1.2 GiB free", or that the free space could not be read. */
 function describeFree(bytes: number | undefined): string {
