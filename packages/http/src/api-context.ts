@@ -5,6 +5,8 @@ import { createRedisConnection, type Queues } from '@vad/queue';
 import { ProducerContext } from '@vad/runtime';
 import type { Redis } from 'ioredis';
 import { ApiMetrics } from './metrics.js';
+import type { PathPresenter } from './presenters.js';
+import { createRedactor, storagePath } from './redact.js';
 
 /** Everything the routes use, built once per process and closed once. */
 export interface ApiContext {
@@ -18,6 +20,8 @@ export interface ApiContext {
   monitor: QueueMonitor;
   control: QueueControl;
   metrics: ApiMetrics;
+  /** Stored paths relative to the storage root, and messages without absolute paths. */
+  paths: PathPresenter;
   /** Resolves once the metrics listen to every queue's events (they wait out a Redis outage). */
   listening: Promise<void>;
   close(): Promise<void>;
@@ -52,6 +56,10 @@ export function createApiContext(config: Config, logger: Logger): ApiContext {
     monitor: producer.monitor,
     control: producer.control,
     metrics,
+    paths: {
+      path: (stored) => storagePath(config.storage.root, stored),
+      redact: createRedactor(config.storage.root),
+    },
     listening,
     async close() {
       // With Redis gone, BullMQ's close waits for a connection that never comes: bound it.

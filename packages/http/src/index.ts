@@ -1,4 +1,4 @@
 export { type ApiContext, createApiContext } from './api-context.js';
-export { BULL_BOARD_PATH, buildApp } from './app.js';
+export { type AppOptions, BULL_BOARD_PATH, buildApp } from './app.js';
 export { ApiMetrics } from './metrics.js';
 export { type RunningApi, startApi } from './start-api.js';

@@ -1,16 +1,24 @@
 import type { EventRow, Video } from '@vad/db';
+import type { Redact } from './redact.js';
 
 /** Database rows as the API shows them: ISO times, URLs instead of storage paths. */
 
+/** How stored paths and messages are shown: relative to the storage root, no absolute path in any text. */
+export interface PathPresenter {
+  /** A stored source path: relative to the storage root when under it. */
+  path(stored: string): string;
+  redact: Redact;
+}
+
 const iso = (date: Date | null | undefined) => (date ? date.toISOString() : null);
 
-export function presentVideo(video: Video, camera: string | null) {
+export function presentVideo(video: Video, camera: string | null, paths: PathPresenter) {
   return {
     id: video.id,
     camera,
     status: video.status,
-    error: video.error,
-    sourceUri: video.sourceUri,
+    error: video.error === null ? null : paths.redact(video.error),
+    sourceUri: paths.path(video.sourceUri),
     sha256: video.sha256,
     bytes: video.bytes,
     durationMs: video.durationMs,

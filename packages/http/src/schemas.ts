@@ -5,9 +5,68 @@ import { z } from 'zod';
 
 /** Request and response shapes of the API: validation, typing and the OpenAPI document all come from these. */
 
+/** A string PostgreSQL can store as text: no NUL (U+0000), well-formed UTF-16 (no lone surrogate). */
+export function storableText(value: string): string | undefined {
+  if (value.includes('\u0000')) return 'must not contain NUL (\\u0000)';
+  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(value)) {
+    return 'must be valid Unicode (no lone surrogate)';
+  }
+  return undefined;
+}
+
+/**
+ * Every string field that reaches SQL (names, labels, paths, cursors): at most
+ * `max` characters, storable text. `trim` first for names typed by people.
+ */
+export function sqlText(max: number, options: { trim?: boolean } = {}) {
+  const base = options.trim ? z.string().trim() : z.string();
+  return base
+    .min(1)
+    .max(max)
+    .superRefine((value, ctx) => {
+      const problem = storableText(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
+}
+
+/** Every string anywhere in a JSON value (object keys included) is storable text; else an issue at its path. */
+function checkStorableDeep(value: unknown, ctx: z.RefinementCtx, path: (string | number)[] = []): void {
+  if (typeof value === 'string') {
+    const problem = storableText(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, path });
+  } else if (Array.isArray(value)) {
+    value.forEach((item, i) => {
+      checkStorableDeep(item, ctx, [...path, i]);
+    });
+  } else if (value && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      const problem = storableText(key);
+      if (problem) ctx.addIssue({ code: 'custom', message: `key: ${problem}`, path });
+      checkStorableDeep(item, ctx, [...path, key]);
+    }
+  }
+}
+
+/**
+ * A number PostgreSQL takes as a `real` (float4): 0, or a magnitude from its
+ * smallest subnormal to its largest value. 5e-324 or 1e39 are out of range there.
+ */
+export const isStorableReal = (value: number) =>
+  value === 0 || (Math.abs(value) >= 1.5e-45 && Math.abs(value) <= 3.4e38);
+
+/** Dates the API takes: years 1970 to 9999 (PostgreSQL and Date#toISOString agree on these). */
+export const MIN_DATE_MS = Date.UTC(1970, 0, 1);
+export const MAX_DATE_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 const isoDateTime = z.iso
   .datetime({ offset: true, local: true, message: 'must be an ISO 8601 date-time, e.g. 2026-11-28T22:00:00Z' })
-  .transform((value) => new Date(value));
+  .transform((value) => new Date(value))
+  .refine((date) => date.getTime() >= MIN_DATE_MS && date.getTime() <= MAX_DATE_MS, {
+    message: 'must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z',
+  });
+
+/** A page cursor as passed back: opaque, bounded (see cursor.ts for what it holds). */
+const cursorParam = z.string().min(1).max(512);
 
 export const errorSchema = z
   .object({
@@ -22,8 +81,12 @@ export const videoIdParams = z.object({ id: z.uuid({ message: 'must be a video i
 export const eventIdParams = z.object({ id: z.coerce.number().int().positive({ message: 'must be an event id' }) });
 export const queueParams = z.object({ name: z.enum(QUEUE_NAMES) });
 
+/** Camera names: as people type them, at most 200 characters. */
+export const cameraName = sqlText(200, { trim: true });
+export const cameraParams = z.object({ name: cameraName });
+
 export const uploadFieldsSchema = z.object({
-  camera: z.string().trim().min(1).max(200).optional(),
+  camera: cameraName.optional(),
   recordedAt: isoDateTime.optional(),
   priority: z.coerce.number().int().min(1).max(MAX_PRIORITY).optional(),
   urgent: z
@@ -33,7 +96,7 @@ export const uploadFieldsSchema = z.object({
 });
 
 export const registerBodySchema = uploadFieldsSchema.extend({
-  uri: z.string().min(1).describe('Path of a video file under the storage root (relative to it, or absolute)'),
+  uri: sqlText(4096).describe('Path of a video file under the storage root (relative to it, or absolute)'),
 });
 
 export const submitResponseSchema = z
@@ -84,11 +147,11 @@ export const videoDetailSchema = videoSchema
 const limit = (max: number, fallback: number) => z.coerce.number().int().min(1).max(max).default(fallback);
 
 export const videoListQuery = z.object({
-  camera: z.string().min(1).optional(),
+  camera: cameraName.optional(),
   status: z.enum(VIDEO_STATUSES).optional(),
   since: isoDateTime.optional().describe('Recorded at or after'),
   limit: limit(500, 50),
-  cursor: z.string().min(1).optional(),
+  cursor: cursorParam.optional(),
 });
 
 export const videoListSchema = z.object({ items: z.array(videoSchema), nextCursor: z.string().nullable() });
@@ -144,20 +207,28 @@ export const scoresSchema = z.object({
   events: z.array(eventSchema),
 });
 
-export const rescoreBodySchema = scoringOverridesSchema.default({});
+// Prompt set names, class names and phrases end up in PostgreSQL (scoring runs, event labels).
+export const rescoreBodySchema = scoringOverridesSchema
+  .superRefine((body, ctx) => checkStorableDeep(body, ctx))
+  .default({});
 
 export const rescoreResponseSchema = z.object({ videoId: z.uuid(), jobId: z.string() });
 
 export const eventListQuery = z
   .object({
-    camera: z.string().min(1).optional(),
+    camera: cameraName.optional(),
     since: isoDateTime.optional().describe('Events starting at or after'),
     until: isoDateTime.optional().describe('Events starting before'),
-    minScore: z.coerce.number().min(0).max(1).optional(),
-    label: z.string().min(1).optional(),
+    minScore: z.coerce
+      .number()
+      .min(0)
+      .max(1)
+      .refine(isStorableReal, { message: 'must be 0, or between 1.5e-45 and 1 (a real)' })
+      .optional(),
+    label: sqlText(200).optional(),
     order: z.enum(['time', 'score']).default('time').describe('time: newest first; score: highest peak first'),
     limit: limit(1000, 50),
-    cursor: z.string().min(1).optional(),
+    cursor: cursorParam.optional(),
   })
   .refine((q) => !q.since || !q.until || q.since < q.until, { message: 'must be after since', path: ['until'] });
 

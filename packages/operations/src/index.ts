@@ -23,6 +23,7 @@ export {
 export { type ReconcileAction, type ReconcileReport, Reconciler, type ReconcilerDeps } from './reconciler.js';
 export { type RetentionResult, RetentionService, type RetentionServiceDeps } from './retention-service.js';
 export {
+  QueueingError,
   SubmitError,
   type SubmitHooks,
   type SubmitInput,

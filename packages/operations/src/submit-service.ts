@@ -19,6 +19,26 @@ export class SubmitError extends Error {
   }
 }
 
+/**
+ * The video is recorded (row written, status queued) but its flow could not
+ * be added: Redis is unreachable. The reconciler queues it once Redis answers.
+ */
+export class QueueingError extends Error {
+  constructor(
+    readonly videoId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `video ${videoId} is recorded but could not be queued (Redis unreachable); it is queued once Redis answers`,
+      options,
+    );
+    this.name = 'QueueingError';
+  }
+}
+
+/** BullMQ holds commands until its first connection: a submit waits at most this long for the queues. */
+const QUEUEING_TIMEOUT_MS = 5000;
+
 export interface SubmitInput {
   path: string;
   camera?: string | undefined;
@@ -126,10 +146,26 @@ export class SubmitService {
     // A video still 'queued' may come from a submit that stopped before queueing:
     // adding its flow again is safe, as job ids are deterministic.
     if (created || video.status === 'queued') {
-      await addVideoFlow(this.deps.queues, this.deps.config, video.id, {
-        priority: video.priority ?? priority,
-        urgent: video.urgent,
-      });
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          addVideoFlow(this.deps.queues, this.deps.config, video.id, {
+            priority: video.priority ?? priority,
+            urgent: video.urgent,
+          }),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(
+              () => reject(new Error(`queues not reachable in ${QUEUEING_TIMEOUT_MS} ms`)),
+              QUEUEING_TIMEOUT_MS,
+            );
+          }),
+        ]);
+      } catch (error) {
+        // A flow added late after the timeout does no harm: its job ids are deterministic.
+        throw new QueueingError(video.id, { cause: error });
+      } finally {
+        clearTimeout(timer);
+      }
     }
     this.deps.logger.info(
       { videoId: video.id, path, created, sha256, priority: video.priority, urgent: video.urgent },

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { SubmitError, type SubmitResult } from '@vad/operations';
+import { QueueingError, SubmitError, type SubmitResult } from '@vad/operations';
 import { MAX_PRIORITY } from '@vad/schedule';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
@@ -90,8 +90,15 @@ export function registerSubmit(program: Command, context: () => CliContext): voi
           );
           outcomes.push({ path, result });
         } catch (error) {
-          if (!(error instanceof SubmitError)) throw error;
-          outcomes.push({ path, error: error.reason });
+          if (error instanceof QueueingError) {
+            // Recorded, not queued: the reconciler (scheduler role) queues it once Redis answers.
+            const reason = 'Redis unreachable; it is queued once Redis answers';
+            outcomes.push({ path, error: `recorded as ${error.videoId} but not queued: ${reason}` });
+          } else if (error instanceof SubmitError) {
+            outcomes.push({ path, error: error.reason });
+          } else {
+            throw error;
+          }
         }
         hashedBefore += sizes[i] ?? 0;
       }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ApiContext } from '../api-context.js';
-import { errorSchema } from '../schemas.js';
+import { cameraParams, errorSchema } from '../schemas.js';
 import type { ZodApp } from '../zod-app.js';
 
 const cameraSchema = z
@@ -14,7 +14,6 @@ const cameraSchema = z
   })
   .meta({ id: 'Camera' });
 
-const cameraParams = z.object({ name: z.string().min(1).max(200) });
 const cameraBody = z.object({ weight: z.number().int().min(1).max(1000) }).strict();
 
 /** Cameras and their fair share of processing. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ApiContext } from '../api-context.js';
+import { redisReachable } from '../outage.js';
 import type { ZodApp } from '../zod-app.js';
 
 const CHECK_TIMEOUT_MS = 2000;
@@ -13,12 +14,17 @@ function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
   ]);
 }
 
+const checkSchema = z.enum(['ok', 'unreachable']);
 const readySchema = z.object({
   ready: z.boolean(),
-  checks: z.object({ redis: z.string(), postgres: z.string() }),
+  checks: z.object({ redis: checkSchema, postgres: checkSchema }),
 });
 
-/** Liveness (the process answers) and readiness (Redis and Postgres answer): no token needed. */
+/**
+ * Liveness (the process answers) and readiness (Redis and Postgres answer): no
+ * token needed, so a failed check says only `unreachable`; the error itself
+ * goes to the log (at most every 30 s per dependency while it lasts).
+ */
 export function registerHealthRoutes(app: ZodApp, ctx: ApiContext): void {
   app.get(
     '/healthz',
@@ -28,6 +34,19 @@ export function registerHealthRoutes(app: ZodApp, ctx: ApiContext): void {
     },
     async () => ({ ok: true }),
   );
+
+  const lastLogged = { redis: 0, postgres: 0 };
+  const check = (promise: Promise<unknown>, what: keyof typeof lastLogged) =>
+    withTimeout(promise, what).then(
+      () => 'ok' as const,
+      (error: unknown) => {
+        if (Date.now() - lastLogged[what] >= 30_000) {
+          lastLogged[what] = Date.now();
+          ctx.logger.warn({ err: error, dependency: what }, 'readiness check failed');
+        }
+        return 'unreachable' as const;
+      },
+    );
 
   app.get(
     '/readyz',
@@ -40,13 +59,14 @@ export function registerHealthRoutes(app: ZodApp, ctx: ApiContext): void {
       },
     },
     async (_request, reply) => {
-      const check = (promise: Promise<unknown>, what: string) =>
-        withTimeout(promise, what).then(
-          () => 'ok',
-          (error: unknown) => (error instanceof Error ? error.message : String(error)),
-        );
       const [redis, postgres] = await Promise.all([
-        check(ctx.redis.ping(), 'redis'),
+        // A connection still (re)connecting gets a moment, then the ping says whether Redis answers.
+        check(
+          redisReachable(ctx.redis).then((reachable) =>
+            reachable ? ctx.redis.ping() : Promise.reject(new Error(`redis connection ${ctx.redis.status}`)),
+          ),
+          'redis',
+        ),
         check(ctx.database.pool.query('select 1'), 'postgres'),
       ]);
       const ready = redis === 'ok' && postgres === 'ok';

@@ -9,6 +9,7 @@ export function registerQueueRoutes(app: ZodApp, ctx: ApiContext): void {
   app.get(
     '/v1/queues',
     {
+      config: { needsRedis: true },
       schema: {
         tags: ['queues'],
         summary:
@@ -22,6 +23,11 @@ export function registerQueueRoutes(app: ZodApp, ctx: ApiContext): void {
       const { forecast } = report;
       return {
         ...report,
+        // Failure reasons are workers' error messages: no absolute paths of the machines they ran on.
+        queues: report.queues.map((queue) => ({
+          ...queue,
+          failureReasons: queue.failureReasons.map((f) => ({ ...f, reason: ctx.paths.redact(f.reason) })),
+        })),
         at: report.at.toISOString(),
         backlog: { ...report.backlog, drainAt: iso(report.backlog.drainAt) },
         forecast: {
@@ -38,7 +44,7 @@ export function registerQueueRoutes(app: ZodApp, ctx: ApiContext): void {
     app.post(
       `/v1/queues/:name/${action}`,
       {
-        config: { access: 'admin' },
+        config: { access: 'admin', needsRedis: true },
         schema: {
           tags: ['queues'],
           summary: action === 'pause' ? 'Stop handing jobs of this stage to workers' : 'Hand jobs to workers again',
@@ -57,7 +63,7 @@ export function registerQueueRoutes(app: ZodApp, ctx: ApiContext): void {
   app.post(
     '/v1/queues/:name/retry-failed',
     {
-      config: { access: 'admin' },
+      config: { access: 'admin', needsRedis: true },
       schema: {
         tags: ['queues'],
         summary: 'Send every video with a failed job in this queue through the pipeline again',

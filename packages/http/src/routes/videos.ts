@@ -38,7 +38,7 @@ export function registerVideoRoutes(app: ZodApp, ctx: ApiContext): void {
         after: after ? { createdAtKey: after.t, id: after.id } : undefined,
       });
       return {
-        items: rows.map((row) => presentVideo(row.video, row.camera)),
+        items: rows.map((row) => presentVideo(row.video, row.camera, ctx.paths)),
         nextCursor: nextCursor(rows, query.limit, (last) => ({ t: last.createdAtKey, id: last.video.id })),
       };
     },
@@ -47,6 +47,8 @@ export function registerVideoRoutes(app: ZodApp, ctx: ApiContext): void {
   app.get(
     '/v1/videos/:id',
     {
+      // Progress is read from the queues.
+      config: { needsRedis: true },
       schema: {
         tags: ['videos'],
         summary: 'A video: status, metadata, progress per stage, error if it failed',
@@ -57,7 +59,7 @@ export function registerVideoRoutes(app: ZodApp, ctx: ApiContext): void {
     async (request) => {
       const row = await repos.videos.getWithCamera(request.params.id);
       if (!row) throw notFound(`no video ${request.params.id}`);
-      return { ...presentVideo(row.video, row.camera), progress: await videoProgress(queues, row.video) };
+      return { ...presentVideo(row.video, row.camera, ctx.paths), progress: await videoProgress(queues, row.video) };
     },
   );
 
@@ -121,7 +123,7 @@ export function registerVideoRoutes(app: ZodApp, ctx: ApiContext): void {
   app.post(
     '/v1/videos/:id/rescore',
     {
-      config: { access: 'admin' },
+      config: { access: 'admin', needsRedis: true },
       schema: {
         tags: ['videos'],
         summary: 'Score a finished video again from its stored embeddings, optionally with other prompts or settings',

@@ -1,0 +1,137 @@
+import { realpathSync } from 'node:fs';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { type Config, createApiToken, type Logger } from '@vad/config';
+import { createTestConfig, type TestEnvironment } from '@vad/testing';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { type ApiContext, type AppOptions, buildApp, createApiContext } from '../src/index.js';
+
+/** Tokens and settings the HTTP tests share. */
+export const admin = createApiToken('ops', 'admin');
+export const reader = createApiToken('grafana', 'read');
+
+export const apiSettings = (): Record<string, string> => ({
+  VAD_SEGMENT_FRAMES: '16',
+  VAD_API_TOKENS: `${admin.entry},${reader.entry}`,
+  VAD_JOB_ATTEMPTS: '2',
+});
+
+export const auth = (token = admin.token) => ({ authorization: `Bearer ${token}` });
+
+/** The environment's configuration with some variables changed (same database and prefix, its own storage). */
+export function changedConfig(env: TestEnvironment, changed: Record<string, string>): Config {
+  return createTestConfig({
+    databaseUrl: env.db.url,
+    redisUrl: env.redis.url,
+    prefix: env.redis.prefix,
+    env: { VAD_MODEL: 'vad-test-tiny', VAD_EXECUTION_PROVIDER: 'cpu', ...apiSettings(), ...changed },
+  });
+}
+
+export interface TestApi {
+  ctx: ApiContext;
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+/** An API context and app on `config` (not listening; use app.inject or app.listen). */
+export async function openApi(config: Config, logger: Logger, options: AppOptions = {}): Promise<TestApi> {
+  const ctx = createApiContext(config, logger);
+  const app = await buildApp(ctx, options);
+  return {
+    ctx,
+    app,
+    async close() {
+      await app.close();
+      await ctx.close();
+    },
+  };
+}
+
+export const json = (response: LightMyRequestResponse) => {
+  try {
+    return response.json() as Record<string, unknown>;
+  } catch {
+    return {} as Record<string, unknown>;
+  }
+};
+
+/**
+ * What an answer must never show: absolute paths of this machine (the storage
+ * root, the temporary folder, home folders, the working tree), found in `body`.
+ */
+export function absolutePathsIn(body: string, storageRoot: string): string[] {
+  const roots = new Set([storageRoot, realpathSync(storageRoot), tmpdir(), homedir(), process.cwd()]);
+  const found: string[] = [];
+  for (const root of roots) if (root.length > 1 && body.includes(root)) found.push(root);
+  // JSON escapes "/" only optionally: look at the text as sent and unescaped.
+  const text = body.replaceAll('\\/', '/');
+  for (const match of text.matchAll(
+    /(?<![\w.~-])\/(?:tmp|home|work|root|var|usr|etc|proc|opt|mnt|srv|Users)\/[^\s"']*/g,
+  )) {
+    found.push(match[0]);
+  }
+  return found;
+}
+
+/** A multipart/form-data body by hand: `parts` as [name, value, filename?], the boundary as given. */
+export function multipartBody(boundary: string, parts: [string, string | Buffer, string?][]): Buffer {
+  const chunks: Buffer[] = [];
+  for (const [name, value, filename] of parts) {
+    const disposition = filename ? `form-data; name="${name}"; filename="${filename}"` : `form-data; name="${name}"`;
+    const type = filename ? '\r\nContent-Type: application/octet-stream' : '';
+    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}${type}\r\n\r\n`));
+    chunks.push(typeof value === 'string' ? Buffer.from(value) : value);
+    chunks.push(Buffer.from('\r\n'));
+  }
+  chunks.push(Buffer.from(`--${boundary}--\r\n`));
+  return Buffer.concat(chunks);
+}
+
+export interface TcpProxy {
+  /** The port the proxy listens on (127.0.0.1). */
+  port: number;
+  /** The service goes away: every connection is cut and new ones are refused. */
+  down(): Promise<void>;
+  /** The service is back on the same port. */
+  up(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A TCP proxy to `targetPort` on 127.0.0.1 that a test can take down and bring back (a Redis outage). */
+export async function tcpProxy(targetPort: number): Promise<TcpProxy> {
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(targetPort, '127.0.0.1');
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  await listen(0);
+  const port = (server.address() as AddressInfo).port;
+  const down = async () => {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const socket of sockets) socket.destroy();
+    await closed;
+  };
+  return {
+    port,
+    down,
+    up: () => listen(port),
+    close: () => (server.listening ? down() : Promise.resolve()),
+  };
+}
