@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { ProducerContext } from '@vad/runtime';
 import { configToEnv, createTestEnvironment, TcpProxy, type TestEnvironment } from '@vad/testing';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startWorkerProcess, type WorkerProcess, waitFor } from '../support/processes.js';
 import { ROLE_APPS, type Role, WorkerCluster } from './cluster.js';
+import { IsolatedHost } from './isolated-host.js';
 import { RedisInstance } from './redis-instance.js';
 import { makeVideos, renderResults, type ScenarioResult, settle, submitAll } from './scenario.js';
 
@@ -19,8 +21,26 @@ import { makeVideos, renderResults, type ScenarioResult, settle, submitAll } fro
  */
 const FULL = process.env.VAD_CHAOS === 'full';
 const settings = FULL
-  ? { videos: 6, durationS: 40, kills: 20, databaseDownS: 120, diskFreedAfterS: 60, lockMs: 15_000, deadlineS: 900 }
-  : { videos: 3, durationS: 60, kills: 4, databaseDownS: 10, diskFreedAfterS: 15, lockMs: 3_000, deadlineS: 240 };
+  ? {
+      videos: 6,
+      durationS: 40,
+      kills: 20,
+      databaseDownS: 120,
+      diskFreedAfterS: 60,
+      hostCutS: 60,
+      lockMs: 15_000,
+      deadlineS: 900,
+    }
+  : {
+      videos: 3,
+      durationS: 60,
+      kills: 4,
+      databaseDownS: 10,
+      diskFreedAfterS: 15,
+      hostCutS: 15,
+      lockMs: 3_000,
+      deadlineS: 240,
+    };
 
 const results: ScenarioResult[] = [];
 const TIMEOUT = (settings.deadlineS + 180) * 1000;
@@ -43,6 +63,8 @@ function canMountTmpfs(): boolean {
 
 interface Run {
   env: TestEnvironment;
+  /** The variables the workers run with. */
+  workerEnv: Record<string, string>;
   cluster: WorkerCluster;
   redis: RedisInstance;
   database: TcpProxy;
@@ -55,7 +77,13 @@ async function scenario(
   name: string,
   /** Breaks something; says what it did, e.g. "20 kills". */
   fault: (run: Run) => Promise<string>,
-  options: { storage?: string } = {},
+  options: {
+    storage?: string;
+    /** The roles this host starts with (default all). */
+    roles?: Role[];
+    /** Starts more before the videos arrive (e.g. a second host); closed at the end. */
+    setup?: (run: Run) => Promise<{ lines(): string[]; close(): Promise<void> }>;
+  } = {},
 ): Promise<ScenarioResult> {
   const redis = new RedisInstance();
   await redis.start();
@@ -73,37 +101,55 @@ async function scenario(
     },
   });
   const database = await new TcpProxy({ host: '127.0.0.1', port: 5432 }).start();
-  const cluster = new WorkerCluster({
+  const workerEnv = {
     ...configToEnv(env.config),
     VAD_DATABASE_URL: database.urlFor(env.config.database.url),
     VAD_LOG_LEVEL: 'info',
-  });
+  };
+  const cluster = new WorkerCluster(workerEnv);
+  let extra: { lines(): string[]; close(): Promise<void> } | undefined;
   const producer = new ProducerContext(env.config, env.logger, { poolSize: 2, applicationName: 'vad-chaos' });
   try {
-    cluster.startAll();
+    for (const role of options.roles ?? (Object.keys(ROLE_APPS) as Role[])) cluster.start(role);
     const folder = join(sources, name.replace(/\W+/g, '-'));
     mkdirSync(folder, { recursive: true });
-    const ids = await submitAll(producer, await makeVideos(folder, settings.videos, settings.durationS));
+    const paths = await makeVideos(folder, settings.videos, settings.durationS);
     const run: Run = {
       env,
+      workerEnv,
       cluster,
       redis,
       database,
-      ids,
+      ids: [],
       unfinished: async () =>
-        (await Promise.all(ids.map((id) => env.db.repos.videos.get(id)))).some(
+        (await Promise.all(run.ids.map((id) => env.db.repos.videos.get(id)))).some(
           (v) => v?.status !== 'done' && v?.status !== 'failed',
         ),
     };
+    extra = await options.setup?.(run);
+    run.ids.push(...(await submitAll(producer, paths)));
+    const { ids } = run;
     const started = Date.now();
     const did = await fault(run);
     const ended = Date.now();
-    const result = await settle(env, name, ids, ended, () => cluster.lines(), settings.deadlineS * 1000);
+    const lines = () => [...cluster.lines(), ...(extra?.lines() ?? [])];
+    const result = await settle(env, name, ids, ended, lines, settings.deadlineS * 1000);
     result.fault = `${did} over ${Math.round((ended - started) / 1000)} s`;
+    // When the last video was done, from the database (finished_at is the first completion).
+    const { rows } = await env.db.pool.query<{ last: Date | null }>(
+      'select max(finished_at) as last from videos where id = any($1)',
+      [ids],
+    );
+    const last = rows[0]?.last?.getTime();
+    if (last !== undefined && result.done === result.videos) {
+      result.sinceFaultS = Math.round((last - started) / 100) / 10;
+      result.recoveryS = Math.max(0, Math.round((last - ended) / 100) / 10);
+    }
     results.push(result);
     return result;
   } finally {
     await producer.close().catch(() => {});
+    await extra?.close().catch(() => {});
     await cluster.stop();
     await database.cut();
     await env.destroy();
@@ -223,6 +269,66 @@ describe(`chaos (${FULL ? 'full' : 'short'}: ${JSON.stringify(settings)})`, () =
         execFileSync('umount', [mountpoint]);
         await rm(mountpoint, { recursive: true, force: true });
       }
+    },
+    TIMEOUT,
+  );
+
+  it.skipIf(!IsolatedHost.available())(
+    `a worker host cut off the network mid-job for ${settings.hostCutS} s`,
+    async () => {
+      const host = new IsolatedHost();
+      let hostWorkers: WorkerProcess | undefined;
+      const result = await scenario(
+        `worker host cut off ${settings.hostCutS} s`,
+        async (run) => {
+          // Host B alone decodes and embeds at first, so it holds jobs when its cable is pulled; then host A's
+          // ingest and embed workers are there too, and take B's jobs over once their locks expire.
+          await sleep(2500);
+          host.cut();
+          run.cluster.start('ingest');
+          run.cluster.start('embed');
+          await sleep(settings.hostCutS * 1000);
+          host.restore();
+          return `host B off the network ${settings.hostCutS} s`;
+        },
+        {
+          roles: ['aggregate', 'scheduler'],
+          // Host B: a second machine in a network namespace, reaching Redis and PostgreSQL through its link.
+          setup: async (run) => {
+            host.create();
+            const proxies = [
+              await new TcpProxy({ host: '127.0.0.1', port: 5432 }, host.hostAddress).start(),
+              await new TcpProxy({ host: '127.0.0.1', port: run.redis.port }, host.hostAddress).start(),
+            ];
+            const [database, redis] = proxies as [TcpProxy, TcpProxy];
+            const env = {
+              ...run.workerEnv,
+              VAD_DATABASE_URL: database.urlFor(run.env.config.database.url),
+              VAD_REDIS_URL: redis.urlFor(run.redis.url),
+            };
+            const workers = startWorkerProcess('cli', env, ['workers', '--role', 'ingest,embed,aggregate'], host.wrap);
+            hostWorkers = workers;
+            await waitFor(
+              'host B workers running',
+              async () => workers.output(),
+              (o) => /vad workers running/.test(o),
+            );
+            return {
+              lines: () =>
+                workers
+                  .output()
+                  .split('\n')
+                  .filter((line) => line.startsWith('{')),
+              async close() {
+                await workers.stop('SIGKILL');
+                for (const proxy of proxies) await proxy.cut();
+              },
+            };
+          },
+        },
+      ).finally(() => host.destroy());
+      expectAllWell(result);
+      expect(hostWorkers).toBeDefined();
     },
     TIMEOUT,
   );

@@ -14,8 +14,10 @@ export interface ScenarioResult {
   exactRows: number;
   /** Videos with exactly one scoring run, current. */
   oneRun: number;
-  /** From the end of the disruption until every video was done (or the deadline). */
+  /** From the end of the disruption until every video was done (or the deadline); 0 when done before it ended. */
   recoveryS: number;
+  /** From the start of the disruption until every video was done. */
+  sinceFaultS?: number;
   logLines: number;
   errorLines: number;
   /** The distinct messages of the error lines (what an operator would read). */
@@ -117,13 +119,13 @@ export async function settle(
 
 export function renderResults(results: ScenarioResult[]): string {
   const rows = [
-    '| scenario | fault | videos done | one row per frame | one current run | recovery | log lines (errors) |',
+    '| scenario | fault | videos done | one row per frame | one current run | all done after the fault began · ended | log lines (errors) |',
     '|---|---|---:|---:|---:|---:|---:|',
   ];
   for (const r of results) {
     const pct = (n: number) => `${n}/${r.videos} (${Math.round((n / r.videos) * 100)} %)`;
     rows.push(
-      `| ${r.scenario} | ${r.fault ?? ''} | ${pct(r.done)} | ${pct(r.exactRows)} | ${pct(r.oneRun)} | ${r.recoveryS} s | ${r.logLines} (${r.errorLines}) |`,
+      `| ${r.scenario} | ${r.fault ?? ''} | ${pct(r.done)} | ${pct(r.exactRows)} | ${pct(r.oneRun)} | ${r.sinceFaultS ?? '-'} s · ${r.recoveryS} s | ${r.logLines} (${r.errorLines}) |`,
     );
   }
   return rows.join('\n');

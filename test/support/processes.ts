@@ -38,13 +38,23 @@ export interface WorkerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts an app (e.g. `ingest-worker`, or `cli` with arguments) as its own process, from source. */
-export function startWorkerProcess(app: string, env: Record<string, string>, args: string[] = []): WorkerProcess {
-  const child = spawn(
+/**
+ * Starts an app (e.g. `ingest-worker`, or `cli` with arguments) as its own
+ * process, from source; `wrap` runs it through another command first (e.g.
+ * `ip netns exec NAME`, which execs it in place).
+ */
+export function startWorkerProcess(
+  app: string,
+  env: Record<string, string>,
+  args: string[] = [],
+  wrap: string[] = [],
+): WorkerProcess {
+  const command = [
     process.execPath,
-    ['--conditions=vad-source', '--import', 'tsx', join(REPO_ROOT, 'apps', app, 'src/main.ts'), ...args],
-    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+    ...['--conditions=vad-source', '--import', 'tsx', join(REPO_ROOT, 'apps', app, 'src/main.ts'), ...args],
+  ];
+  const [file = process.execPath, ...rest] = [...wrap, ...command];
+  const child = spawn(file, rest, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
