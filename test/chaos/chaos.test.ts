@@ -23,7 +23,7 @@ const FULL = process.env.VAD_CHAOS === 'full';
 const settings = FULL
   ? {
       videos: 6,
-      durationS: 40,
+      durationS: 90,
       kills: 20,
       databaseDownS: 120,
       diskFreedAfterS: 60,
