@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipelineConfigOf } from '@vad/runtime';
-import { createTestEnvironment, generateVideo, type TestEnvironment, writeTextAsVideo } from '@vad/testing';
+import type { TestEnvironment } from '@vad/testing';
 import fc from 'fast-check';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { absolutePathsIn, apiSettings, auth, openApi, type TestApi } from './support.js';
+import { absolutePathsIn, auth, createApiEnvironment, openApi, type TestApi } from './support.js';
 
 /**
  * Property: whatever a client with an admin token sends to any route — random
@@ -30,12 +30,8 @@ let eventId: number;
 let runId: string;
 
 beforeAll(async () => {
-  env = await createTestEnvironment({ env: apiSettings() });
+  env = await createApiEnvironment();
   root = env.config.storage.root;
-  await mkdir(join(root, 'fixtures'), { recursive: true });
-  await generateVideo(join(root, 'fixtures', 'plain.mp4'), { durationS: 1, source: 'color=c=gray' });
-  await writeTextAsVideo(join(root, 'fixtures', 'notes.mp4'));
-  await symlink('loop.mp4', join(root, 'fixtures', 'loop.mp4'));
   await mkdir(join(root, 'thumbnails'), { recursive: true });
   await writeFile(join(root, 'thumbnails', 'peak.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xd9]));
   // A finished video with a scoring run and events, so ids can hit real rows.

@@ -1,22 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createTestEnvironment, generateVideo, type TestEnvironment, writeTextAsVideo } from '@vad/testing';
+import type { TestEnvironment } from '@vad/testing';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { absolutePathsIn, apiSettings, auth, json, multipartBody, openApi, type TestApi } from './support.js';
+import { absolutePathsIn, auth, createApiEnvironment, json, multipartBody, openApi, type TestApi } from './support.js';
 
 let env: TestEnvironment;
 let api: TestApi;
 let root: string;
 
 beforeAll(async () => {
-  env = await createTestEnvironment({ env: apiSettings() });
+  env = await createApiEnvironment();
   root = env.config.storage.root;
-  await mkdir(join(root, 'fixtures'), { recursive: true });
-  await generateVideo(join(root, 'fixtures', 'plain.mp4'), { durationS: 2, source: 'color=c=gray' });
-  await writeTextAsVideo(join(root, 'fixtures', 'notes.mp4'));
-  await symlink('loop.mp4', join(root, 'fixtures', 'loop.mp4'));
   api = await openApi(env.config, env.logger);
 }, 60_000);
 

@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '@vad/config';
 import { jobIds } from '@vad/queue';
-import { createTestEnvironment, generateVideo, type TestEnvironment, waitFor } from '@vad/testing';
+import { createTestEnvironment, generateVideo, TcpProxy, type TestEnvironment, waitFor } from '@vad/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   absolutePathsIn,
@@ -12,9 +12,7 @@ import {
   json,
   multipartBody,
   openApi,
-  type TcpProxy,
   type TestApi,
-  tcpProxy,
 } from './support.js';
 
 let env: TestEnvironment;
@@ -69,13 +67,11 @@ describe('Redis goes down while the API runs', () => {
   const inject = client(() => api);
 
   beforeAll(async () => {
-    proxy = await tcpProxy(Number(new URL(env.redis.url).port || 6379));
-    const url = new URL(env.redis.url);
-    url.port = String(proxy.port);
-    api = await openApi(await sharedConfig({ VAD_REDIS_URL: url.toString() }), env.logger);
+    proxy = await new TcpProxy({ host: '127.0.0.1', port: Number(new URL(env.redis.url).port || 6379) }).start();
+    api = await openApi(await sharedConfig({ VAD_REDIS_URL: proxy.urlFor(env.redis.url) }), env.logger);
     await api.ctx.listening;
     expect((await inject('GET', '/v1/queues')).status).toBe(200);
-    await proxy.down();
+    await proxy.cut();
     await waitFor(
       'redis connection lost',
       async () => api.ctx.redis.status,
@@ -85,9 +81,9 @@ describe('Redis goes down while the API runs', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await proxy?.up().catch(() => {});
+    await proxy?.start().catch(() => {});
     await api?.close();
-    await proxy?.close();
+    await proxy?.cut();
   });
 
   it('/readyz: 503 with a short reason per dependency and nothing else', async () => {
@@ -186,7 +182,7 @@ describe('Redis goes down while the API runs', () => {
   });
 
   it('once Redis is back, the same submit queues the recorded video', async () => {
-    await proxy.up();
+    await proxy.start();
     await waitFor(
       'redis connection back',
       async () => api.ctx.redis.status,

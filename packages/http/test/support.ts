@@ -1,8 +1,15 @@
 import { realpathSync } from 'node:fs';
-import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
+import { mkdir, symlink } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Config, createApiToken, type Logger } from '@vad/config';
-import { createTestConfig, type TestEnvironment } from '@vad/testing';
+import {
+  createTestConfig,
+  createTestEnvironment,
+  generateVideo,
+  type TestEnvironment,
+  writeTextAsVideo,
+} from '@vad/testing';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { type ApiContext, type AppOptions, buildApp, createApiContext } from '../src/index.js';
 
@@ -88,50 +95,13 @@ export function multipartBody(boundary: string, parts: [string, string | Buffer,
   return Buffer.concat(chunks);
 }
 
-export interface TcpProxy {
-  /** The port the proxy listens on (127.0.0.1). */
-  port: number;
-  /** The service goes away: every connection is cut and new ones are refused. */
-  down(): Promise<void>;
-  /** The service is back on the same port. */
-  up(): Promise<void>;
-  close(): Promise<void>;
-}
-
-/** A TCP proxy to `targetPort` on 127.0.0.1 that a test can take down and bring back (a Redis outage). */
-export async function tcpProxy(targetPort: number): Promise<TcpProxy> {
-  const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = connect(targetPort, '127.0.0.1');
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-      socket.on('error', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  const listen = (port: number) =>
-    new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-  await listen(0);
-  const port = (server.address() as AddressInfo).port;
-  const down = async () => {
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const socket of sockets) socket.destroy();
-    await closed;
-  };
-  return {
-    port,
-    down,
-    up: () => listen(port),
-    close: () => (server.listening ? down() : Promise.resolve()),
-  };
+/** The environment of an API test, with the fixture files the hostile-input and fuzz tests send. */
+export async function createApiEnvironment(): Promise<TestEnvironment> {
+  const env = await createTestEnvironment({ env: apiSettings() });
+  const fixtures = join(env.config.storage.root, 'fixtures');
+  await mkdir(fixtures, { recursive: true });
+  await generateVideo(join(fixtures, 'plain.mp4'), { durationS: 2, source: 'color=c=gray' });
+  await writeTextAsVideo(join(fixtures, 'notes.mp4'));
+  await symlink('loop.mp4', join(fixtures, 'loop.mp4'));
+  return env;
 }

@@ -9,7 +9,7 @@ import { generateIncidentVideo, generateVideo, waitFor } from '@vad/testing';
 import { resolveFfmpegBinaries } from '@vad/video';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAggregateService, pipelineConfigOf, startRoles } from '../src/index.js';
-import { useRuntimeEnvironment } from './support.js';
+import { finished, useRuntimeEnvironment } from './support.js';
 
 const t = useRuntimeEnvironment({ VAD_SEGMENT_FRAMES: '32' });
 
@@ -28,12 +28,7 @@ describe('aggregate worker (whole pipeline in one process)', () => {
     await generateIncidentVideo(path, { durationS: 60, from: 20, to: 30 });
     const recordedAt = new Date('2026-11-28T23:00:00Z');
     const { videoId } = await t.producer.submit.submit({ path, camera: 'yard', recordedAt });
-    const video = await waitFor(
-      'done',
-      () => t.db.repos.videos.get(videoId),
-      (v) => v?.status === 'done' || v?.status === 'failed',
-      120_000,
-    );
+    const video = await finished(t, videoId, 120_000);
     expect(video?.error).toBeNull();
 
     const run = await t.db.repos.scoring.latestRun(videoId);
@@ -78,12 +73,7 @@ describe('aggregate worker (whole pipeline in one process)', () => {
     const path = join(t.config.storage.root, 'short.mp4');
     await generateVideo(path, { durationS: 3, source: 'color=c=gray' });
     const { videoId } = await t.producer.submit.submit({ path });
-    await waitFor(
-      'done',
-      () => t.db.repos.videos.get(videoId),
-      (v) => v?.status === 'done',
-      60_000,
-    );
+    await finished(t, videoId, 60_000);
     const run = await t.db.repos.scoring.latestRun(videoId);
     const clips = await t.db.repos.scoring.clipsOf(run!.id);
     expect(clips).toHaveLength(1);
@@ -95,11 +85,7 @@ describe('aggregate worker (whole pipeline in one process)', () => {
     const path = join(t.config.storage.root, 'blip.mp4');
     await generateVideo(path, { durationS: 0.12, source: 'color=c=gray' });
     const { videoId } = await t.producer.submit.submit({ path });
-    const video = await waitFor(
-      'scored',
-      () => t.db.repos.videos.get(videoId),
-      (v) => v?.status === 'done' || v?.status === 'failed',
-    );
+    const video = await finished(t, videoId);
     expect(video?.error).toBeNull();
     const run = await t.db.repos.scoring.latestRun(videoId);
     expect((await t.db.repos.scoring.clipsOf(run!.id)).map((c) => c.validFrames)).toEqual([1]);
@@ -113,11 +99,7 @@ describe('aggregate worker (whole pipeline in one process)', () => {
       ...['-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', '-output_ts_offset', '10', path],
     ]);
     const { videoId } = await t.producer.submit.submit({ path });
-    await waitFor(
-      'scored',
-      () => t.db.repos.videos.get(videoId),
-      (v) => v?.status === 'done',
-    );
+    await finished(t, videoId);
     const frames = await t.db.repos.frameEmbeddings.listFrames(videoId, t.config.models.model);
     expect(frames.map((f) => f.ptsMs)).toEqual([0, 500, 1000, 1500, 2000, 2500]);
   });
@@ -126,11 +108,7 @@ describe('aggregate worker (whole pipeline in one process)', () => {
     const path = join(t.config.storage.root, 'phone.mp4');
     await generateVideo(path, { durationS: 2, width: 180, height: 320, rotation: 90 });
     const { videoId } = await t.producer.submit.submit({ path });
-    const video = await waitFor(
-      'scored',
-      () => t.db.repos.videos.get(videoId),
-      (v) => v?.status === 'done',
-    );
+    const video = await finished(t, videoId);
     expect({ width: video?.width, height: video?.height }).toEqual({ width: 180, height: 320 });
   });
 

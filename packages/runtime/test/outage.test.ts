@@ -6,7 +6,7 @@ import { generateVideo, TcpProxy, waitFor } from '@vad/testing';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRoles } from '../src/index.js';
-import { useRuntimeEnvironment } from './support.js';
+import { finished, useRuntimeEnvironment } from './support.js';
 
 const t = useRuntimeEnvironment({ VAD_SEGMENT_FRAMES: '8', VAD_JOB_ATTEMPTS: '2' });
 const proxy = new TcpProxy({ host: '127.0.0.1', port: 5432 });
@@ -48,12 +48,7 @@ describe('a PostgreSQL outage in the middle of a video', () => {
     await new Promise((resolve) => setTimeout(resolve, 8000));
     await proxy.start();
 
-    const video = await waitFor(
-      'done',
-      () => t.db.repos.videos.get(videoId),
-      (v) => v?.status === 'done' || v?.status === 'failed',
-      120_000,
-    );
+    const video = await finished(t, videoId, 120_000);
     expect(video?.error).toBeNull();
     expect(video?.status).toBe('done');
     const frames = await t.db.repos.frameEmbeddings.listFrames(videoId, t.config.models.model);

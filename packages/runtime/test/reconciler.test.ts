@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { Reconciler } from '@vad/operations';
 import { jobIds } from '@vad/queue';
-import { generateVideo, waitFor } from '@vad/testing';
+import { generateVideo } from '@vad/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pipelineConfigOf, startRoles } from '../src/index.js';
-import { useRuntimeEnvironment } from './support.js';
+import { finished, useRuntimeEnvironment } from './support.js';
 
 const t = useRuntimeEnvironment({ VAD_SEGMENT_FRAMES: '16', VAD_MAX_RECOVERIES: '2' });
 let reconciler: Reconciler;
@@ -49,11 +49,7 @@ describe('the reconciler', () => {
 
     const report = await reconciler.run();
     expect(report.actions.map((a) => a.action)).toEqual(['requeue']);
-    const video = await waitFor(
-      'done',
-      () => t.db.repos.videos.get(id),
-      (v) => v?.status === 'done',
-    );
+    const video = await finished(t, id);
     expect(video?.recoveries).toBe(1);
     expect((await t.db.repos.frameEmbeddings.listFrames(id, t.config.models.model)).length).toBe(8);
   });
@@ -71,11 +67,7 @@ describe('the reconciler', () => {
     expect(await t.producer.queues.aggregate.getJobState(jobIds.aggregate(live))).toBe('waiting-children');
     expect((await t.db.repos.videos.get(done!.id))?.status).toBe('done');
     await t.producer.queues.ingest.resume();
-    await waitFor(
-      'b done',
-      () => t.db.repos.videos.get(live),
-      (v) => v?.status === 'done',
-    );
+    await finished(t, live);
   });
 
   it('fails a video with the reason once it was recovered VAD_MAX_RECOVERIES times', async () => {

@@ -1,4 +1,4 @@
-import { createTestEnvironment, type TestEnvironment, useTestEnvironment } from '@vad/testing';
+import { createTestEnvironment, type TestEnvironment, useTestEnvironment, waitFor } from '@vad/testing';
 import { ProducerContext } from '../src/index.js';
 
 export interface RuntimeTestEnvironment extends TestEnvironment {
@@ -15,4 +15,14 @@ export function useRuntimeEnvironment(env: Record<string, string>): RuntimeTestE
     );
     return { ...base, producer };
   });
+}
+
+/** Waits until the video is done or failed, and returns it. */
+export function finished(t: TestEnvironment, videoId: string, timeoutMs = 60_000) {
+  return waitFor(
+    `video ${videoId} finished`,
+    () => t.db.repos.videos.get(videoId),
+    (v) => v?.status === 'done' || v?.status === 'failed',
+    timeoutMs,
+  );
 }

@@ -1,23 +1,17 @@
-import {
-  type DisplayRotation,
-  resolveFfmpegBinaries,
-  type SynthesizeOptions,
-  setDisplayRotation,
-  synthesizeAudioOnly,
-  synthesizeVideo,
-  truncateCopy,
-  writeTextAsVideo,
-} from '@vad/video';
+import type { DisplayRotation, SynthesizeOptions } from '@vad/video';
+import * as video from '@vad/video';
 
 export type GeneratedVideoOptions = SynthesizeOptions;
 export type { DisplayRotation };
+
+const binaries = () => video.resolveFfmpegBinaries();
 
 /**
  * A synthetic H.264 MP4 (ffmpeg lavfi sources), with the binaries vad itself would use.
  * `rotation: 90` gives phone-like footage: coded sideways, displayed upright at `width`×`height`.
  */
 export function generateVideo(path: string, options: GeneratedVideoOptions): Promise<string> {
-  return synthesizeVideo(path, options, resolveFfmpegBinaries());
+  return video.synthesizeVideo(path, options, binaries());
 }
 
 /**
@@ -37,12 +31,12 @@ export function generateIncidentVideo(
 }
 
 export function generateAudioOnly(path: string, durationS: number): Promise<string> {
-  return synthesizeAudioOnly(path, durationS, resolveFfmpegBinaries());
+  return video.synthesizeAudioOnly(path, durationS, binaries());
 }
 
 /** A copy of `source` (no re-encode) whose container says to display it turned `rotation` degrees clockwise. */
 export function generateRotatedCopy(source: string, target: string, rotation: DisplayRotation): Promise<string> {
-  return setDisplayRotation(source, target, rotation, resolveFfmpegBinaries());
+  return video.setDisplayRotation(source, target, rotation, binaries());
 }
 
-export { truncateCopy, writeTextAsVideo };
+export const { truncateCopy, writeTextAsVideo } = video;
