@@ -15,8 +15,9 @@ export class TcpProxy {
     private readonly listenHost = '127.0.0.1',
   ) {}
 
-  /** Starts listening (again, on the same port once it has one). */
+  /** Starts listening (again, on the same port once it has one); does nothing while it listens. */
   async start(): Promise<this> {
+    if (this.server) return this;
     const server = createServer((client) => {
       const upstream = connect(this.target.port, this.target.host);
       for (const socket of [client, upstream]) {
@@ -26,8 +27,14 @@ export class TcpProxy {
       }
       client.pipe(upstream).pipe(client);
     });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, this.listenHost, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
     this.server = server;
-    await new Promise<void>((resolve) => server.listen(this.port, this.listenHost, resolve));
     this.port = (server.address() as { port: number }).port;
     return this;
   }
