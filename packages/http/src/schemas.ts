@@ -137,7 +137,14 @@ export const videoSchema = z
 export const videoDetailSchema = videoSchema
   .extend({
     progress: z.object({
-      ingest: stageSchema.extend({ framesDecoded: z.number(), segmentsWritten: z.number() }),
+      ingest: stageSchema.extend({
+        framesDecoded: z.number(),
+        segmentsWritten: z.number(),
+        waiting: z
+          .string()
+          .optional()
+          .describe('Why decoding is paused, e.g. "storage full: 1.2 GiB free on the storage root"'),
+      }),
       embed: z.object({ percent: z.number(), segmentsEmbedded: z.number(), segmentsWritten: z.number() }),
       aggregate: stageSchema,
     }),

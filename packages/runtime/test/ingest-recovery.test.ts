@@ -1,6 +1,7 @@
 import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { videoProgress } from '@vad/operations';
 import { jobIds, type RunningWorker } from '@vad/queue';
 import { SegmentStore, type SegmentWriteFunction } from '@vad/storage';
 import { generateVideo, waitFor } from '@vad/testing';
@@ -86,6 +87,9 @@ describe('a full disk during ingest', () => {
       (progress) => typeof progress?.waiting === 'string',
     );
     expect(waiting.waiting).toMatch(/^storage full: \d+(\.\d)? [KMGTP]?i?B free on the storage root$/);
+    // What vad status and GET /v1/videos/:id show.
+    const progress = await videoProgress(queues, (await t.db.repos.videos.get(videoId))!);
+    expect(progress.ingest.waiting).toMatch(/^storage full: /);
     // Still waiting a while later, having tried again and again: one line said so, no attempt spent.
     await waitFor(
       'several refused writes',
