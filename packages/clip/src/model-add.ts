@@ -104,15 +104,19 @@ async function openOnnx(path: string, source: string, role: string): Promise<ort
   }
 }
 
+/** The I/O adapter of a session, or an AddModelError naming the file when its tensors do not fit. */
+function adapted<T>(source: string, adapt: () => T): T {
+  try {
+    return adapt();
+  } catch (error) {
+    throw new AddModelError(`${source}: ${(error as Error).message}`);
+  }
+}
+
 async function inspectImage(path: string, source: string, requestedSize: number | undefined) {
   const session = await openOnnx(path, source, 'image');
   try {
-    let io: ImageIo;
-    try {
-      io = imageIo(session);
-    } catch (error) {
-      throw new AddModelError(`${source}: ${(error as Error).message}`);
-    }
+    const io: ImageIo = adapted(source, () => imageIo(session));
     const input = tensorMeta(session.inputMetadata, io.input);
     if (input && input.type !== 'float32') {
       throw new AddModelError(`${source}: the image input ${io.input} is ${input.type}; vad feeds float32 pixels`);
@@ -175,12 +179,7 @@ async function inspectText(
 ) {
   const session = await openOnnx(path, source, 'text');
   try {
-    let io: TextIo;
-    try {
-      io = textIo(session);
-    } catch (error) {
-      throw new AddModelError(`${source}: ${(error as Error).message}`);
-    }
+    const io: TextIo = adapted(source, () => textIo(session));
     const ids = tensorMeta(session.inputMetadata, io.ids);
     if (ids && ids.type !== 'int32' && ids.type !== 'int64') {
       throw new AddModelError(`${source}: the text input ${io.ids} is ${ids.type}, expected int64 or int32 token ids`);

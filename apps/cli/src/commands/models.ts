@@ -22,6 +22,18 @@ import { formatBytes, table } from '../format.js';
 /** Files at least this big get a progress bar while hashed (on a terminal). */
 const PROGRESS_FROM_BYTES = 64 * 1024 * 1024;
 
+/** Every model vad knows: the manifest's, then those added in the model folder (with why a spec is unreadable). */
+function knownModels(dir: string): [name: string, spec: ModelSpec | undefined, error: string | undefined][] {
+  return [
+    ...Object.entries(loadManifest().models).map(([name, spec]): [string, ModelSpec, undefined] => [
+      name,
+      spec,
+      undefined,
+    ]),
+    ...listLocalModels(dir).map((m): [string, ModelSpec | undefined, string | undefined] => [m.name, m.spec, m.error]),
+  ];
+}
+
 function kindOf(spec: ModelSpec): string {
   switch (spec.source.type) {
     case 'built':
@@ -71,14 +83,7 @@ export function registerModels(program: Command, context: () => CliContext): voi
       const ctx = context();
       const dir = ctx.config.models.dir;
       const rows = [['name', 'kind', 'state', 'size', 'embedding', 'description']];
-      const entries: [string, ModelSpec | undefined, string | undefined][] = [
-        ...Object.entries(loadManifest().models).map(([n, s]): [string, ModelSpec, undefined] => [n, s, undefined]),
-        ...listLocalModels(dir).map((m): [string, ModelSpec | undefined, string | undefined] => [
-          m.name,
-          m.spec,
-          m.error,
-        ]),
-      ];
+      const entries = knownModels(dir);
       const wrong: string[] = [];
       for (const [name, spec, error] of entries) {
         const current = name === ctx.config.models.model ? ' (VAD_MODEL)' : '';
@@ -164,15 +169,7 @@ export function registerModels(program: Command, context: () => CliContext): voi
         targets = names.map((name) => [name, resolveModelSpec(name, dir)]);
       } else {
         targets = [];
-        const all: [string, ModelSpec | undefined, string | undefined][] = [
-          ...Object.entries(loadManifest().models).map(([n, s]): [string, ModelSpec, undefined] => [n, s, undefined]),
-          ...listLocalModels(dir).map((m): [string, ModelSpec | undefined, string | undefined] => [
-            m.name,
-            m.spec,
-            m.error,
-          ]),
-        ];
-        for (const [name, spec, error] of all) {
+        for (const [name, spec, error] of knownModels(dir)) {
           if (!spec) invalid.push([name, error ?? 'invalid']);
           else if ((await modelInstallState(name, spec, dir)).state !== 'missing') targets.push([name, spec]);
         }
