@@ -54,17 +54,30 @@ export function registerWatch(program: Command, context: () => CliContext): void
         },
         { submit: ctx.submit, repos: ctx.repos, logger },
         (event) => {
+          // One line per new submission and per skip with its reason; the initial scan's files
+          // already submitted (or older than retention) only in one summary line.
           if (event.type === 'submitted') {
             const { result } = event;
             process.stdout.write(`${result.created ? 'queued   ' : 'duplicate'} ${event.path} → ${result.videoId}\n`);
+          } else if (event.type === 'skipped') {
+            process.stdout.write(`skipped   ${event.path}: ${event.reason}\n`);
           } else if (event.type === 'rejected') {
             process.stdout.write(`rejected  ${event.path}: ${event.reason}\n`);
+          } else if (event.alreadySubmitted > 0 || event.olderThanRetention > 0) {
+            const counts = [
+              ...(event.alreadySubmitted > 0 ? [`${event.alreadySubmitted} files already submitted`] : []),
+              ...(event.olderThanRetention > 0
+                ? [`${event.olderThanRetention} older than the results retention period`]
+                : []),
+            ];
+            process.stdout.write(`skipped   ${counts.join(', ')}\n`);
           }
         },
       );
       await watcher.start().catch((error: Error) => program.error(`error: ${error.message}`, { exitCode: 1 }));
       process.stderr.write(
-        `watching ${dir} (a file is submitted once unchanged for ${config.watch.stableMs} ms; Ctrl-C to stop)\n`,
+        `watching ${dir} (a file, one already there too, is submitted once unchanged for ${config.watch.stableMs} ms; ` +
+          'Ctrl-C to stop)\n',
       );
       await runUntilSignal(ctx, logger, () => watcher.close());
     });
