@@ -19,7 +19,7 @@ import { CliContext } from './context.js';
 
 let context: CliContext | undefined;
 const getContext = () => {
-  context ??= new CliContext();
+  context ??= new CliContext({ utc: program.opts<{ utc?: boolean }>().utc });
   return context;
 };
 
@@ -27,6 +27,12 @@ const program = new Command()
   .name('vad')
   .description('Video anomaly detection for surveillance footage')
   .showHelpAfterError('(add --help for usage)')
+  .option('--utc', 'print times in UTC instead of VAD_TIMEZONE (times typed without an offset are still VAD_TIMEZONE)')
+  .addHelpText(
+    'after',
+    '\nTimes: a time typed without an offset (2026-11-30T08:00, or a date 2026-11-30 for midnight) is in VAD_TIMEZONE;\n' +
+      'with one (2026-11-30T08:00:00+01:00, ...Z) it is taken as is. Times are printed in VAD_TIMEZONE with the offset.',
+  )
   .hook('postAction', async () => {
     await context?.close();
   });

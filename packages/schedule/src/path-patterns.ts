@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { wallClockToInstant } from './local-time.js';
 
 /**
  * The camera named by a path, from a regular expression with a `camera`
@@ -14,7 +15,8 @@ export function cameraFromPath(relativePath: string, pattern: RegExp): string | 
 /**
  * The recording's start time from its path, by a regular expression with
  * named groups `year`, `month`, `day` and optionally `hour`, `minute`,
- * `second` (wall-clock time in `timeZone`), or `epoch` (Unix seconds):
+ * `second` (wall-clock time in `timeZone`, read as `parseDateTime` reads a
+ * time without an offset, DST days included), or `epoch` (Unix seconds):
  * `(?<year>\d{4})(?<month>\d\d)(?<day>\d\d)_(?<hour>\d\d)(?<minute>\d\d)(?<second>\d\d)`
  * reads `gate_20261128_220000.mp4`. Undefined when it does not match or is
  * not a real date.
@@ -28,11 +30,11 @@ export function recordedAtFromPath(relativePath: string, pattern: RegExp, timeZo
   }
   const n = (name: string) => (groups[name] === undefined ? 0 : Number(groups[name]));
   if (!groups.year || !groups.month || !groups.day) return undefined;
-  const at = DateTime.fromObject(
+  const wall = DateTime.fromObject(
     { year: n('year'), month: n('month'), day: n('day'), hour: n('hour'), minute: n('minute'), second: n('second') },
-    { zone: timeZone },
+    { zone: 'UTC' },
   );
-  return at.isValid ? at.toJSDate() : undefined;
+  return wall.isValid ? new Date(wallClockToInstant(wall.toMillis(), timeZone)) : undefined;
 }
 
 /** A user's pattern as a RegExp, or an error naming what is wrong. */

@@ -95,4 +95,14 @@ describe('path patterns', () => {
     expect(recordedAtFromPath('cam/1795900000.mp4', /(?<epoch>\d{10})/, 'UTC')).toEqual(new Date(1_795_900_000_000));
     expect(recordedAtFromPath('gate_20261399_220000.mp4', pattern, 'UTC')).toBeUndefined();
   });
+
+  it('reads file-name times on DST days as CLI and API times are read: the gap moves forward, a repeated hour is its first', () => {
+    const pattern = /(?<year>\d{4})(?<month>\d\d)(?<day>\d\d)_(?<hour>\d\d)(?<minute>\d\d)(?<second>\d\d)/;
+    expect(recordedAtFromPath('gate_20261025_023000.mp4', pattern, 'Europe/Berlin')).toEqual(
+      utc('2026-10-25T00:30:00Z'),
+    );
+    expect(recordedAtFromPath('gate_20260329_023000.mp4', pattern, 'Europe/Berlin')).toEqual(
+      utc('2026-03-29T01:30:00Z'),
+    );
+  });
 });

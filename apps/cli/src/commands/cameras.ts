@@ -12,9 +12,10 @@ export function registerCameras(program: Command, context: () => CliContext): vo
     .description('each camera with its weight and how many of its videos wait, run, are done or failed')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      const rows = await context().repos.cameras.list();
+      const ctx = context();
+      const rows = await ctx.repos.cameras.list();
       if (options.json) {
-        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        process.stdout.write(`${ctx.json(rows)}\n`);
         return;
       }
       if (!rows.length) {

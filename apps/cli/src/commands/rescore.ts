@@ -5,20 +5,19 @@ import { z } from 'zod';
 import type { CliContext } from '../context.js';
 import { waitForJobs } from '../wait-for-jobs.js';
 
-const optionsSchema = z.object({
-  camera: z.string().min(1).optional(),
-  since: z.iso
-    .datetime({ offset: true, local: true, message: 'must be an ISO 8601 date-time' })
-    .transform((v) => new Date(v))
-    .optional(),
-  prompts: z.string().min(1).optional(),
-  threshold: z.coerce.number().optional(),
-  aggregator: z.string().optional(),
-  smoothing: z.coerce.number().optional(),
-  minDuration: z.coerce.number().optional(),
-  mergeGap: z.coerce.number().optional(),
-  wait: z.boolean().optional(),
-});
+/** The options; a time without an offset is read in VAD_TIMEZONE (`isoDate`). */
+const optionsSchema = (isoDate: ReturnType<CliContext['dateTimeOption']>) =>
+  z.object({
+    camera: z.string().min(1).optional(),
+    since: isoDate.optional(),
+    prompts: z.string().min(1).optional(),
+    threshold: z.coerce.number().optional(),
+    aggregator: z.string().optional(),
+    smoothing: z.coerce.number().optional(),
+    minDuration: z.coerce.number().optional(),
+    mergeGap: z.coerce.number().optional(),
+    wait: z.boolean().optional(),
+  });
 
 export function registerRescore(program: Command, context: () => CliContext): void {
   program
@@ -29,7 +28,7 @@ export function registerRescore(program: Command, context: () => CliContext): vo
     )
     .argument('[videos...]', 'video ids')
     .option('--camera <name>', 'every video of this camera (with --since: recorded since then)')
-    .option('--since <iso>', 'with --camera: only videos recorded since this time')
+    .option('--since <iso>', 'with --camera: only videos recorded since this time (without an offset: VAD_TIMEZONE)')
     .option('--prompts <file>', 'prompt set file, YAML (.yaml/.yml) or JSON: {name, templates, normal, classes}')
     .option('--threshold <n>', 'event threshold (0..1)')
     .option('--aggregator <name>', "mean | attention | onnx (the aggregate workers' VAD_TEMPORAL_HEAD)")
@@ -38,7 +37,7 @@ export function registerRescore(program: Command, context: () => CliContext): vo
     .option('--merge-gap <ms>', 'events closer than this (milliseconds) are merged')
     .option('--wait', 'wait for each rescore to finish (needs running aggregate workers), with progress')
     .action(async (ids: string[], raw: Record<string, unknown>) => {
-      const parsed = optionsSchema.safeParse(raw);
+      const parsed = optionsSchema(context().dateTimeOption()).safeParse(raw);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
         program.error(`error: option --${String(issue?.path[0] ?? '')}: ${issue?.message}`, { exitCode: 2 });

@@ -30,12 +30,12 @@ export function registerResults(program: Command, context: () => CliContext): vo
         ctx.repos.scoring.eventsOf(run.id),
       ]);
       if (options.json) {
-        process.stdout.write(`${JSON.stringify({ video, run, clips, events }, null, 2)}\n`);
+        process.stdout.write(`${ctx.json({ video, run, clips, events })}\n`);
         return;
       }
       const threshold = Number((run.params as { threshold?: number }).threshold ?? 0.5);
       process.stdout.write(
-        `${video.sourceUri}\n${formatDuration(video.durationMs)}, recorded ${video.recordedAt?.toISOString() ?? 'at an unknown time'}, model ${run.model}, prompts ${run.promptSet}, ${run.aggregator}\n\n`,
+        `${video.sourceUri}\n${formatDuration(video.durationMs)}, recorded ${ctx.time(video.recordedAt, 'at an unknown time')}, model ${run.model}, prompts ${run.promptSet}, ${run.aggregator}\n\n`,
       );
       process.stdout.write(`anomaly  ${sparkline(clips.map((c) => c.anomalyScore))}\n`);
       process.stdout.write(
@@ -54,7 +54,7 @@ export function registerResults(program: Command, context: () => CliContext): vo
           clock(e.peakMs),
           e.peakScore.toFixed(2),
           e.label,
-          e.startAt?.toISOString() ?? '-',
+          ctx.time(e.startAt),
           e.thumbnailPath ?? '-',
         ]);
       }

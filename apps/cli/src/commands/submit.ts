@@ -10,17 +10,16 @@ import { expandPaths } from '../expand-paths.js';
 import { formatBytes, formatDuration } from '../format.js';
 import { waitForVideos } from '../wait-for-videos.js';
 
-const optionsSchema = z.object({
-  camera: z.string().trim().min(1, 'must not be empty').max(200).optional(),
-  recordedAt: z.iso
-    .datetime({ offset: true, local: true, message: 'must be an ISO 8601 date-time, e.g. 2026-11-28T22:00:00+01:00' })
-    .transform((value) => new Date(value))
-    .optional(),
-  priority: z.coerce.number().int().min(1).max(MAX_PRIORITY).optional(),
-  now: z.boolean().optional(),
-  json: z.boolean().optional(),
-  wait: z.boolean().optional(),
-});
+/** The options; a time without an offset is read in VAD_TIMEZONE (`isoDate`). */
+const optionsSchema = (isoDate: ReturnType<CliContext['dateTimeOption']>) =>
+  z.object({
+    camera: z.string().trim().min(1, 'must not be empty').max(200).optional(),
+    recordedAt: isoDate.optional(),
+    priority: z.coerce.number().int().min(1).max(MAX_PRIORITY).optional(),
+    now: z.boolean().optional(),
+    json: z.boolean().optional(),
+    wait: z.boolean().optional(),
+  });
 
 export interface SubmitOutcome {
   path: string;
@@ -34,20 +33,23 @@ export function registerSubmit(program: Command, context: () => CliContext): voi
     .description('queue video files (or every video in the given folders) for processing')
     .argument('<paths...>', 'video files and/or folders')
     .option('--camera <name>', 'camera the footage comes from (created on first use)')
-    .option('--recorded-at <iso>', 'when the recording started (default: file time minus duration)')
+    .option(
+      '--recorded-at <iso>',
+      'when the recording started, e.g. 2026-11-28T22:00 (without an offset: VAD_TIMEZONE; default: file time minus duration)',
+    )
     .option('--priority <n>', "queue priority, 1 = most urgent (default: the camera's fair share)")
     .option('--now', 'urgent: process at once, outside the processing window too')
     .option('--json', 'print one JSON object per file instead of text')
     .option('--wait', 'wait until every queued video is scored (needs running workers), with progress')
     .action(async (paths: string[], raw: Record<string, unknown>) => {
-      const parsed = optionsSchema.safeParse(raw);
+      const ctx = context();
+      const parsed = optionsSchema(ctx.dateTimeOption()).safeParse(raw);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
         const option = String(issue?.path[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
         program.error(`error: option --${option}: ${issue?.message}`, { exitCode: 2 });
       }
       const options = parsed.data;
-      const ctx = context();
       const service = ctx.submit;
 
       const files = await expandPaths(paths);

@@ -5,12 +5,14 @@ import type { ApiContext } from '../api-context.js';
 import { decodeCursor, eventCursorSchema, nextCursor } from '../cursor.js';
 import { badRequest, notFound } from '../http-errors.js';
 import { presentEvent } from '../presenters.js';
-import { errorSchema, eventIdParams, eventListQuery, eventListSchema, eventSchema } from '../schemas.js';
+import { errorSchema, eventIdParams, eventListSchema, eventSchema, requestSchemas } from '../schemas.js';
 import type { ZodApp } from '../zod-app.js';
 
 /** Anomaly events across videos (each video's current scoring run), with their thumbnails. */
 export function registerEventRoutes(app: ZodApp, ctx: ApiContext): void {
   const { repos, config } = ctx;
+  // Times without an offset are VAD_TIMEZONE's.
+  const { eventListQuery } = requestSchemas(config.schedule.timeZone);
 
   app.get(
     '/v1/events',

@@ -11,7 +11,7 @@ import type { ApiContext } from '../api-context.js';
 import type { AppOptions } from '../app.js';
 import { badRequest, HttpError, unprocessable } from '../http-errors.js';
 import { isRedisFailure, NotQueuedError, unqueuedVideoId } from '../outage.js';
-import { errorSchema, registerBodySchema, submitResponseSchema, uploadFieldsSchema } from '../schemas.js';
+import { DATE_TIME_RULE, errorSchema, requestSchemas, submitResponseSchema } from '../schemas.js';
 import type { ZodApp } from '../zod-app.js';
 
 /** The first problem of a zod result as a 400 naming the field. */
@@ -183,6 +183,8 @@ const notQueuedSchema = errorSchema
 /** POST /v1/videos: a multipart upload, or JSON naming a file already under the storage root. */
 export function registerUploadRoute(app: ZodApp, ctx: ApiContext, options: AppOptions = {}): void {
   const { config, submit } = ctx;
+  // recordedAt without an offset is VAD_TIMEZONE's.
+  const { uploadFieldsSchema, registerBodySchema } = requestSchemas(config.schedule.timeZone);
   const uploadsDir = join(config.storage.root, 'uploads', 'incoming');
   const openFile = options.openUploadFile ?? ((path: string) => createWriteStream(path));
 
@@ -235,8 +237,9 @@ export function registerUploadRoute(app: ZodApp, ctx: ApiContext, options: AppOp
         tags: ['videos'],
         summary: 'Submit a video: multipart upload (field "file", plus camera, recordedAt, priority) or JSON {uri, …}',
         description:
-          'multipart/form-data: `file` (the video, streamed to storage), optional `camera`, `recordedAt` (ISO 8601), `priority` (1 = most urgent). ' +
+          'multipart/form-data: `file` (the video, streamed to storage), optional `camera`, `recordedAt`, `priority` (1 = most urgent). ' +
           'application/json: `{ "uri": "path under the storage root", "camera"?, "recordedAt"?, "priority"? }`. ' +
+          `\`recordedAt\`: ${DATE_TIME_RULE}. ` +
           '201 for a new video, 200 with the existing id for the same content submitted before. ' +
           '503 with Retry-After while Redis is down: with `videoId` when the video was recorded (it stays queued and is ' +
           'queued when Redis is back), without when nothing was stored.',

@@ -1,0 +1,145 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { pipelineConfigOf } from '@vad/runtime';
+import { configToEnv, createTestEnvironment, type TestEnvironment } from '@vad/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * The time-zone rule in the CLI, VAD_TIMEZONE=America/New_York on a machine
+ * in Asia/Tokyo: times typed without an offset are New York time, times are
+ * printed in New York time with the offset, or in UTC with --utc.
+ */
+let env: TestEnvironment;
+let videoId: string;
+
+const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+
+function vad(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--conditions=vad-source', '--import', 'tsx', MAIN, ...args], {
+      env: { ...process.env, ...configToEnv(env.config), VAD_LOG_LEVEL: 'warn', TZ: 'Asia/Tokyo' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The start column of `vad events` as a table. */
+const starts = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => line.split(/\s+/)[0]);
+
+async function seedVideo(recordedAt: Date, startIsos: string[]): Promise<string> {
+  const camera = await env.db.repos.cameras.ensure('tz');
+  const { video } = await env.db.repos.videos.insertOrGet({
+    cameraId: camera.id,
+    sourceUri: `/seed/${randomUUID()}.mp4`,
+    sha256: randomUUID(),
+    bytes: 1,
+    durationMs: 12 * 3_600_000,
+    recordedAt,
+    model: 'vad-test-tiny',
+    pipelineConfig: pipelineConfigOf(env.config),
+    configHash: randomUUID(),
+  });
+  await env.db.repos.scoring.saveRun(
+    {
+      id: randomUUID(),
+      videoId: video.id,
+      model: 'm',
+      promptSet: 'p',
+      aggregator: 'mean',
+      params: {},
+      configHash: 'h',
+    },
+    [],
+    startIsos.map((iso) => {
+      const startAt = new Date(iso);
+      const startMs = startAt.getTime() - recordedAt.getTime();
+      return {
+        startMs,
+        endMs: startMs + 5_250,
+        peakMs: startMs + 2_000,
+        startAt,
+        endAt: new Date(startAt.getTime() + 5_250),
+        peakScore: 0.9,
+        label: 'Fighting',
+        thumbnailPath: null,
+      };
+    }),
+    camera.id,
+    { markVideoDone: true },
+  );
+  return video.id;
+}
+
+beforeAll(async () => {
+  env = await createTestEnvironment({ env: { VAD_TIMEZONE: 'America/New_York' }, tinyModel: false });
+  videoId = await seedVideo(new Date('2026-11-29T20:00:00Z'), [
+    '2026-11-30T02:00:00Z', // 2026-11-29 21:00 EST
+    '2026-11-30T06:00:00Z', // 2026-11-30 01:00 EST
+  ]);
+  // 2026-11-01: clocks go back from 02:00 EDT to 01:00 EST, so 01:00–01:59 happen twice.
+  await seedVideo(new Date('2026-11-01T04:00:00Z'), [
+    '2026-11-01T05:15:00Z', // 01:15 EDT (first)
+    '2026-11-01T05:45:00Z', // 01:45 EDT (first)
+    '2026-11-01T06:15:00Z', // 01:15 EST (second)
+  ]);
+});
+
+afterAll(async () => {
+  await env?.destroy();
+});
+
+describe('vad with VAD_TIMEZONE=America/New_York (machine in Asia/Tokyo)', () => {
+  it('events --since without an offset means New York time; times print in New York time, or UTC with --utc', async () => {
+    const [local, utc, offset] = await Promise.all([
+      vad('events', '--camera', 'tz', '--since', '2026-11-30T00:00:00'),
+      vad('events', '--camera', 'tz', '--since', '2026-11-30', '--utc'),
+      vad('--utc', 'events', '--camera', 'tz', '--since', '2026-11-30T00:00:00Z'),
+    ]);
+    expect(local.stderr).toBe('');
+    expect(starts(local.stdout)).toEqual(['2026-11-30T01:00:00-05:00']);
+    expect(starts(utc.stdout)).toEqual(['2026-11-30T06:00:00Z']);
+    // With an offset, as is: both of that night.
+    expect(starts(offset.stdout)).toEqual(['2026-11-30T06:00:00Z', '2026-11-30T02:00:00Z']);
+  });
+
+  it('at the fall-back DST change, --since names the first 01:30; the output tells the two 01:15s apart', async () => {
+    const result = await vad('events', '--camera', 'tz', '--since', '2026-11-01T01:30', '--until', '2026-11-02');
+    expect(starts(result.stdout)).toEqual(['2026-11-01T01:15:00-05:00', '2026-11-01T01:45:00-04:00']);
+  });
+
+  it('events --format json and csv write times with the offset, to the millisecond', async () => {
+    const [json, csv] = await Promise.all([
+      vad('events', '--camera', 'tz', '--since', '2026-11-30T00:00', '--format', 'json'),
+      vad('--utc', 'events', '--camera', 'tz', '--since', '2026-11-30T00:00', '--format', 'csv'),
+    ]);
+    expect(JSON.parse(json.stdout)).toMatchObject([
+      { startAt: '2026-11-30T01:00:00.000-05:00', endAt: '2026-11-30T01:00:05.250-05:00' },
+    ]);
+    expect(csv.stdout.split('\n')[1]).toContain(',2026-11-30T06:00:00.000Z,2026-11-30T06:00:05.250Z,');
+  });
+
+  it('status prints the recording time in New York time', async () => {
+    const status = await vad('status', videoId);
+    expect(status.stdout).toMatch(/recorded at\s+2026-11-29T15:00:00-05:00$/m);
+  });
+
+  it('refuses a malformed time, saying how one without an offset is read', async () => {
+    const result = await vad('events', '--since', 'yesterday');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      'option --since: must be an ISO 8601 date-time, e.g. 2026-11-28T22:00:00+01:00 (without an offset: America/New_York time)',
+    );
+  });
+});
