@@ -14,6 +14,7 @@ export {
 } from './repositories/scoring-repository.js';
 export { TextEmbeddingRepository } from './repositories/text-embedding-repository.js';
 export {
+  type RecentThroughput,
   type VideoListQuery,
   type VideoListRow,
   type VideoPageRow,

@@ -1,6 +1,6 @@
 import { VIDEO_STATUSES } from '@vad/db';
 import { QUEUE_NAMES, scoringOverridesSchema } from '@vad/queue';
-import { MAX_PRIORITY } from '@vad/schedule';
+import { dateTimeSchema, MAX_PRIORITY } from '@vad/schedule';
 import { z } from 'zod';
 
 /** Request and response shapes of the API: validation, typing and the OpenAPI document all come from these. */
@@ -58,12 +58,24 @@ export const isStorableReal = (value: number) =>
 export const MIN_DATE_MS = Date.UTC(1970, 0, 1);
 export const MAX_DATE_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
-const isoDateTime = z.iso
-  .datetime({ offset: true, local: true, message: 'must be an ISO 8601 date-time, e.g. 2026-11-28T22:00:00Z' })
-  .transform((value) => new Date(value))
-  .refine((date) => date.getTime() >= MIN_DATE_MS && date.getTime() <= MAX_DATE_MS, {
+/** How the API reads date-times, for descriptions: the same rule as the CLI's. */
+export const DATE_TIME_RULE =
+  'ISO 8601, e.g. 2026-11-28T22:00:00+01:00 or 2026-11-28T21:00:00Z; without an offset (2026-11-28T22:00, or a date ' +
+  "2026-11-28 for midnight) it is wall-clock time in the API's VAD_TIMEZONE";
+
+/**
+ * A date-time the API takes (query values, body fields): with an offset as
+ * is, without one wall-clock time in `timeZone` (VAD_TIMEZONE; DST as
+ * parseDateTime says); years 1970 to 9999.
+ */
+function isoDateTime(timeZone: string) {
+  return dateTimeSchema(
+    timeZone,
+    `must be an ISO 8601 date-time, e.g. 2026-11-28T22:00:00Z (without an offset: ${timeZone} time)`,
+  ).refine((date) => date.getTime() >= MIN_DATE_MS && date.getTime() <= MAX_DATE_MS, {
     message: 'must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z',
   });
+}
 
 /** A page cursor as passed back: opaque, bounded (see cursor.ts for what it holds). */
 const cursorParam = z.string().min(1).max(512);
@@ -85,19 +97,16 @@ export const queueParams = z.object({ name: z.enum(QUEUE_NAMES) });
 export const cameraName = sqlText(200, { trim: true });
 export const cameraParams = z.object({ name: cameraName });
 
-export const uploadFieldsSchema = z.object({
-  camera: cameraName.optional(),
-  recordedAt: isoDateTime.optional(),
-  priority: z.coerce.number().int().min(1).max(MAX_PRIORITY).optional(),
-  urgent: z
-    .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')])
-    .optional()
-    .describe('Process at once, outside the processing window too'),
-});
-
-export const registerBodySchema = uploadFieldsSchema.extend({
-  uri: sqlText(4096).describe('Path of a video file under the storage root (relative to it, or absolute)'),
-});
+const uploadFields = (timeZone: string) =>
+  z.object({
+    camera: cameraName.optional(),
+    recordedAt: isoDateTime(timeZone).optional().describe(`When the recording started: ${DATE_TIME_RULE}`),
+    priority: z.coerce.number().int().min(1).max(MAX_PRIORITY).optional(),
+    urgent: z
+      .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')])
+      .optional()
+      .describe('Process at once, outside the processing window too'),
+  });
 
 export const submitResponseSchema = z
   .object({
@@ -147,19 +156,24 @@ export const videoDetailSchema = videoSchema
       }),
       embed: z.object({ percent: z.number(), segmentsEmbedded: z.number(), segmentsWritten: z.number() }),
       aggregate: stageSchema,
+      held: z
+        .object({ until: z.string(), window: z.string() })
+        .optional()
+        .describe('Set while the processing window holds the video: when it is released, and by which window'),
     }),
   })
   .meta({ id: 'VideoDetail' });
 
 const limit = (max: number, fallback: number) => z.coerce.number().int().min(1).max(max).default(fallback);
 
-export const videoListQuery = z.object({
-  camera: cameraName.optional(),
-  status: z.enum(VIDEO_STATUSES).optional(),
-  since: isoDateTime.optional().describe('Recorded at or after'),
-  limit: limit(500, 50),
-  cursor: cursorParam.optional(),
-});
+const videoListQuery = (timeZone: string) =>
+  z.object({
+    camera: cameraName.optional(),
+    status: z.enum(VIDEO_STATUSES).optional(),
+    since: isoDateTime(timeZone).optional().describe(`Recorded at or after: ${DATE_TIME_RULE}`),
+    limit: limit(500, 50),
+    cursor: cursorParam.optional(),
+  });
 
 export const videoListSchema = z.object({ items: z.array(videoSchema), nextCursor: z.string().nullable() });
 
@@ -221,23 +235,24 @@ export const rescoreBodySchema = scoringOverridesSchema
 
 export const rescoreResponseSchema = z.object({ videoId: z.uuid(), jobId: z.string() });
 
-export const eventListQuery = z
-  .object({
-    camera: cameraName.optional(),
-    since: isoDateTime.optional().describe('Events starting at or after'),
-    until: isoDateTime.optional().describe('Events starting before'),
-    minScore: z.coerce
-      .number()
-      .min(0)
-      .max(1)
-      .refine(isStorableReal, { message: 'must be 0, or between 1.5e-45 and 1 (a real)' })
-      .optional(),
-    label: sqlText(200).optional(),
-    order: z.enum(['time', 'score']).default('time').describe('time: newest first; score: highest peak first'),
-    limit: limit(1000, 50),
-    cursor: cursorParam.optional(),
-  })
-  .refine((q) => !q.since || !q.until || q.since < q.until, { message: 'must be after since', path: ['until'] });
+const eventListQuery = (timeZone: string) =>
+  z
+    .object({
+      camera: cameraName.optional(),
+      since: isoDateTime(timeZone).optional().describe(`Events starting at or after: ${DATE_TIME_RULE}`),
+      until: isoDateTime(timeZone).optional().describe(`Events starting before: ${DATE_TIME_RULE}`),
+      minScore: z.coerce
+        .number()
+        .min(0)
+        .max(1)
+        .refine(isStorableReal, { message: 'must be 0, or between 1.5e-45 and 1 (a real)' })
+        .optional(),
+      label: sqlText(200).optional(),
+      order: z.enum(['time', 'score']).default('time').describe('time: newest first; score: highest peak first'),
+      limit: limit(1000, 50),
+      cursor: cursorParam.optional(),
+    })
+    .refine((q) => !q.since || !q.until || q.since < q.until, { message: 'must be after since', path: ['until'] });
 
 export const eventListSchema = z.object({ items: z.array(eventSchema), nextCursor: z.string().nullable() });
 
@@ -260,6 +275,9 @@ const queueHealthSchema = z.object({
   processingMs: z.object({ samples: z.number(), mean: z.number().nullable(), p95: z.number().nullable() }),
   workers: z.number(),
   failureReasons: z.array(z.object({ reason: z.string(), count: z.number() })),
+  held: z
+    .object({ jobs: z.number(), until: z.string().nullable() })
+    .describe('Delayed jobs the closed processing window holds, and when it releases them'),
 });
 
 export const healthReportSchema = z
@@ -269,7 +287,12 @@ export const healthReportSchema = z
     backlog: z.object({
       videos: z.number(),
       videoSeconds: z.number(),
+      urgent: z
+        .object({ videos: z.number(), videoSeconds: z.number() })
+        .describe('Urgent videos of the backlog: they run at once, also while the window is closed'),
       videoSecondsPerSecond: z.number().nullable(),
+      perVideoSeconds: z.number().describe('Wall time each video costs beyond its footage, from recent videos'),
+      secondsPerVideoSecond: z.number().nullable().describe('Wall seconds per second of footage beyond that'),
       rateWindowMinutes: z.number(),
       drainSeconds: z.number().nullable(),
       drainAt: z.string().nullable(),
@@ -279,6 +302,14 @@ export const healthReportSchema = z
       isOpen: z.boolean(),
       opensAt: z.string().nullable(),
       closesAt: z.string().nullable(),
+      held: z
+        .object({ videos: z.number(), videoSeconds: z.number(), until: z.string() })
+        .nullable()
+        .describe('While the window is closed: the videos it holds (all but urgent ones) and when it opens'),
+      urgentDoneAt: z
+        .string()
+        .nullable()
+        .describe('While the window is closed: when the urgent videos, which run now, will be done'),
       finishAt: z.string().nullable().describe('When the backlog will be done at the recent rate, within the window'),
       finishesInWindow: z.boolean().nullable(),
       warning: z.string().nullable(),
@@ -293,3 +324,35 @@ export const retryResponseSchema = z.object({
   rescores: z.number(),
 });
 export const queueStateSchema = z.object({ queue: z.enum(QUEUE_NAMES), isPaused: z.boolean() });
+
+function buildRequestSchemas(timeZone: string) {
+  const uploadFieldsSchema = uploadFields(timeZone);
+  return {
+    /** Multipart upload fields. */
+    uploadFieldsSchema,
+    /** JSON registration of a file under the storage root. */
+    registerBodySchema: uploadFieldsSchema.extend({
+      uri: sqlText(4096).describe('Path of a video file under the storage root (relative to it, or absolute)'),
+    }),
+    videoListQuery: videoListQuery(timeZone),
+    eventListQuery: eventListQuery(timeZone),
+  };
+}
+
+export type RequestSchemas = ReturnType<typeof buildRequestSchemas>;
+
+const requestSchemaCache = new Map<string, RequestSchemas>();
+
+/**
+ * The request shapes that take date-times, reading those without an offset
+ * in `timeZone` (the API's VAD_TIMEZONE, config.schedule.timeZone): built once
+ * per zone, so every app of a process on the same configuration shares them.
+ */
+export function requestSchemas(timeZone: string): RequestSchemas {
+  let schemas = requestSchemaCache.get(timeZone);
+  if (!schemas) {
+    schemas = buildRequestSchemas(timeZone);
+    requestSchemaCache.set(timeZone, schemas);
+  }
+  return schemas;
+}

@@ -2,13 +2,18 @@ export {
   FolderWatcher,
   type FolderWatcherDeps,
   type FolderWatcherOptions,
+  skipByName,
   type WatchEvent,
+  type WatchSkipCause,
 } from './folder-watcher.js';
+export { type RetimeResult, retimeHeldJobs } from './held-jobs.js';
 export { ConflictError, QueueControl, type QueueControlDeps } from './queue-control.js';
 export {
   type Backlog,
   completedHistory,
   completedInWindow,
+  drainModel,
+  drainTime,
   forecastWindow,
   type HealthReport,
   type JobCounts,
@@ -17,6 +22,7 @@ export {
   QueueMonitor,
   type QueueMonitorDeps,
   ratePerMinute,
+  spanText,
   topFailureReasons,
   type WindowForecast,
 } from './queue-monitor.js';

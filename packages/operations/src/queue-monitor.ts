@@ -1,5 +1,5 @@
-import type { Repositories } from '@vad/db';
-import { QUEUE_NAMES, type QueueName, type Queues } from '@vad/queue';
+import type { RecentThroughput, Repositories } from '@vad/db';
+import { delayedFrom, QUEUE_NAMES, type QueueName, type Queues } from '@vad/queue';
 import type { ProcessingWindow } from '@vad/schedule';
 import type { Job } from 'bullmq';
 
@@ -40,6 +40,8 @@ export interface QueueHealth {
   workers: number;
   /** The most frequent reasons among kept failed jobs, most frequent first. */
   failureReasons: { reason: string; count: number }[];
+  /** Delayed jobs held by the processing window while it is closed, and when it releases them. */
+  held: { jobs: number; until: Date | null };
 }
 
 export interface Backlog {
@@ -47,8 +49,19 @@ export interface Backlog {
   videos: number;
   /** Their total duration, in seconds of video. */
   videoSeconds: number;
+  /** Of those, the urgent ones: they run at once, also while the window is closed. */
+  urgent: { videos: number; videoSeconds: number };
   /** Seconds of video finished per second of wall time recently; null when nothing finished lately. */
   videoSecondsPerSecond: number | null;
+  /**
+   * Wall time a video costs beyond its footage (probing, starting its jobs,
+   * scoring), from the recent videos' processing times against their
+   * durations; 0 when that cannot be told apart (all of one length). A burst
+   * of short uploads drains at a lower footage rate than long recordings.
+   */
+  perVideoSeconds: number;
+  /** Wall seconds per second of footage beyond that; null when nothing finished lately. */
+  secondsPerVideoSecond: number | null;
   /** The window the rate was measured over. */
   rateWindowMinutes: number;
   /** Time to drain the backlog at that rate; null when unknown (no recent rate) or nothing to drain. */
@@ -63,6 +76,10 @@ export interface WindowForecast {
   /** The window in effect, or the next one when it is closed. */
   opensAt: Date | null;
   closesAt: Date | null;
+  /** While the window is closed: the videos it holds (all but the urgent ones), released when it opens. */
+  held: { videos: number; videoSeconds: number; until: Date } | null;
+  /** While the window is closed: when the urgent videos, which run now, will be done; null when none or unknown. */
+  urgentDoneAt: Date | null;
   /** When the backlog will be done: drain time counted from now, or from when the window opens. */
   finishAt: Date | null;
   /** Whether that is before the window closes; null without a window or a rate. */
@@ -86,9 +103,25 @@ export interface QueueMonitorDeps {
   now?: () => number;
 }
 
-const hours = (seconds: number) => `${(seconds / 3600).toFixed(1)} h`;
+/** A span for a sentence: "40 s", "25 min", "6.5 h". */
+export function spanText(seconds: number): string {
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
 
-/** When the backlog will be done given the window, and a warning when that is after the window closes. */
+/** Wall seconds to process `videos` videos of `videoSeconds` footage at the backlog's recent rate; null when unknown. */
+export function drainTime(backlog: Backlog, videos: number, videoSeconds: number): number | null {
+  if (videos === 0) return 0;
+  if (backlog.secondsPerVideoSecond === null) return null;
+  return videos * backlog.perVideoSeconds + videoSeconds * backlog.secondsPerVideoSecond;
+}
+
+/**
+ * When the backlog will be done given the window, and a warning when that is
+ * after the window closes. While the window is closed, urgent videos run now
+ * and the rest is held until it opens: each gets its own time.
+ */
 export function forecastWindow(backlog: Backlog, window: ProcessingWindow | undefined, now: Date): WindowForecast {
   const drainMs = backlog.drainSeconds === null ? null : backlog.drainSeconds * 1000;
   if (!window) {
@@ -97,6 +130,8 @@ export function forecastWindow(backlog: Backlog, window: ProcessingWindow | unde
       isOpen: true,
       opensAt: null,
       closesAt: null,
+      held: null,
+      urgentDoneAt: null,
       finishAt: drainMs === null ? null : new Date(now.getTime() + drainMs),
       finishesInWindow: null,
       warning: null,
@@ -104,22 +139,57 @@ export function forecastWindow(backlog: Backlog, window: ProcessingWindow | unde
   }
   const current = window.current(now);
   const span = current ?? window.next(now);
-  const startMs = current ? now.getTime() : span.opensAt.getTime();
-  const finishAt = drainMs === null ? null : new Date(startMs + drainMs);
+  const nowMs = now.getTime();
+  let held: WindowForecast['held'] = null;
+  let urgentDoneAt: Date | null = null;
+  let startMs = nowMs;
+  let workSeconds = backlog.drainSeconds;
+  if (!current) {
+    const heldVideos = backlog.videos - backlog.urgent.videos;
+    const heldSeconds = backlog.videoSeconds - backlog.urgent.videoSeconds;
+    held = { videos: heldVideos, videoSeconds: heldSeconds, until: span.opensAt };
+    const urgentSeconds = drainTime(backlog, backlog.urgent.videos, backlog.urgent.videoSeconds);
+    if (backlog.urgent.videos > 0 && urgentSeconds !== null) urgentDoneAt = new Date(nowMs + urgentSeconds * 1000);
+    // Held work starts when the window opens, or when the urgent work is done if that is later.
+    startMs = Math.max(span.opensAt.getTime(), urgentDoneAt?.getTime() ?? 0);
+    workSeconds = heldVideos > 0 ? drainTime(backlog, heldVideos, heldSeconds) : null;
+  }
+  const finishAt = workSeconds === null ? null : new Date(startMs + workSeconds * 1000);
   const finishesInWindow = finishAt === null || backlog.videos === 0 ? null : finishAt <= span.closesAt;
-  const available = (span.closesAt.getTime() - startMs) / 1000;
+  const available = Math.max(0, (span.closesAt.getTime() - startMs) / 1000);
   return {
     window: window.toString(),
     isOpen: current !== undefined,
     opensAt: span.opensAt,
     closesAt: span.closesAt,
+    held,
+    urgentDoneAt,
     finishAt,
     finishesInWindow,
     warning:
-      finishesInWindow === false && backlog.drainSeconds !== null
-        ? `the backlog needs ${hours(backlog.drainSeconds)} at the recent rate but the window has ${hours(available)}: it will not be done before ${span.closesAt.toISOString()}`
+      finishesInWindow === false && workSeconds !== null
+        ? `the backlog needs ${spanText(workSeconds)} at the recent rate but the window has ${spanText(available)}: it will not be done before the window closes`
         : null,
   };
+}
+
+/**
+ * The recent rate as a drain model: each video costs `perVideoSeconds` plus
+ * `secondsPerVideoSecond` per second of its footage, in wall time with the
+ * workers as they ran (the fitted per-video times over the parallelism seen).
+ * Without a usable fit (one length only, or a line through a negative
+ * overhead) every second of footage costs the same: busy time over footage.
+ */
+export function drainModel(recent: RecentThroughput): Pick<Backlog, 'perVideoSeconds' | 'secondsPerVideoSecond'> {
+  if (recent.videos === 0 || recent.busyMs <= 0 || recent.durationMs <= 0) {
+    return { perVideoSeconds: 0, secondsPerVideoSecond: null };
+  }
+  const plain = { perVideoSeconds: 0, secondsPerVideoSecond: recent.busyMs / recent.durationMs };
+  const { fit } = recent;
+  if (!fit || fit.overheadMs < 0 || fit.msPerVideoMs <= 0 || recent.elapsedMs <= 0) return plain;
+  // Videos processed side by side, on average over the busy time.
+  const parallel = Math.max(1, recent.elapsedMs / recent.busyMs);
+  return { perVideoSeconds: fit.overheadMs / 1000 / parallel, secondsPerVideoSecond: fit.msPerVideoMs / parallel };
 }
 
 const RECENT_JOBS = 100;
@@ -255,6 +325,7 @@ export class QueueMonitor {
       .sort((a, b) => a - b);
     const mean = durations.length ? durations.reduce((sum, d) => sum + d, 0) / durations.length : null;
     const oldest = Math.min(...[...oldestWait, ...prioritized].filter(Boolean).map((job) => job.timestamp));
+    const held = await this.heldJobs(name, nowMs);
     return {
       name,
       isPaused,
@@ -282,31 +353,56 @@ export class QueueMonitor {
       },
       workers,
       failureReasons: topFailureReasons(failed.filter(Boolean).map((job) => job.failedReason)),
+      held,
     };
+  }
+
+  /**
+   * Jobs held by the closed window: those delayed to its opening or later
+   * (a retry's backoff or an outage wait releases them sooner).
+   */
+  private async heldJobs(name: QueueName, nowMs: number): Promise<QueueHealth['held']> {
+    const { window } = this.deps;
+    const now = new Date(nowMs);
+    if (!window || window.isOpen(now)) return { jobs: 0, until: null };
+    const { opensAt } = window.next(now);
+    const { jobs, first } = await delayedFrom(
+      this.deps.queues.redis,
+      this.deps.queues[name],
+      new Date(opensAt.getTime() - 1_000),
+    );
+    return { jobs, until: jobs > 0 ? first : null };
   }
 
   /** Work ahead in video time, and when it will be done at the rate videos finished recently. */
   async backlog(): Promise<Backlog> {
     const { videos } = this.deps.repos;
     const ahead = await videos.backlog();
-    let rate: number | null = null;
+    let recent: RecentThroughput | undefined;
     let window = RATE_WINDOWS_MINUTES[0] ?? 15;
     for (const minutes of RATE_WINDOWS_MINUTES) {
       window = minutes;
-      const recent = await videos.recentThroughput(minutes * 60_000);
-      if (recent.videos > 0 && recent.busyMs > 0) {
-        rate = recent.durationMs / recent.busyMs;
+      const measured = await videos.recentThroughput(minutes * 60_000);
+      if (measured.videos > 0 && measured.busyMs > 0) {
+        recent = measured;
         break;
       }
     }
-    const drainSeconds = ahead.durationMs === 0 ? 0 : rate ? ahead.durationMs / 1000 / rate : null;
-    return {
+    const model = recent ? drainModel(recent) : { perVideoSeconds: 0, secondsPerVideoSecond: null };
+    const rate = recent && recent.busyMs > 0 ? recent.durationMs / recent.busyMs : null;
+    const backlog: Backlog = {
       videos: ahead.videos,
       videoSeconds: Math.round(ahead.durationMs / 1000),
+      urgent: { videos: ahead.urgent.videos, videoSeconds: Math.round(ahead.urgent.durationMs / 1000) },
       videoSecondsPerSecond: rate,
+      ...model,
       rateWindowMinutes: window,
-      drainSeconds: drainSeconds === null ? null : Math.round(drainSeconds),
-      drainAt: drainSeconds === null ? null : new Date(this.now() + drainSeconds * 1000),
+      drainSeconds: null,
+      drainAt: null,
     };
+    const drain = ahead.videos === 0 ? 0 : drainTime(backlog, ahead.videos, ahead.durationMs / 1000);
+    backlog.drainSeconds = drain === null ? null : Math.round(drain);
+    backlog.drainAt = drain === null ? null : new Date(this.now() + drain * 1000);
+    return backlog;
   }
 }

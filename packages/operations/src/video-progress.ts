@@ -1,10 +1,41 @@
 import type { Video } from '@vad/db';
-import { jobIds, type Queues } from '@vad/queue';
+import { holdMarkOf, jobIds, type Queues, releaseTime } from '@vad/queue';
+import type { Job } from 'bullmq';
 
 export interface VideoProgress {
   ingest: { state: string; percent: number; framesDecoded: number; segmentsWritten: number; waiting?: string };
   embed: { segmentsEmbedded: number; segmentsWritten: number; percent: number };
   aggregate: { state: string; percent: number };
+  /** Set while the video's next job is held by the processing window: until when, and by which window. */
+  held?: { until: Date; window: string };
+}
+
+/** Embed jobs looked at for a hold: the next ones the video waits for. */
+const EMBEDS_CHECKED = 20;
+
+/** When a held job of the video is released: its ingest job, its next embed jobs or its aggregate job. */
+async function heldUntil(
+  queues: Queues,
+  jobs: { ingest?: Job | undefined; aggregate?: Job | undefined },
+  states: { ingest: string; aggregate: string },
+): Promise<VideoProgress['held']> {
+  const { ingest, aggregate } = jobs;
+  const held = async (job: Job | undefined, queue: Queues['ingest' | 'embed' | 'aggregate']) => {
+    const mark = job?.id ? holdMarkOf(job.progress) : undefined;
+    const until = mark && job?.id ? await releaseTime(queues.redis, queue, job.id) : undefined;
+    return mark && until ? { until, window: mark.heldBy } : undefined;
+  };
+  if (states.ingest === 'delayed') return held(ingest, queues.ingest);
+  if (states.aggregate === 'delayed') return held(aggregate, queues.aggregate);
+  if (states.aggregate !== 'waiting-children' || !aggregate) return undefined;
+  const { unprocessed = [] } = await aggregate.getDependencies({ unprocessed: { count: EMBEDS_CHECKED } });
+  for (const key of unprocessed) {
+    const [queue, id] = key.split(':').slice(-2);
+    if (queue !== 'embed' || !id) continue;
+    const found = await held(await queues.embed.getJob(id), queues.embed);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 const asPercent = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
@@ -31,7 +62,15 @@ export async function videoProgress(queues: Queues, video: Video): Promise<Video
   const ingestProgress = typeof ingestJob?.progress === 'object' ? (ingestJob.progress as Record<string, unknown>) : {};
   const aggregateProgress =
     typeof aggregateJob?.progress === 'object' ? (aggregateJob.progress as Record<string, unknown>) : {};
+  const held = finished
+    ? undefined
+    : await heldUntil(
+        queues,
+        { ingest: ingestJob, aggregate: aggregateJob },
+        { ingest: ingestState, aggregate: aggregateState },
+      );
   return {
+    ...(held ? { held } : {}),
     ingest: {
       state: finished ? 'completed' : ingestState,
       percent: ingestDone ? 100 : (asPercent(ingestProgress.percent) ?? 0),

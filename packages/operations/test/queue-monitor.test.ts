@@ -4,6 +4,7 @@ import {
   type Backlog,
   completedHistory,
   completedInWindow,
+  drainModel,
   forecastWindow,
   percentile,
   ratePerMinute,
@@ -101,10 +102,13 @@ describe('queue monitor arithmetic', () => {
 
 describe('backlog forecast against the processing window', () => {
   const window = ProcessingWindow.parse('22:00-06:00', 'UTC')!;
-  const backlog = (drainHours: number): Backlog => ({
+  const backlog = (drainHours: number, urgent = { videos: 0, videoSeconds: 0 }): Backlog => ({
     videos: 40,
     videoSeconds: 40 * 3600,
+    urgent,
     videoSecondsPerSecond: 40 / drainHours,
+    perVideoSeconds: 0,
+    secondsPerVideoSecond: drainHours / 40,
     rateWindowMinutes: 15,
     drainSeconds: drainHours * 3600,
     drainAt: null,
@@ -131,11 +135,52 @@ describe('backlog forecast against the processing window', () => {
       finishesInWindow: null,
       finishAt: new Date('2026-11-30T03:00:00Z'),
     });
-    const unknown = { ...backlog(1), videoSecondsPerSecond: null, drainSeconds: null };
+    const unknown = { ...backlog(1), videoSecondsPerSecond: null, secondsPerVideoSecond: null, drainSeconds: null };
     expect(forecastWindow(unknown, window, new Date('2026-11-30T01:00:00Z'))).toMatchObject({
       finishAt: null,
       finishesInWindow: null,
       warning: null,
     });
+  });
+
+  it('while closed, gives urgent work (running now) and held work (from the opening) one time each', () => {
+    // 4 urgent one-hour videos of 40: at 6 h for 40 h of footage they take 36 min, from now.
+    const f = forecastWindow(
+      backlog(6, { videos: 4, videoSeconds: 4 * 3600 }),
+      window,
+      new Date('2026-11-29T21:50:00Z'),
+    );
+    expect(f.isOpen).toBe(false);
+    expect(f.held).toEqual({ videos: 36, videoSeconds: 36 * 3600, until: new Date('2026-11-29T22:00:00Z') });
+    expect(f.urgentDoneAt).toEqual(new Date('2026-11-29T22:26:00Z'));
+    // The held 36 h take 5.4 h, from when the urgent work is done (after the opening).
+    expect(f.finishAt).toEqual(new Date('2026-11-30T03:50:00Z'));
+    expect(f.finishesInWindow).toBe(true);
+  });
+
+  it('says short spans in minutes or seconds, never "0.0 h"', () => {
+    const small: Backlog = { ...backlog(6), videos: 2, videoSeconds: 60, secondsPerVideoSecond: 1, drainSeconds: 60 };
+    const f = forecastWindow(small, window, new Date('2026-11-30T05:59:30Z'));
+    expect(f.warning).toMatch(/needs 60 s at the recent rate but the window has 30 s/);
+  });
+});
+
+describe('drain model', () => {
+  const recent = { videos: 20, durationMs: 20 * 600_000, busyMs: 4_000_000, elapsedMs: 8_000_000 };
+
+  it('charges each video its overhead, as measured across short and long videos', () => {
+    // 20 s per video plus 0.3 s per second of video per video, two videos side by side.
+    const model = drainModel({ ...recent, fit: { overheadMs: 20_000, msPerVideoMs: 0.3 } });
+    expect(model.perVideoSeconds).toBeCloseTo(10);
+    expect(model.secondsPerVideoSecond).toBeCloseTo(0.15);
+  });
+
+  it('falls back to footage over busy time when no line can be fitted', () => {
+    expect(drainModel({ ...recent, fit: null })).toEqual({
+      perVideoSeconds: 0,
+      secondsPerVideoSecond: 4_000_000 / 12_000_000,
+    });
+    expect(drainModel({ ...recent, fit: { overheadMs: -5, msPerVideoMs: 0.4 } }).perVideoSeconds).toBe(0);
+    expect(drainModel({ ...recent, videos: 0, fit: null }).secondsPerVideoSecond).toBeNull();
   });
 });

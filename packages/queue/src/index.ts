@@ -2,6 +2,15 @@ export { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 export { type ChildFailure, childFailures, failedForGood } from './child-failures.js';
 export { type ConnectionRole, createRedisConnection } from './connection.js';
 export {
+  delayedFrom,
+  delayedKey,
+  type HoldMark,
+  holdJob,
+  holdMarkOf,
+  releaseTime,
+  releaseTimeOfScore,
+} from './held-jobs.js';
+export {
   createMaintenanceQueue,
   createMaintenanceWorker,
   MAINTENANCE_JOBS,

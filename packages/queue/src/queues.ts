@@ -12,6 +12,8 @@ export interface Queues {
   aggregate: VadQueue<'aggregate'>;
   flows: FlowProducer;
   prefix: string;
+  /** The connection the queues share, for reads BullMQ has no method for (see held-jobs.ts). */
+  redis: Redis;
   close(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export function createQueues(
     aggregate,
     flows,
     prefix: config.queue.prefix,
+    redis: connection,
     async close() {
       await Promise.all([ingest.close(), embed.close(), aggregate.close(), flows.close()]);
     },

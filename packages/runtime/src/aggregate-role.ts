@@ -3,11 +3,11 @@ import type { Config, Logger } from '@vad/config';
 import type { Repositories } from '@vad/db';
 import { childFailures, createQueues, type RunningWorker, UnrecoverableError } from '@vad/queue';
 import { AggregateService } from '@vad/stages';
-import { ThumbnailStore } from '@vad/storage';
+import { SegmentStore, ThumbnailStore } from '@vad/storage';
 import { resolveFfmpegBinaries } from '@vad/video';
 import type { Job } from 'bullmq';
 import { openRoleResources } from './role-resources.js';
-import { startStageWorker } from './stage-worker.js';
+import { type RoleOptions, startStageWorker } from './stage-worker.js';
 
 export interface AggregateServiceHandle {
   service: AggregateService;
@@ -68,6 +68,7 @@ export function createAggregateService(config: Config, repos: Repositories, logg
       return head;
     },
     thumbnails: new ThumbnailStore(config.storage.root),
+    segments: new SegmentStore(config.storage.root),
     binaries: resolveFfmpegBinaries(config.ffmpeg),
     logger,
   });
@@ -81,7 +82,7 @@ export function createAggregateService(config: Config, repos: Repositories, logg
 }
 
 /** The aggregate role: scores a video once its ingest and embeds are done, and runs rescores. */
-export function startAggregateWorker(config: Config, logger: Logger): RunningWorker {
+export function startAggregateWorker(config: Config, logger: Logger, options: RoleOptions = {}): RunningWorker {
   const resources = openRoleResources(config, 'aggregate', 3, logger);
   const { repos, connection } = resources;
   const queues = createQueues(config, connection);
@@ -92,7 +93,7 @@ export function startAggregateWorker(config: Config, logger: Logger): RunningWor
       handle: (data, context) => service.aggregate(data, context),
       onFinalFailure: (data, reason) => service.recordFailure(data, reason),
     },
-    { config, connection, logger, databaseWatch: resources.databaseWatch, concurrency: 1 },
+    { ...options, config, connection, logger, databaseWatch: resources.databaseWatch, concurrency: 1 },
   );
   // A video whose ingest or embed job failed for good fails its aggregate job without running it
   // (BullMQ's deferred failure): record the child's own reason on the video, unless it is there already.

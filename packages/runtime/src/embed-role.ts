@@ -5,7 +5,7 @@ import { EmbedService } from '@vad/stages';
 import { SegmentStore } from '@vad/storage';
 import { configuredModel } from './model.js';
 import { openRoleResources } from './role-resources.js';
-import { startStageWorker } from './stage-worker.js';
+import { type RoleOptions, startStageWorker } from './stage-worker.js';
 
 export interface EmbedWorker extends RunningWorker {
   batcher: ImageBatcher;
@@ -16,7 +16,11 @@ export interface EmbedWorker extends RunningWorker {
  * shared by `VAD_EMBED_CONCURRENCY` concurrent jobs so their frames fill
  * batches together.
  */
-export async function startEmbedWorker(config: Config, logger: Logger): Promise<EmbedWorker> {
+export async function startEmbedWorker(
+  config: Config,
+  logger: Logger,
+  options: RoleOptions = {},
+): Promise<EmbedWorker> {
   const model = config.models.model;
   const spec = configuredModel(config);
   const paths = resolveModelPaths(config.models.dir, model, spec, ['image']);
@@ -58,7 +62,14 @@ export async function startEmbedWorker(config: Config, logger: Logger): Promise<
       onFinalFailure: (data, reason) =>
         repos.videos.markFailed(data.videoId, `embedding segment ${data.segmentIndex} failed: ${reason}`),
     },
-    { config, connection, logger, databaseWatch: resources.databaseWatch, concurrency: config.embed.concurrency },
+    {
+      ...options,
+      config,
+      connection,
+      logger,
+      databaseWatch: resources.databaseWatch,
+      concurrency: config.embed.concurrency,
+    },
   );
   logger.info(
     { model, provider: batcher.provider, batchSize: batcher.batchSize, concurrency: config.embed.concurrency },

@@ -4,10 +4,10 @@ import { IngestService, type IngestServiceDeps } from '@vad/stages';
 import { SegmentStore } from '@vad/storage';
 import { resolveFfmpegBinaries } from '@vad/video';
 import { openRoleResources } from './role-resources.js';
-import { startStageWorker } from './stage-worker.js';
+import { type RoleOptions, startStageWorker } from './stage-worker.js';
 
 /** What tests change in the ingest role: the segment store (a file system that fills up), the waits. */
-export interface IngestWorkerOptions {
+export interface IngestWorkerOptions extends RoleOptions {
   segments?: SegmentStore;
   storageFullRetryMs?: IngestServiceDeps['storageFullRetryMs'];
 }
@@ -49,10 +49,24 @@ export function startIngestWorker(config: Config, logger: Logger, options: Inges
       // A video another stage failed first keeps that stage's reason.
       onFinalFailure: (data, reason) => repos.videos.markFailedFirst(data.videoId, reason).then(() => {}),
     },
-    { config, connection, logger, databaseWatch: resources.databaseWatch, concurrency: config.ingest.concurrency },
+    {
+      config,
+      connection,
+      logger,
+      databaseWatch: resources.databaseWatch,
+      concurrency: config.ingest.concurrency,
+      ...(options.clock ? { clock: options.clock } : {}),
+    },
   );
   logger.info(
-    { concurrency: config.ingest.concurrency, ffmpeg: binaries.ffmpeg, source: binaries.source },
+    {
+      concurrency: config.ingest.concurrency,
+      ffmpeg: binaries.ffmpeg,
+      ffprobe: binaries.ffprobe,
+      source: binaries.source,
+      version: binaries.version,
+      workarounds: binaries.workarounds,
+    },
     'ingest worker started',
   );
   return {

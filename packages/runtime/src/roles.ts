@@ -4,16 +4,20 @@ import { startAggregateWorker } from './aggregate-role.js';
 import { startEmbedWorker } from './embed-role.js';
 import { startIngestWorker } from './ingest-role.js';
 import { startScheduler } from './scheduler-role.js';
+import type { RoleOptions } from './stage-worker.js';
 
 /** The worker roles, in the order they start (and the reverse of how they stop). */
 export const ROLES = ['ingest', 'embed', 'aggregate', 'scheduler'] as const;
 export type RoleName = (typeof ROLES)[number];
 
-const starters: Record<RoleName, (config: Config, logger: Logger) => RunningWorker | Promise<RunningWorker>> = {
+const starters: Record<
+  RoleName,
+  (config: Config, logger: Logger, options: RoleOptions) => RunningWorker | Promise<RunningWorker>
+> = {
   ingest: startIngestWorker,
   embed: startEmbedWorker,
   aggregate: startAggregateWorker,
-  scheduler: startScheduler,
+  scheduler: (config, logger) => startScheduler(config, logger),
 };
 
 export function isRoleName(name: string): name is RoleName {
@@ -21,15 +25,25 @@ export function isRoleName(name: string): name is RoleName {
 }
 
 /** Starts one role by name; what `vad workers --role` and each per-role app call. */
-export function startRole(role: RoleName, config: Config, logger: Logger): Promise<RunningWorker> {
-  return Promise.resolve(starters[role](config, logger.child({ role })));
+export function startRole(
+  role: RoleName,
+  config: Config,
+  logger: Logger,
+  options: RoleOptions = {},
+): Promise<RunningWorker> {
+  return Promise.resolve(starters[role](config, logger.child({ role }), options));
 }
 
 /**
  * Starts several roles in one process, closing them in reverse order. If one
  * fails to start, those already started are closed before the error is thrown.
  */
-export async function startRoles(roles: readonly RoleName[], config: Config, logger: Logger): Promise<RunningWorker> {
+export async function startRoles(
+  roles: readonly RoleName[],
+  config: Config,
+  logger: Logger,
+  options: RoleOptions = {},
+): Promise<RunningWorker> {
   const started: RunningWorker[] = [];
   // Every role is closed even when one fails to close; the failures are thrown together.
   const closeAll = async () => {
@@ -39,7 +53,8 @@ export async function startRoles(roles: readonly RoleName[], config: Config, log
     if (failures.length > 1) throw new AggregateError(failures, `${failures.length} roles failed to close`);
   };
   try {
-    for (const role of ROLES.filter((r) => roles.includes(r))) started.push(await startRole(role, config, logger));
+    for (const role of ROLES.filter((r) => roles.includes(r)))
+      started.push(await startRole(role, config, logger, options));
   } catch (error) {
     await closeAll().catch(() => {});
     throw error;

@@ -1,12 +1,19 @@
 import type { Config, Logger } from '@vad/config';
-import { createWorker, type QueueName } from '@vad/queue';
+import { retimeHeldJobs } from '@vad/operations';
+import { createQueues, createWorker, type QueueName } from '@vad/queue';
 import { processingGate } from '@vad/schedule';
 import { createJobProcessor, type JobHandler } from '@vad/stages';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type DatabaseWatch, logRedisState } from './outage-watch.js';
 
-export interface StageWorkerOptions {
+/** What tests change in every stage role. */
+export interface RoleOptions {
+  /** The clock the processing window is read on (tests move it across the window's edges). */
+  clock?: () => number;
+}
+
+export interface StageWorkerOptions extends RoleOptions {
   config: Config;
   connection: Redis;
   logger: Logger;
@@ -17,16 +24,23 @@ export interface StageWorkerOptions {
 
 /**
  * A stage's handler on its queue: payloads checked, the processing window
- * applied, errors logged, started. The caller closes it.
+ * applied, errors logged, started. Jobs of its queue held by a processing
+ * window are re-timed to this worker's window first (see `retimeHeldJobs`).
+ * The caller closes it.
  */
 export function startStageWorker<Q extends QueueName, R>(
   handler: JobHandler<Q, R>,
-  { config, connection, logger, concurrency, databaseWatch }: StageWorkerOptions,
+  { config, connection, logger, concurrency, databaseWatch, clock }: StageWorkerOptions,
 ): Worker {
-  const processor = createJobProcessor(handler, logger, { gate: processingGate(config), outage: databaseWatch });
+  const gate = processingGate(config, clock);
+  const processor = createJobProcessor(handler, logger, { gate, outage: databaseWatch });
   const worker = createWorker(handler.queue, processor, config, connection, { concurrency });
   databaseWatch.watch(worker);
   worker.on('error', logRedisState(connection, logger, `${handler.queue} worker`));
+  const queues = createQueues(config, connection);
+  void retimeHeldJobs(queues, handler.queue, gate, logger)
+    .catch((error: unknown) => logger.warn({ err: error, queue: handler.queue }, 'could not re-time held jobs'))
+    .finally(() => queues.close());
   void worker.run();
   return worker as unknown as Worker;
 }

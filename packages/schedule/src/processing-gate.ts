@@ -9,6 +9,12 @@ export interface ScheduleSettings {
 export interface ProcessingGate {
   /** Milliseconds until work that is not urgent may start; 0 when it may start now. */
   waitMs(): number;
+  /**
+   * When held work is released, on the real clock (what BullMQ's delays are
+   * counted on): now plus `waitMs()`; undefined when it may run now.
+   */
+  releaseAt(): Date | undefined;
+  /** The window, e.g. "22:00-06:00 Europe/Berlin". */
   describe(): string;
 }
 
@@ -25,15 +31,22 @@ export function processingWindow(config: ScheduleSettings): ProcessingWindow | u
  * The gate of the configured processing window (VAD_PROCESSING_WINDOW in
  * VAD_TIMEZONE), or undefined when there is none. Every worker on every
  * machine applies the same window to the jobs it takes, so the window holds
- * however many workers run and across restarts; `now` is injectable for tests.
+ * however many workers run and across restarts. `now` is the clock the window
+ * is read on (injectable for tests); delays are handed to BullMQ on the real
+ * clock.
  */
 export function processingGate(config: ScheduleSettings, now: () => number = Date.now): ProcessingGate | undefined {
   const parsed = processingWindow(config);
   if (!parsed) return undefined;
+  const waitMs = () => {
+    const at = new Date(now());
+    return Math.max(0, parsed.runnableAt(at).getTime() - at.getTime());
+  };
   return {
-    waitMs() {
-      const at = new Date(now());
-      return Math.max(0, parsed.runnableAt(at).getTime() - at.getTime());
+    waitMs,
+    releaseAt() {
+      const ms = waitMs();
+      return ms > 0 ? new Date(Date.now() + ms) : undefined;
     },
     describe: () => parsed.toString(),
   };

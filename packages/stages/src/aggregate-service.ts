@@ -20,7 +20,7 @@ import {
   smoothScores,
   UCF_CRIME_PROMPTS,
 } from '@vad/scoring';
-import type { ThumbnailStore } from '@vad/storage';
+import type { SegmentStore, ThumbnailStore } from '@vad/storage';
 import { extractFrameAt, type FfmpegBinaries } from '@vad/video';
 import { parse as parseYaml } from 'yaml';
 import type { JobContext } from './job-context.js';
@@ -44,6 +44,8 @@ export interface AggregateServiceDeps {
   /** The temporal head for aggregator `onnx`, loaded once. */
   temporalHead?: () => Promise<SequenceHead>;
   thumbnails: ThumbnailStore;
+  /** The video's segment folder goes once it is scored: its segments were deleted as they were embedded. */
+  segments: Pick<SegmentStore, 'deleteVideo'>;
   binaries: FfmpegBinaries;
   logger: Logger;
 }
@@ -177,6 +179,9 @@ export class AggregateService {
       { markVideoDone: true },
     );
     if (replacedRunId) await this.deps.thumbnails.deleteRun(video.id, replacedRunId);
+    await this.deps.segments.deleteVideo(video.id).catch((error: unknown) => {
+      logger.warn({ videoId: video.id, err: error }, 'could not remove the segment folder');
+    });
     await context.updateProgress({ percent: 100 });
     logger.info({ videoId: video.id, runId, clips: clipRows.length, events: events.length }, 'video scored');
     return { runId, clips: clipRows.length, events: events.length };

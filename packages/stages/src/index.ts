@@ -8,5 +8,5 @@ export {
 } from './aggregate-service.js';
 export { type EmbedResult, EmbedService, type EmbedServiceDeps, type FrameEmbedder } from './embed-service.js';
 export { type IngestResult, IngestService, type IngestServiceDeps } from './ingest-service.js';
-export { isFinalAttempt, type JobContext } from './job-context.js';
+export { HeldByWindow, isFinalAttempt, type JobContext, stopIfHeld } from './job-context.js';
 export { createJobProcessor, type JobHandler, type OutageGuard } from './job-processor.js';

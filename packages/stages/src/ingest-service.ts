@@ -13,7 +13,7 @@ import {
   probeVideo,
   type VideoProbeResult,
 } from '@vad/video';
-import type { JobContext } from './job-context.js';
+import { type JobContext, stopIfHeld } from './job-context.js';
 
 type DecodeResume = Parameters<NonNullable<DecodeOptions['onResume']>>[0];
 
@@ -256,9 +256,14 @@ export class IngestService {
     const firstFrameIndex = frames[0]?.index ?? 0;
     if (await this.segmentDone(videoId, model, segmentIndex, firstFrameIndex, frames.length)) return false;
 
+    // The window closed: stop before this segment (the next attempt resumes at it), so that no worker
+    // slot is held through the day while this video's queued segments wait for the window too.
+    const at = `segment ${segmentIndex}`;
+    stopIfHeld(attempt.context, at);
     const pollMs = this.deps.backpressurePollMs ?? 250;
     while ((await segments.countPending(videoId)) >= config.ingest.maxPendingSegments) {
       await sleep(pollMs, undefined, { signal: attempt.context.signal });
+      stopIfHeld(attempt.context, at);
     }
 
     const header = {
@@ -320,6 +325,7 @@ export class IngestService {
         const until = Date.now() + delayMs;
         while (Date.now() < until) {
           await sleep(Math.min(1_000, until - Date.now()), undefined, { signal: attempt.context.signal });
+          stopIfHeld(attempt.context, 'a segment write (storage full)');
           const now = await segments.freeBytes();
           if (free !== undefined && now !== undefined && now > free + FREED_ENOUGH) break;
         }

@@ -1,8 +1,8 @@
 import type { Logger } from '@vad/config';
-import { type JobData, parseJobData, type QueueName, UnrecoverableError, type VadProcessor } from '@vad/queue';
+import { holdJob, type JobData, parseJobData, type QueueName, UnrecoverableError, type VadProcessor } from '@vad/queue';
 import type { ProcessingGate } from '@vad/schedule';
 import { DelayedError, WaitingError } from 'bullmq';
-import { isFinalAttempt, type JobContext } from './job-context.js';
+import { HeldByWindow, isFinalAttempt, type JobContext } from './job-context.js';
 
 export interface JobHandler<Q extends QueueName, R> {
   queue: Q;
@@ -36,12 +36,13 @@ export function createJobProcessor<Q extends QueueName, R>(
   // Three declared parameters: BullMQ passes an AbortSignal only to processors that take one.
   return async (job, token, signal) => {
     const data = parseJobData(handler.queue, job.data);
+    const gate = data.urgent ? undefined : options.gate;
     // Outside the processing window, work that is not urgent waits (delayed in
-    // Redis, no attempt spent) until the window opens.
-    const waitMs = data.urgent ? 0 : (options.gate?.waitMs() ?? 0);
-    if (waitMs > 0) {
-      await job.moveToDelayed(Date.now() + waitMs, token);
-      logger.debug({ jobId: job.id, queue: handler.queue, waitMs }, 'waiting for the processing window');
+    // Redis, no attempt spent, marked as held) until the window opens.
+    const releaseAt = gate?.releaseAt();
+    if (gate && releaseAt) {
+      await holdJob(job, token, releaseAt, gate.describe());
+      logger.debug({ jobId: job.id, queue: handler.queue, releaseAt }, 'held until the processing window opens');
       throw new DelayedError();
     }
     const context: JobContext = {
@@ -50,6 +51,7 @@ export function createJobProcessor<Q extends QueueName, R>(
       maxAttempts: job.opts.attempts ?? 1,
       signal,
       updateProgress: (progress) => job.updateProgress(progress),
+      ...(gate ? { heldUntil: () => gate.releaseAt() } : {}),
     };
     try {
       return await handler.handle(data, context);
@@ -59,6 +61,15 @@ export function createJobProcessor<Q extends QueueName, R>(
         logger.info({ jobId: job.id, queue: handler.queue }, 'job released on shutdown');
         await job.moveToWait(token);
         throw new WaitingError();
+      }
+      if (gate && error instanceof HeldByWindow) {
+        // The window closed mid-job: the job stopped where it can resume, and frees its worker slot.
+        await holdJob(job, token, error.until, gate.describe());
+        logger.info(
+          { jobId: job.id, queue: handler.queue, stoppedAt: error.at, releaseAt: error.until },
+          'the processing window closed: job handed back until it opens',
+        );
+        throw new DelayedError();
       }
       if (options.outage?.isOutage(error)) {
         // Not the job's fault: it waits (delayed, no attempt spent) and the worker pauses until the outage ends.

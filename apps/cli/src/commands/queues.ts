@@ -2,7 +2,7 @@ import type { HealthReport } from '@vad/operations';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { CliContext } from '../context.js';
-import { formatDuration, table } from '../format.js';
+import { formatClockTime, formatDuration, formatTime, type TimeDisplay, table } from '../format.js';
 import { sparkline } from '../sparkline.js';
 
 const optionsSchema = z.object({
@@ -15,8 +15,12 @@ const rate = (perMinute: number) => (perMinute >= 10 ? perMinute.toFixed(0) : pe
 const ms = (value: number | null) =>
   value === null ? '-' : value < 1000 ? `${value}ms` : formatDuration(value).replace(/^0m/, '');
 
-/** The health report as a terminal screen: one row per queue, a throughput chart, failures, the backlog forecast. */
-export function renderHealth(report: HealthReport): string {
+/**
+ * The health report as a terminal screen: one row per queue, a throughput chart, failures, the backlog forecast;
+ * times as `display` says (default: UTC).
+ */
+export function renderHealth(report: HealthReport, display: TimeDisplay = { timeZone: 'UTC' }): string {
+  const time = (date: Date | null | undefined) => formatTime(date, display);
   const rows = [
     [
       'queue',
@@ -50,7 +54,7 @@ export function renderHealth(report: HealthReport): string {
       String(q.workers),
     ]);
   }
-  const lines = [`vad queues — ${report.at.toISOString()}`, '', table(rows), '', 'jobs done per minute, last hour:'];
+  const lines = [`vad queues — ${time(report.at)}`, '', table(rows), '', 'jobs done per minute, last hour:'];
   for (const q of report.queues) {
     // Each row on its own scale (its peak is printed): embed jobs outnumber the others by far.
     const peak = Math.max(1, ...q.completedPerMinute);
@@ -70,26 +74,53 @@ export function renderHealth(report: HealthReport): string {
     for (const f of failures) lines.push(`  ${f.queue.padEnd(9)} ${String(f.count).padStart(4)}×  ${f.reason}`);
   }
   const f = report.forecast;
+  const clock = (date: Date) => formatClockTime(date, display, report.at.getTime());
   if (f.window) {
     lines.push(
       '',
       f.isOpen
-        ? `processing window ${f.window}: open, closes ${f.closesAt?.toISOString()}`
-        : `processing window ${f.window}: closed, opens ${f.opensAt?.toISOString()} (urgent uploads run now)`,
+        ? `processing window ${f.window}: open, closes ${clock(f.closesAt ?? report.at)}`
+        : `processing window ${f.window}: closed, opens ${clock(f.opensAt ?? report.at)}; urgent uploads run now`,
     );
+    const held = report.queues.filter((q) => q.held.jobs > 0);
+    if (held.length) {
+      const until = held.map((q) => q.held.until?.getTime() ?? Number.POSITIVE_INFINITY);
+      const first = Math.min(...until);
+      lines.push(
+        `  held until ${Number.isFinite(first) ? clock(new Date(first)) : 'the window opens'}: ${held
+          .map((q) => `${q.name} ${q.held.jobs} job${q.held.jobs === 1 ? '' : 's'}`)
+          .join(', ')}`,
+      );
+    }
   }
   const b = report.backlog;
-  lines.push(
-    '',
-    `backlog: ${b.videos} video${b.videos === 1 ? '' : 's'}, ${formatDuration(b.videoSeconds * 1000)} of footage`,
-  );
+  const footage = (videos: number, seconds: number) =>
+    `${videos} video${videos === 1 ? '' : 's'}, ${formatDuration(seconds * 1000)} of footage`;
+  lines.push('', `backlog: ${footage(b.videos, b.videoSeconds)}`);
   if (b.videos > 0) {
-    lines.push(
-      b.videoSecondsPerSecond && b.drainAt && b.drainSeconds !== null
-        ? `  at ${b.videoSecondsPerSecond.toFixed(1)}× real time (last ${b.rateWindowMinutes} min) it drains in ${formatDuration(b.drainSeconds * 1000)}, at ${b.drainAt.toISOString()}`
-        : '  no video finished recently: no drain forecast yet',
-    );
-    if (f.window && f.finishAt) lines.push(`  within the window it will be done at ${f.finishAt.toISOString()}`);
+    const rate =
+      b.videoSecondsPerSecond === null
+        ? ''
+        : `${b.videoSecondsPerSecond.toFixed(1)}× real time${b.perVideoSeconds >= 1 ? `, ${Math.round(b.perVideoSeconds)} s per video` : ''} (last ${b.rateWindowMinutes} min)`;
+    if (!rate || b.drainSeconds === null) {
+      lines.push('  no video finished recently: no drain forecast yet');
+    } else if (f.held) {
+      // Closed: urgent work runs now, the rest waits for the opening; one time for each.
+      if (b.urgent.videos > 0) {
+        lines.push(
+          `  urgent, running now: ${footage(b.urgent.videos, b.urgent.videoSeconds)}${f.urgentDoneAt ? `, done at ${time(f.urgentDoneAt)}` : ''}`,
+        );
+      }
+      if (f.held.videos > 0) {
+        lines.push(
+          `  held until ${clock(f.held.until)}: ${footage(f.held.videos, f.held.videoSeconds)}${f.finishAt ? `; at ${rate} done at ${time(f.finishAt)}` : ''}`,
+        );
+      }
+    } else {
+      lines.push(
+        `  at ${rate} it drains in ${formatDuration(b.drainSeconds * 1000)}, at ${time(f.finishAt ?? b.drainAt)}`,
+      );
+    }
     if (f.warning) lines.push(`  WARNING: ${f.warning}`);
   }
   return lines.join('\n');
@@ -112,11 +143,11 @@ export function registerQueues(program: Command, context: () => CliContext): voi
       const ctx = context();
       const { monitor } = ctx;
       if (options.json) {
-        process.stdout.write(`${JSON.stringify(await monitor.report(), null, 2)}\n`);
+        process.stdout.write(`${ctx.json(await monitor.report())}\n`);
         return;
       }
       if (!options.watch) {
-        process.stdout.write(`${renderHealth(await monitor.report())}\n`);
+        process.stdout.write(`${renderHealth(await monitor.report(), ctx.display)}\n`);
         return;
       }
       let previousLines = 0;
@@ -125,7 +156,7 @@ export function registerQueues(program: Command, context: () => CliContext): voi
         stop = true;
       });
       while (!stop) {
-        const screen = `${renderHealth(await monitor.report())}\n\n(refreshing every ${options.interval}s — Ctrl-C to stop)\n`;
+        const screen = `${renderHealth(await monitor.report(), ctx.display)}\n\n(refreshing every ${options.interval}s — Ctrl-C to stop)\n`;
         // Move up over the previous screen and clear it, so the table refreshes in place.
         process.stdout.write(`${previousLines ? `\x1b[${previousLines}F\x1b[0J` : ''}${screen}`);
         previousLines = screen.split('\n').length - 1;

@@ -209,15 +209,22 @@ export class VideoRepository {
   }
 
   /** Videos not yet done or failed, and their total duration: the work still ahead. */
-  async backlog(): Promise<{ videos: number; durationMs: number }> {
+  /** Videos submitted and not yet done or failed, and their footage; of those, the urgent ones. */
+  async backlog(): Promise<{ videos: number; durationMs: number; urgent: { videos: number; durationMs: number } }> {
     const [row] = await this.db
       .select({
         videos: sql<number>`count(*)::int`,
         durationMs: sql<number>`coalesce(sum(${videos.durationMs}), 0)::float8`,
+        urgentVideos: sql<number>`(count(*) filter (where ${videos.urgent}))::int`,
+        urgentDurationMs: sql<number>`coalesce(sum(${videos.durationMs}) filter (where ${videos.urgent}), 0)::float8`,
       })
       .from(videos)
       .where(inArray(videos.status, ['queued', 'ingesting', 'embedding', 'aggregating']));
-    return row ?? { videos: 0, durationMs: 0 };
+    return {
+      videos: row?.videos ?? 0,
+      durationMs: row?.durationMs ?? 0,
+      urgent: { videos: row?.urgentVideos ?? 0, durationMs: row?.urgentDurationMs ?? 0 },
+    };
   }
 
   /**
@@ -226,12 +233,26 @@ export class VideoRepository {
    * to finish, clipped to the window). Idle time — the day outside the
    * processing window, a gap between batches of uploads — does not dilute
    * the rate, and videos processed side by side are not counted twice.
+   *
+   * Also the least-squares line of each video's own processing time against
+   * its duration (`elapsed ≈ overheadMs + msPerVideoMs × duration`; null
+   * when it cannot be fitted: fewer than two videos, or all of one length),
+   * and the sum of those processing times within the window: over the busy
+   * time, how many videos were processed side by side on average.
    */
-  async recentThroughput(windowMs: number): Promise<{ videos: number; durationMs: number; busyMs: number }> {
-    const result = await this.db.execute<{ videos: number; duration_ms: number; busy_ms: number }>(sql`
+  async recentThroughput(windowMs: number): Promise<RecentThroughput> {
+    const result = await this.db.execute<{
+      videos: number;
+      duration_ms: number;
+      busy_ms: number;
+      elapsed_ms: number;
+      overhead_ms: number | null;
+      ms_per_video_ms: number | null;
+    }>(sql`
       with done as (
         select greatest(${videos.ingestStartedAt}, now() - make_interval(secs => ${windowMs / 1000})) as s,
-               ${videos.finishedAt} as e, ${videos.durationMs} as duration_ms
+               ${videos.finishedAt} as e, ${videos.durationMs}::float8 as duration_ms,
+               extract(epoch from ${videos.finishedAt} - ${videos.ingestStartedAt})::float8 * 1000 as full_elapsed_ms
         from ${videos}
         where ${videos.status} = 'done' and ${videos.ingestStartedAt} is not null
           and ${videos.finishedAt} >= now() - make_interval(secs => ${windowMs / 1000})
@@ -246,10 +267,33 @@ export class VideoRepository {
              (select coalesce(sum(duration_ms), 0)::float8 from done) as duration_ms,
              coalesce((select sum(extract(epoch from last_end - first_start) * 1000)
                        from (select min(s) as first_start, max(e) as last_end from islands group by island) spans), 0)::float8
-               as busy_ms`);
+               as busy_ms,
+             (select coalesce(sum(extract(epoch from e - s) * 1000), 0)::float8 from done) as elapsed_ms,
+             (select regr_intercept(full_elapsed_ms, duration_ms) from done) as overhead_ms,
+             (select regr_slope(full_elapsed_ms, duration_ms) from done) as ms_per_video_ms`);
     const row = result.rows[0];
-    return { videos: row?.videos ?? 0, durationMs: row?.duration_ms ?? 0, busyMs: row?.busy_ms ?? 0 };
+    return {
+      videos: row?.videos ?? 0,
+      durationMs: row?.duration_ms ?? 0,
+      busyMs: row?.busy_ms ?? 0,
+      elapsedMs: row?.elapsed_ms ?? 0,
+      fit:
+        row?.overhead_ms === null || row?.overhead_ms === undefined || row.ms_per_video_ms === null
+          ? null
+          : { overheadMs: row.overhead_ms, msPerVideoMs: row.ms_per_video_ms },
+    };
   }
+}
+
+/** What `recentThroughput` measures (see there). */
+export interface RecentThroughput {
+  videos: number;
+  durationMs: number;
+  busyMs: number;
+  /** Sum of the videos' processing spans within the window. */
+  elapsedMs: number;
+  /** Each video's processing time ≈ overheadMs + msPerVideoMs × its duration; null when it cannot be fitted. */
+  fit: { overheadMs: number; msPerVideoMs: number } | null;
 }
 
 export interface VideoListQuery {

@@ -26,6 +26,7 @@ export function registerQueueRoutes(app: ZodApp, ctx: ApiContext): void {
         // Failure reasons are workers' error messages: no absolute paths of the machines they ran on.
         queues: report.queues.map((queue) => ({
           ...queue,
+          held: { jobs: queue.held.jobs, until: iso(queue.held.until) },
           failureReasons: queue.failureReasons.map((f) => ({ ...f, reason: ctx.paths.redact(f.reason) })),
         })),
         at: report.at.toISOString(),
@@ -34,6 +35,8 @@ export function registerQueueRoutes(app: ZodApp, ctx: ApiContext): void {
           ...forecast,
           opensAt: iso(forecast.opensAt),
           closesAt: iso(forecast.closesAt),
+          held: forecast.held ? { ...forecast.held, until: forecast.held.until.toISOString() } : null,
+          urgentDoneAt: iso(forecast.urgentDoneAt),
           finishAt: iso(forecast.finishAt),
         },
       };

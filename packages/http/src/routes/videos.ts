@@ -5,13 +5,13 @@ import { conflict, notFound } from '../http-errors.js';
 import { presentEvent, presentVideo } from '../presenters.js';
 import {
   errorSchema,
+  requestSchemas,
   rescoreBodySchema,
   rescoreResponseSchema,
   scoresQuery,
   scoresSchema,
   videoDetailSchema,
   videoIdParams,
-  videoListQuery,
   videoListSchema,
 } from '../schemas.js';
 import type { ZodApp } from '../zod-app.js';
@@ -19,6 +19,8 @@ import type { ZodApp } from '../zod-app.js';
 /** Reading videos and their scores, and asking for a rescore. (Uploads: upload.ts.) */
 export function registerVideoRoutes(app: ZodApp, ctx: ApiContext): void {
   const { repos, queues, control } = ctx;
+  // Times without an offset are VAD_TIMEZONE's.
+  const { videoListQuery } = requestSchemas(ctx.config.schedule.timeZone);
 
   app.get(
     '/v1/videos',
@@ -59,7 +61,11 @@ export function registerVideoRoutes(app: ZodApp, ctx: ApiContext): void {
     async (request) => {
       const row = await repos.videos.getWithCamera(request.params.id);
       if (!row) throw notFound(`no video ${request.params.id}`);
-      return { ...presentVideo(row.video, row.camera, ctx.paths), progress: await videoProgress(queues, row.video) };
+      const { held, ...progress } = await videoProgress(queues, row.video);
+      return {
+        ...presentVideo(row.video, row.camera, ctx.paths),
+        progress: { ...progress, ...(held ? { held: { ...held, until: held.until.toISOString() } } : {}) },
+      };
     },
   );
 
