@@ -59,7 +59,9 @@ describe('vad queues while the processing window is closed', () => {
   const screen = renderHealth(report, display);
 
   it('shows what is held and until when, in the operator zone', () => {
-    expect(screen).toContain('processing window 22:00-06:00 Europe/Berlin: closed, opens 22:00 (Europe/Berlin); urgent uploads run now');
+    expect(screen).toContain(
+      'processing window 22:00-06:00 Europe/Berlin: closed, opens 22:00 (Europe/Berlin); urgent uploads run now',
+    );
     expect(screen).toContain('held until 22:00 (Europe/Berlin): ingest 10 jobs');
     expect(screen).toContain('held until 22:00 (Europe/Berlin): 10 videos, 1h40m00s of footage');
   });

@@ -1,3 +1,11 @@
+export {
+  type AccessUnit,
+  type DhavCodec,
+  type DhavOptions,
+  dhavDate,
+  muxDhav,
+  splitAccessUnits,
+} from './dhav-writer.js';
 export { TcpProxy } from './tcp-proxy.js';
 export { configToEnv, createTestConfig, type TestConfigOptions } from './test-config.js';
 export { createTestDatabase, TEST_DATABASE_SERVER, type TestDatabase } from './test-database.js';
@@ -11,11 +19,14 @@ export { ensureTinyModel } from './test-models.js';
 export { createTestRedis, TEST_REDIS_URL, type TestRedis } from './test-redis.js';
 export {
   type DisplayRotation,
+  type ExtensionVideoOptions,
+  GENERATED_EXTENSIONS,
   type GeneratedVideoOptions,
   generateAudioOnly,
   generateIncidentVideo,
   generateRotatedCopy,
   generateVideo,
+  generateVideoWithExtension,
   truncateCopy,
   writeTextAsVideo,
 } from './video-fixtures.js';

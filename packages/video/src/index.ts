@@ -1,4 +1,12 @@
-export { type BinaryOverrides, type BinarySource, type FfmpegBinaries, resolveFfmpegBinaries } from './binaries.js';
+export {
+  type BinaryOverrides,
+  type BinarySource,
+  type FfmpegBinaries,
+  ffmpegVersions,
+  isStaticElf,
+  resolveFfmpegBinaries,
+  STATIC_GLIBC_WORKAROUND,
+} from './binaries.js';
 export { DecodeError, InvalidVideoError } from './errors.js';
 export { extractFrameAt } from './frame-at.js';
 export {

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import ffmpeg from 'fluent-ffmpeg';
 import type { FfmpegBinaries } from './binaries.js';
 import { InvalidVideoError } from './errors.js';
@@ -19,10 +21,78 @@ export interface VideoProbeResult {
    */
   rotation: number;
   codec: string;
-  /** Average frame rate of the video stream; null when the container does not say. */
+  /**
+   * Average frame rate of the video stream; null when the container does not
+   * say. For a stream without a duration (raw .h264/.h265), the frames counted
+   * over the duration measured from them (see `durationMs`).
+   */
   fps: number | null;
   frameCount: number | null;
   hasAudio: boolean;
+}
+
+/**
+ * Where the container gives no duration (raw H.264/H.265 elementary streams:
+ * .h264, .h265, .hevc) or none above zero (a DHAV file under a second: its
+ * demuxer measures whole seconds of its frames' dates), vad measures it from
+ * the packets, as ffmpeg will time them when decoding: frame count and
+ * durations (from the stream's VUI timing, else ffmpeg's default 25 fps).
+ */
+interface MeasuredStream {
+  durationS: number;
+  frames: number;
+}
+
+/** Time base "1/1200000" in seconds per tick. */
+function parseTimeBase(value: string | undefined): number | null {
+  const [num, den] = (value ?? '').split('/').map(Number);
+  return num && den && Number.isFinite(num / den) ? num / den : null;
+}
+
+/**
+ * Reads every packet of the first video stream (no decoding: the demuxer and
+ * parser only, as fast as the disk) for its count and extent: from the first
+ * pts to the last, plus one average frame interval, where packets have
+ * timestamps; the sum of their durations where they have none (raw streams).
+ */
+async function measurePackets(path: string, binaries: FfmpegBinaries): Promise<MeasuredStream | null> {
+  const args = ['-v', 'error', '-select_streams', 'v:0'];
+  args.push('-show_entries', 'packet=pts,duration:stream=time_base', '-of', 'compact', path);
+  const child = spawn(binaries.ffprobe, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('error', () => resolve(null));
+    child.once('close', (code) => resolve(code));
+  });
+  let frames = 0;
+  let minPts = Number.POSITIVE_INFINITY;
+  let maxPts = Number.NEGATIVE_INFINITY;
+  let durationSum = 0;
+  let allDurations = true;
+  let timeBase: number | null = null;
+  for await (const line of createInterface({ input: child.stdout })) {
+    const fields = new Map(
+      line
+        .split('|')
+        .slice(1)
+        .map((f) => f.split('=') as [string, string]),
+    );
+    if (line.startsWith('packet|')) {
+      frames += 1;
+      const pts = Number(fields.get('pts'));
+      if (Number.isFinite(pts)) {
+        minPts = Math.min(minPts, pts);
+        maxPts = Math.max(maxPts, pts);
+      }
+      const duration = Number(fields.get('duration'));
+      if (Number.isFinite(duration) && duration > 0) durationSum += duration;
+      else allDurations = false;
+    } else if (line.startsWith('stream|')) timeBase = parseTimeBase(fields.get('time_base'));
+  }
+  if ((await exited) !== 0 || timeBase === null || frames === 0) return null;
+  let ticks: number | null = null;
+  if (frames > 1 && maxPts > minPts) ticks = ((maxPts - minPts) * frames) / (frames - 1);
+  else if (allDurations) ticks = durationSum;
+  return ticks && ticks > 0 ? { durationS: ticks * timeBase, frames } : null;
 }
 
 export const DIMENSION_LIMITS = { min: 16, max: 16_384 } as const;
@@ -117,7 +187,12 @@ export async function probeVideo(path: string, binaries: FfmpegBinaries): Promis
     );
   }
 
-  const durationS = toNumber(video.duration) ?? toNumber(data.format.duration);
+  let durationS = toNumber(video.duration) ?? toNumber(data.format.duration);
+  let measured: MeasuredStream | null = null;
+  if (durationS === null || durationS <= 0) {
+    measured = await measurePackets(path, binaries);
+    durationS = measured?.durationS ?? null;
+  }
   if (durationS === null || durationS <= 0) {
     throw new InvalidVideoError('video has no duration (empty or unreadable stream)');
   }
@@ -129,8 +204,11 @@ export async function probeVideo(path: string, binaries: FfmpegBinaries): Promis
     height,
     rotation,
     codec: video.codec_name ?? 'unknown',
-    fps: parseRate(video.avg_frame_rate) ?? parseRate(video.r_frame_rate),
-    frameCount: toNumber(video.nb_frames),
+    // A raw stream's avg_frame_rate is the demuxer's default (25), whatever the stream's timing says.
+    fps: measured
+      ? measured.frames / measured.durationS
+      : (parseRate(video.avg_frame_rate) ?? parseRate(video.r_frame_rate)),
+    frameCount: measured ? measured.frames : toNumber(video.nb_frames),
     hasAudio: streams.some((s) => s.codec_type === 'audio'),
   };
 }
