@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import ffmpeg from 'fluent-ffmpeg';
 import type { FfmpegBinaries } from './binaries.js';
@@ -184,7 +184,11 @@ async function* runFfmpeg(path: string, binaries: FfmpegBinaries, options: RunOp
 
   const abort = () => command.kill('SIGKILL');
   signal?.addEventListener('abort', abort, { once: true });
-  const output = command.pipe() as Readable;
+  // fluent-ffmpeg kills ffmpeg 20 ms after its output stream closes and reports "Output stream closed":
+  // under load a healthy ffmpeg that has written its last frame may not have exited by then, and a good
+  // video would fail. An output stream that never emits 'close' leaves ffmpeg's exit status to decide.
+  const output = new PassThrough({ emitClose: false });
+  command.pipe(output);
   output.on('error', () => {});
 
   let count = 0;

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { chmod, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -167,5 +167,24 @@ describe('decodeFrames resuming at a frame', () => {
     const resumed = await decodeAll(fixtures.bframes.path, { startIndex: count, onResume: (r) => resumes.push(r) });
     expect(resumed).toEqual([]);
     expect(resumes[0]?.seekS).toBeGreaterThan(0);
+  });
+});
+
+describe('decodeFrames when ffmpeg exits late', () => {
+  it('waits for the exit status after the output closes, instead of failing a good video (as under load)', async () => {
+    // ffmpeg closes its output, then takes 300 ms to exit: fluent-ffmpeg alone would report
+    // "Output stream closed" 20 ms after the output closed and kill it.
+    const slow = join(dir, 'slow-exit-ffmpeg');
+    await writeFile(slow, `#!/bin/sh\n"${binaries.ffmpeg}" "$@"\nstatus=$?\nexec 1>&-\nsleep 0.3\nexit $status\n`);
+    await chmod(slow, 0o755);
+    const frames: DecodedFrame[] = [];
+    for await (const frame of decodeFrames(
+      fixtures.bframes.path,
+      { ...binaries, ffmpeg: slow },
+      { sampleFps: 2, size: SIZE },
+    )) {
+      frames.push(frame);
+    }
+    expect(frames).toHaveLength(60);
   });
 });
