@@ -70,6 +70,10 @@ export interface Config {
     aggregator: Env['VAD_AGGREGATOR'];
     /** ONNX temporal head for aggregator `onnx`. */
     temporalHead: string | undefined;
+    /** How clip anomaly scores are made (VAD_SCORING_MODE). */
+    mode: Env['VAD_SCORING_MODE'];
+    /** The head trained by `vad train`, for mode `learned`. */
+    head: string | undefined;
     threshold: number;
     smoothingClips: number;
     minDurationMs: number;
@@ -183,6 +187,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       promptSetFile: env.VAD_PROMPT_SET ? resolve(cwd, env.VAD_PROMPT_SET) : undefined,
       aggregator: env.VAD_AGGREGATOR,
       temporalHead: env.VAD_TEMPORAL_HEAD ? resolve(cwd, env.VAD_TEMPORAL_HEAD) : undefined,
+      mode: env.VAD_SCORING_MODE,
+      head: env.VAD_SCORING_HEAD ? resolve(cwd, env.VAD_SCORING_HEAD) : undefined,
       threshold: env.VAD_EVENT_THRESHOLD,
       smoothingClips: env.VAD_SMOOTHING_CLIPS,
       minDurationMs: env.VAD_EVENT_MIN_DURATION_MS,

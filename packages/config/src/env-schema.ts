@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { aggregatorSchema } from './aggregators.js';
+import { aggregatorSchema, scoringModeSchema } from './aggregators.js';
 import { apiTokenEntrySchema } from './api-token.js';
 
 const positiveInt = (min = 1) => z.coerce.number().int().min(min);
@@ -54,6 +54,8 @@ export const envSchema = z
     VAD_PROMPT_SET: z.string().min(1).optional(),
     VAD_AGGREGATOR: aggregatorSchema.default('attention'),
     VAD_TEMPORAL_HEAD: z.string().min(1).optional(),
+    VAD_SCORING_MODE: scoringModeSchema.default('prompts'),
+    VAD_SCORING_HEAD: z.string().min(1).optional(),
     VAD_EVENT_THRESHOLD: z.coerce.number().gt(0).lt(1).default(0.5),
     VAD_SMOOTHING_CLIPS: positiveInt().max(99).default(3),
     VAD_EVENT_MIN_DURATION_MS: z.coerce.number().int().min(0).default(2_000),
@@ -96,6 +98,10 @@ export const envSchema = z
     VAD_RETAIN_RESULTS_DAYS: positiveInt().max(36_500).optional(),
     VAD_RETAIN_SOURCES_DAYS: positiveInt().max(36_500).optional(),
     VAD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .refine((env) => env.VAD_SCORING_MODE !== 'learned' || env.VAD_SCORING_HEAD, {
+    path: ['VAD_SCORING_HEAD'],
+    message: 'is required when VAD_SCORING_MODE=learned: the path of a head trained by `vad train`',
   })
   .refine((env) => env.VAD_AGGREGATOR !== 'onnx' || env.VAD_TEMPORAL_HEAD, {
     path: ['VAD_TEMPORAL_HEAD'],

@@ -1,4 +1,11 @@
-export { AGGREGATORS, type AggregatorName, aggregatorSchema } from './aggregators.js';
+export {
+  AGGREGATORS,
+  type AggregatorName,
+  aggregatorSchema,
+  SCORING_MODES,
+  type ScoringMode,
+  scoringModeSchema,
+} from './aggregators.js';
 export {
   API_SCOPES,
   type ApiScope,

@@ -194,6 +194,70 @@ export const anomalyEvents = pgTable(
   ],
 );
 
+/** An operator's verdict on an event: a true alarm or a false one. */
+export const reviewVerdict = pgEnum('review_verdict', ['true', 'false']);
+
+/**
+ * Operators' verdicts on anomaly events. A review keeps the reviewed time span
+ * of its video, so it outlives the event it was given on: a rescore creates
+ * new events and re-attaches each review to the new event that overlaps its
+ * span most (`event_id` goes null when none does). False alarms feed their
+ * camera's normal memory; true ones are training labels.
+ */
+export const eventReviews = pgTable(
+  'event_reviews',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    videoId: uuid('video_id')
+      .notNull()
+      .references(() => videos.id, { onDelete: 'cascade' }),
+    eventId: bigint('event_id', { mode: 'number' }).references(() => anomalyEvents.id, { onDelete: 'set null' }),
+    startMs: integer('start_ms').notNull(),
+    endMs: integer('end_ms').notNull(),
+    /** The event's label when it was reviewed (the class the operator confirmed or rejected). */
+    label: text('label').notNull(),
+    verdict: reviewVerdict('verdict').notNull(),
+    note: text('note'),
+    /** Who: the API token's name, or the CLI user. */
+    reviewedBy: text('reviewed_by').notNull(),
+    reviewedAt: timestamp('reviewed_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('event_reviews_event_uq').on(t.eventId),
+    index('event_reviews_video_idx').on(t.videoId, t.startMs),
+    index('event_reviews_verdict_idx').on(t.verdict, t.reviewedAt.desc()),
+  ],
+);
+
+/**
+ * Each camera's memory of normal clip features, per model: sequence features
+ * of clips from videos marked normal, false alarms, or its recent history
+ * minus confirmed events. Scoring mode `normality` measures a clip's distance
+ * to its k nearest normal features, standardised by the camera's own distances.
+ */
+export const cameraNormalFeatures = pgTable(
+  'camera_normal_features',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    cameraId: integer('camera_id')
+      .notNull()
+      .references(() => cameras.id, { onDelete: 'cascade' }),
+    model: text('model').notNull(),
+    /** Where the clip came from; null once its video is removed by retention. */
+    videoId: uuid('video_id').references(() => videos.id, { onDelete: 'set null' }),
+    clipIndex: integer('clip_index').notNull(),
+    /** Why it is normal: 'normal-video', 'false-alarm', 'history'. */
+    source: text('source').notNull(),
+    dtype: embeddingDtype('dtype').notNull().default('float32'),
+    feature: bytea('feature').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('camera_normal_features_camera_idx').on(t.cameraId, t.model, t.createdAt.desc()),
+    uniqueIndex('camera_normal_features_clip_uq').on(t.cameraId, t.model, t.videoId, t.clipIndex),
+  ],
+);
+
 export const textEmbeddings = pgTable(
   'text_embeddings',
   {
@@ -216,6 +280,9 @@ export const schema = {
   clipScores,
   anomalyEvents,
   textEmbeddings,
+  reviewVerdict,
+  eventReviews,
+  cameraNormalFeatures,
 };
 
 export type Camera = typeof cameras.$inferSelect;
@@ -227,3 +294,5 @@ export type ScoringRun = typeof scoringRuns.$inferSelect;
 export type ClipScore = typeof clipScores.$inferSelect;
 export type AnomalyEvent = typeof anomalyEvents.$inferSelect;
 export type TextEmbedding = typeof textEmbeddings.$inferSelect;
+export type EventReview = typeof eventReviews.$inferSelect;
+export type CameraNormalFeature = typeof cameraNormalFeatures.$inferSelect;

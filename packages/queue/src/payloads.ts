@@ -1,4 +1,4 @@
-import { aggregatorSchema } from '@vad/config';
+import { aggregatorSchema, scoringModeSchema } from '@vad/config';
 import { promptSetSchema } from '@vad/scoring';
 import { UnrecoverableError } from 'bullmq';
 import { z } from 'zod';
@@ -30,6 +30,15 @@ export const scoringOverridesSchema = z
     aggregator: aggregatorSchema
       .optional()
       .describe("mean | attention | onnx (the aggregate workers' VAD_TEMPORAL_HEAD); default: VAD_AGGREGATOR"),
+    mode: scoringModeSchema
+      .optional()
+      .describe('prompts | normality | fused | learned (a head trained by vad train); default: VAD_SCORING_MODE'),
+    head: z
+      .string()
+      .min(1)
+      .max(4096)
+      .optional()
+      .describe('For mode learned: the head file on the aggregate workers; default: VAD_SCORING_HEAD'),
     threshold: z.number().gt(0).lt(1).optional().describe('Event threshold; default: VAD_EVENT_THRESHOLD'),
     smoothingClips: z.number().int().min(1).max(99).optional().describe('Moving-average window over clip scores'),
     minDurationMs: z.number().int().min(0).optional().describe('Shortest event kept'),

@@ -1,12 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { type Config, type Logger, pipelineConfigSchema } from '@vad/config';
-import type { ClipScoreInput, EventInput, Repositories } from '@vad/db';
+import type { ClipScoreInput, EventInput, Repositories, Video } from '@vad/db';
 import { type AggregateJobData, UnrecoverableError } from '@vad/queue';
 import {
   type Aggregator,
   attentionAggregator,
   buildClassSpace,
+  type ClassScore,
   type ClassSpace,
   type Clip,
   cutClips,
@@ -48,6 +49,17 @@ export interface AggregateServiceDeps {
   segments: Pick<SegmentStore, 'deleteVideo'>;
   binaries: FfmpegBinaries;
   logger: Logger;
+}
+
+/** What a scoring mode sees of the video being scored. */
+interface ModeInput {
+  video: Video;
+  /** The clips as cut (frame vectors, valid-frame counts) and their sequence features. */
+  clips: Clip<{ ptsMs: number; vector: Float32Array }>[];
+  features: Float32Array[];
+  /** The prompt scores of each clip. */
+  promptScores: { score: ClassScore; startMs: number; endMs: number }[];
+  data: AggregateJobData;
 }
 
 export interface AggregateResult {
@@ -121,12 +133,19 @@ export class AggregateService {
       const last = clip.frames[clip.validFrames - 1];
       return { clip, score, startMs: first?.ptsMs ?? 0, endMs: Math.round((last?.ptsMs ?? 0) + frameMs) };
     });
+    // Modes other than `prompts` replace each clip's anomaly score (labels and class probabilities stay the prompts').
+    const byMode = await this.scoresByMode(scoring.mode, { video, clips, features, promptScores: scored, data });
+    if (byMode) {
+      for (const [i, s] of scored.entries()) s.score = { ...s.score, anomalyScore: byMode.scores[i] ?? 0 };
+    }
     const smoothed = smoothScores(
       scored.map((s) => s.score.anomalyScore),
       scoring.smoothingClips,
     );
-    // Each frame scored on its own: sharpens event bounds to frame precision.
-    const frameLevel = frames.map((f) => ({ ptsMs: f.ptsMs, score: scoreFeature(f.vector, space).anomalyScore }));
+    // Each frame scored on its own: sharpens event bounds to frame precision (prompt scores only).
+    const frameLevel = byMode
+      ? []
+      : frames.map((f) => ({ ptsMs: f.ptsMs, score: scoreFeature(f.vector, space).anomalyScore }));
     const spans = extractEvents(
       scored.map((s, i) => ({ startMs: s.startMs, endMs: s.endMs, score: smoothed[i] ?? 0, label: s.score.label })),
       {
@@ -134,7 +153,7 @@ export class AggregateService {
         minDurationMs: scoring.minDurationMs,
         mergeGapMs: scoring.mergeGapMs,
       },
-    ).map((span) => refineEvent(span, frameLevel, scoring.threshold, frameMs));
+    ).map((span) => (byMode ? span : refineEvent(span, frameLevel, scoring.threshold, frameMs)));
     await context.updateProgress({ percent: 70 });
 
     const params = { ...scoring, clipFrames, clipStride, logitScale: space.logitScale };
@@ -185,6 +204,24 @@ export class AggregateService {
     await context.updateProgress({ percent: 100 });
     logger.info({ videoId: video.id, runId, clips: clipRows.length, events: events.length }, 'video scored');
     return { runId, clips: clipRows.length, events: events.length };
+  }
+
+  /**
+   * Clip anomaly scores (0..1, one per clip) of a scoring mode other than
+   * `prompts`; undefined for `prompts`, whose scores are the prompt alignment's.
+   */
+  private async scoresByMode(
+    mode: Config['scoring']['mode'],
+    input: ModeInput,
+  ): Promise<{ scores: number[] } | undefined> {
+    switch (mode) {
+      case 'prompts':
+        return undefined;
+      case 'normality':
+      case 'fused':
+      case 'learned':
+        throw new UnrecoverableError(`scoring mode ${mode} is not available yet (video ${input.video.id})`);
+    }
   }
 
   /** One feature per clip, by the configured strategy. */
