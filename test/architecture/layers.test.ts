@@ -42,6 +42,15 @@ const importsOf = (file: string) =>
 /** The folder beside the repository that a development machine has and a clone does not. */
 const OUTSIDE = ['..', 'shared'].join('/');
 
+/**
+ * Workspace packages a package may use (its own dependencies and devDependencies,
+ * and its source imports). Evaluation reads the database and pure scoring only:
+ * never queues or the runtime, so `vad eval` can run where there is no Redis.
+ */
+const ALLOWED_WORKSPACE_DEPENDENCIES: Record<string, string[]> = {
+  '@vad/evaluation': ['@vad/config', '@vad/db', '@vad/scoring', '@vad/testing'],
+};
+
 const apps = workspaces('apps');
 const packages = workspaces('packages');
 const appNames = new Set(apps.map((a) => a.name));
@@ -80,6 +89,37 @@ describe('layers', () => {
         for (const name of importsOf(file))
           if (name !== pkg.name) found.push(`${relative(REPO_ROOT, file)} imports ${name}`);
       }
+    }
+    expect(found).toEqual([]);
+  });
+
+  it('packages with a fixed layer depend on and import only the workspace packages allowed to them', () => {
+    const found: string[] = [];
+    for (const [name, allowed] of Object.entries(ALLOWED_WORKSPACE_DEPENDENCIES)) {
+      const pkg = packages.find((p) => p.name === name);
+      if (!pkg) {
+        found.push(`${name} is listed but is no workspace package`);
+        continue;
+      }
+      const permitted = new Set([name, ...allowed]);
+      for (const dep of pkg.dependencies)
+        if (dep.startsWith('@vad/') && !permitted.has(dep)) found.push(`${name} depends on ${dep}`);
+      for (const file of sourceFiles(join(pkg.dir, 'src'))) {
+        for (const imported of importsOf(file))
+          if (!permitted.has(imported)) found.push(`${relative(REPO_ROOT, file)} imports ${imported}`);
+      }
+    }
+    expect(found).toEqual([]);
+  });
+
+  it('training (vad train) builds on the data and model layers only: config, db, scoring, clip, models', () => {
+    const allowed = ['@vad/training', '@vad/config', '@vad/db', '@vad/scoring', '@vad/clip', '@vad/models'];
+    const training = packages.find((p) => p.name === '@vad/training');
+    expect(training).toBeDefined();
+    const found: string[] = [];
+    for (const file of sourceFiles(join(training?.dir ?? '', 'src'))) {
+      for (const name of importsOf(file))
+        if (!allowed.includes(name)) found.push(`${relative(REPO_ROOT, file)} imports ${name}`);
     }
     expect(found).toEqual([]);
   });

@@ -2,6 +2,17 @@ export { type BatcherStats, ImageBatcher, type ImageBatcherOptions } from './ima
 export { imageFileToRgb } from './image-file.js';
 export { type ImageIo, imageIo, type TextIo, textIo } from './io-adapter.js';
 export {
+  HEAD_NAME,
+  HEADS_FOLDER,
+  headFile,
+  headNameProblem,
+  LEARNED_HEAD_FORMAT,
+  LearnedHead,
+  type LearnedHeadInfo,
+  type LearnedHeadOutput,
+  onnxMetadata,
+} from './learned-head.js';
+export {
   CLIP_INPUT_SIZE,
   CLIP_MEAN,
   CLIP_STD,

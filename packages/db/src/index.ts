@@ -2,8 +2,40 @@ export { type CreateDatabaseOptions, createDatabase, type Database, type Databas
 export { dropDatabase, ensureDatabase, migrateDatabase, migrationsFolder } from './migrate.js';
 export { CameraRepository } from './repositories/camera-repository.js';
 export { fromBytes, toBytes } from './repositories/embedding-bytes.js';
+export {
+  type ClipSeriesRow,
+  EvaluationRepository,
+  type EvaluationRunRow,
+  type EvaluationVideoRow,
+  type EventSpanRow,
+} from './repositories/evaluation-repository.js';
 export { FrameEmbeddingRepository } from './repositories/frame-embedding-repository.js';
+export {
+  type CameraReviewSpan,
+  type CameraVideo,
+  type CameraVideoQuery,
+  NORMAL_SOURCES,
+  type NormalFeatureInput,
+  type NormalFeatureRow,
+  NormalMemoryRepository,
+  type NormalSource,
+  type VideoClipScores,
+} from './repositories/normal-memory-repository.js';
 export { RetentionRepository } from './repositories/retention-repository.js';
+export {
+  type EventReviewSummary,
+  REVIEW_VERDICTS,
+  type ReattachEvent,
+  type ReattachReview,
+  type ReviewInput,
+  type ReviewListQuery,
+  ReviewRepository,
+  type ReviewSpan,
+  type ReviewSpanQuery,
+  type ReviewVerdict,
+  reattachReviews,
+  type VerdictFilter,
+} from './repositories/review-repository.js';
 export {
   type ClipScoreInput,
   type EventInput,
@@ -25,8 +57,11 @@ export * from './schema.js';
 
 import type { Database } from './client.js';
 import { CameraRepository } from './repositories/camera-repository.js';
+import { EvaluationRepository } from './repositories/evaluation-repository.js';
 import { FrameEmbeddingRepository } from './repositories/frame-embedding-repository.js';
+import { NormalMemoryRepository } from './repositories/normal-memory-repository.js';
 import { RetentionRepository } from './repositories/retention-repository.js';
+import { ReviewRepository } from './repositories/review-repository.js';
 import { ScoringRepository } from './repositories/scoring-repository.js';
 import { TextEmbeddingRepository } from './repositories/text-embedding-repository.js';
 import { VideoRepository } from './repositories/video-repository.js';
@@ -38,6 +73,9 @@ export interface Repositories {
   textEmbeddings: TextEmbeddingRepository;
   scoring: ScoringRepository;
   retention: RetentionRepository;
+  normalMemory: NormalMemoryRepository;
+  reviews: ReviewRepository;
+  evaluation: EvaluationRepository;
 }
 
 export function createRepositories(db: Database): Repositories {
@@ -48,6 +86,9 @@ export function createRepositories(db: Database): Repositories {
     textEmbeddings: new TextEmbeddingRepository(db),
     scoring: new ScoringRepository(db),
     retention: new RetentionRepository(db),
+    normalMemory: new NormalMemoryRepository(db),
+    reviews: new ReviewRepository(db),
+    evaluation: new EvaluationRepository(db),
   };
 }
 export { isDatabaseUnavailable } from './unavailable.js';

@@ -1,4 +1,4 @@
-import type { PipelineConfig } from '@vad/config';
+import type { PipelineConfig, ScoringMode } from '@vad/config';
 import { sql } from 'drizzle-orm';
 import {
   type AnyPgColumn,
@@ -43,6 +43,13 @@ export const cameras = pgTable('cameras', {
   timezone: text('timezone').notNull().default('UTC'),
   /** Share of processing against other cameras (100 = normal, 200 = twice as fast through the queue). */
   weight: integer('weight').notNull().default(100),
+  /**
+   * Event threshold calibrated on the camera's own recent scores (`vad cameras
+   * calibrate`); null: VAD_EVENT_THRESHOLD. It holds for `scoring_mode` only.
+   */
+  threshold: real('threshold'),
+  /** The mode the camera is scored in and its threshold was calibrated for; null: VAD_SCORING_MODE. */
+  scoringMode: text('scoring_mode').$type<ScoringMode>(),
   createdAt: createdAt(),
 });
 

@@ -41,8 +41,10 @@ describe('migrations', () => {
       await client.end();
       expect(tables.rows.map((r) => r.tablename)).toEqual([
         'anomaly_events',
+        'camera_normal_features',
         'cameras',
         'clip_scores',
+        'event_reviews',
         'frame_embeddings',
         'scoring_runs',
         'text_embeddings',

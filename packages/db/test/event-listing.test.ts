@@ -41,8 +41,15 @@ describe('event listing', () => {
   let repos: Repositories;
   /** The statements the repository sends, with their parameters. */
   const statements: { text: string; values: unknown[] }[] = [];
-  /** Every event: id, start time (epoch ms or null), peak score, camera name, current. */
-  let all: { id: number; startAt: number | null; peakScore: number; camera: string | null; current: boolean }[];
+  /** Every event: id, start time (epoch ms or null), peak score, camera name, current, its review's verdict. */
+  let all: {
+    id: number;
+    startAt: number | null;
+    peakScore: number;
+    camera: string | null;
+    current: boolean;
+    verdict: 'true' | 'false' | null;
+  }[];
 
   beforeAll(async () => {
     await migrateDatabase(url);
@@ -85,6 +92,13 @@ describe('event listing', () => {
               'Abuse', r.id = v.current_run_id
        from videos v join scoring_runs r on r.video_id = v.id cross join generate_series(0, 74) k`,
     );
+    // Operators reviewed about one event in eight (current ones and earlier runs'), true or false alarms.
+    await sql(
+      `insert into event_reviews (video_id, event_id, start_ms, end_ms, label, verdict, reviewed_by)
+       select video_id, id, start_ms, end_ms, label,
+              case when abs(hashtext(id::text)) % 16 = 0 then 'true' else 'false' end::review_verdict, 'tester'
+       from anomaly_events where abs(hashtext(id::text)) % 8 = 0`,
+    );
     await sql('analyze');
     const rows = await handle.pool.query<{
       id: string;
@@ -92,9 +106,10 @@ describe('event listing', () => {
       peak_score: number;
       camera: string | null;
       current: boolean;
+      verdict: 'true' | 'false' | null;
     }>(
-      `select e.id, e.start_at, e.peak_score, c.name as camera, e.current
-       from anomaly_events e left join cameras c on c.id = e.camera_id`,
+      `select e.id, e.start_at, e.peak_score, c.name as camera, e.current, r.verdict
+       from anomaly_events e left join cameras c on c.id = e.camera_id left join event_reviews r on r.event_id = e.id`,
     );
     all = rows.rows.map((r) => ({
       id: Number(r.id),
@@ -102,6 +117,7 @@ describe('event listing', () => {
       peakScore: r.peak_score,
       camera: r.camera,
       current: r.current,
+      verdict: r.verdict,
     }));
   });
   afterAll(async () => {
@@ -152,6 +168,16 @@ describe('event listing', () => {
     {
       name: "one camera's highest score first",
       query: { limit: 50, camera: 'cam-2', order: 'score' },
+      index: 'anomaly_events_score_idx',
+    },
+    {
+      name: 'unreviewed, newest first',
+      query: { limit: 50, verdict: 'unreviewed' },
+      index: 'anomaly_events_start_idx',
+    },
+    {
+      name: 'unreviewed, highest score first, next page',
+      query: { limit: 50, order: 'score', verdict: 'unreviewed', after: { key: 0.8, id: 1000 } },
       index: 'anomaly_events_score_idx',
     },
   ];
@@ -241,4 +267,54 @@ describe('event listing', () => {
       expect(seen).toEqual(expected);
     },
   );
+  const verdicts: { name: string; order: 'time' | 'score'; verdict: 'true' | 'false' | 'unreviewed'; limit: number }[] =
+    [
+      { name: 'true alarms, newest first', order: 'time', verdict: 'true', limit: 7 },
+      { name: 'false alarms, highest score first', order: 'score', verdict: 'false', limit: 7 },
+      { name: 'unreviewed, newest first', order: 'time', verdict: 'unreviewed', limit: 40 },
+      { name: 'unreviewed, highest score first', order: 'score', verdict: 'unreviewed', limit: 40 },
+    ];
+
+  it.each(verdicts)(
+    'verdict filter, $name: keyset pages hold exactly the matching current events, each with its review',
+    async ({ order, verdict, limit }) => {
+      const matches = (e: (typeof all)[number]) =>
+        verdict === 'unreviewed' ? e.verdict === null : e.verdict === verdict;
+      const expected = all
+        .filter((e) => e.current && (order === 'score' || e.startAt !== null) && matches(e))
+        .sort((a, b) =>
+          order === 'time'
+            ? (b.startAt ?? 0) - (a.startAt ?? 0) || b.id - a.id
+            : b.peakScore - a.peakScore || b.id - a.id,
+        )
+        .map((e) => e.id);
+      // Reviews of earlier runs' events are there too, and must not let those events in.
+      expect(all.some((e) => !e.current && matches(e))).toBe(true);
+      expect(expected.length).toBeGreaterThan(5 * limit);
+
+      const seen: number[] = [];
+      let after: EventQuery['after'];
+      for (;;) {
+        const page = await repos.scoring.findEvents({ order, verdict, limit, after });
+        for (const row of page) {
+          if (verdict === 'unreviewed') expect(row.review).toBeNull();
+          else expect(row.review).toEqual({ verdict, note: null, reviewedBy: 'tester', reviewedAt: expect.any(Date) });
+        }
+        seen.push(...page.map((r) => r.id));
+        const last = page.at(-1);
+        if (page.length < limit || !last) break;
+        after = keysetOf(last, order);
+      }
+      expect(seen).toEqual(expected);
+    },
+  );
+
+  it('shows the review of each event of an unfiltered page, and of one event', async () => {
+    const page = await repos.scoring.findEvents({ limit: 200 });
+    const byId = new Map(all.map((e) => [e.id, e.verdict]));
+    expect(page.map((r) => r.review?.verdict ?? null)).toEqual(page.map((r) => byId.get(r.id)));
+    expect(page.some((r) => r.review) && page.some((r) => !r.review)).toBe(true);
+    const reviewed = page.find((r) => r.review);
+    expect(reviewed && (await repos.scoring.getEvent(reviewed.id))?.review).toEqual(reviewed?.review);
+  });
 });

@@ -1,4 +1,4 @@
-import type { EventRow, Video } from '@vad/db';
+import type { EventReview, EventReviewSummary, EventRow, Video } from '@vad/db';
 import type { Redact } from './redact.js';
 
 /** Database rows as the API shows them: ISO times, URLs instead of storage paths. */
@@ -36,7 +36,10 @@ export function presentVideo(video: Video, camera: string | null, paths: PathPre
   };
 }
 
-export function presentEvent(event: Omit<EventRow, 'sourceUri'>) {
+/** An event; its review as null when the row has none (a run's events are shown without reviews). */
+export function presentEvent(
+  event: Omit<EventRow, 'sourceUri' | 'review'> & { review?: EventReviewSummary | null | undefined },
+) {
   return {
     id: event.id,
     videoId: event.videoId,
@@ -50,5 +53,26 @@ export function presentEvent(event: Omit<EventRow, 'sourceUri'>) {
     peakScore: event.peakScore,
     label: event.label,
     thumbnailUrl: event.thumbnailPath ? `/v1/events/${event.id}/thumbnail` : null,
+    review: event.review ? presentReviewSummary(event.review) : null,
+  };
+}
+
+export function presentReviewSummary(review: EventReviewSummary) {
+  return {
+    verdict: review.verdict,
+    note: review.note,
+    reviewedBy: review.reviewedBy,
+    reviewedAt: review.reviewedAt.toISOString(),
+  };
+}
+
+export function presentReview(review: EventReview) {
+  return {
+    eventId: review.eventId,
+    videoId: review.videoId,
+    startMs: review.startMs,
+    endMs: review.endMs,
+    label: review.label,
+    ...presentReviewSummary(review),
   };
 }

@@ -1,4 +1,4 @@
-import { VIDEO_STATUSES } from '@vad/db';
+import { REVIEW_VERDICTS, VIDEO_STATUSES } from '@vad/db';
 import { QUEUE_NAMES, scoringOverridesSchema } from '@vad/queue';
 import { dateTimeSchema, MAX_PRIORITY } from '@vad/schedule';
 import { z } from 'zod';
@@ -203,29 +203,83 @@ export const clipSchema = z.object({
   probabilities: z.record(z.string(), z.number()),
 });
 
+const verdictSchema = z
+  .enum(REVIEW_VERDICTS)
+  .describe("The operator's verdict: 'true' a real incident (a training label), 'false' a false alarm");
+
+/** An operator's review as shown with its event. */
+export const eventReviewSummarySchema = z
+  .object({
+    verdict: verdictSchema,
+    note: z.string().nullable().describe("The operator's note, if any"),
+    reviewedBy: z.string().describe("Who reviewed it: the API token's name, or the CLI user's"),
+    reviewedAt: z.string().describe('When it was reviewed (or last reviewed again), ISO 8601'),
+  })
+  .meta({ id: 'EventReviewSummary' });
+
 export const eventSchema = z
   .object({
-    id: z.number().int(),
-    videoId: z.uuid(),
-    scoringRunId: z.uuid(),
-    camera: z.string().nullable(),
-    startAt: z.string().nullable(),
-    endAt: z.string().nullable(),
-    startMs: z.number(),
-    endMs: z.number(),
-    peakMs: z.number(),
-    peakScore: z.number(),
-    label: z.string(),
-    thumbnailUrl: z.string().nullable(),
+    id: z.number().int().describe('Event id'),
+    videoId: z.uuid().describe('The video the event was found in'),
+    scoringRunId: z.uuid().describe('The scoring run that found it'),
+    camera: z.string().nullable().describe("The video's camera, if any"),
+    startAt: z.string().nullable().describe('Start, ISO 8601; null when the recording time is unknown'),
+    endAt: z.string().nullable().describe('End, ISO 8601; null when the recording time is unknown'),
+    startMs: z.number().describe('Start, milliseconds into the video'),
+    endMs: z.number().describe('End, milliseconds into the video'),
+    peakMs: z.number().describe('Highest-scoring moment, milliseconds into the video'),
+    peakScore: z.number().describe('Highest anomaly score within the event, 0 to 1'),
+    label: z.string().describe('The anomaly class it was labelled with, e.g. Fighting'),
+    thumbnailUrl: z.string().nullable().describe('URL of the JPEG of the peak frame; null when there is none'),
+    review: eventReviewSummarySchema
+      .nullable()
+      .describe("The operator's review (PUT /v1/events/{id}/review); null while nobody has reviewed it"),
   })
   .meta({ id: 'Event' });
+
+/** The review of an event as PUT /v1/events/{id}/review answers it. */
+export const eventReviewSchema = eventReviewSummarySchema
+  .extend({
+    eventId: z
+      .number()
+      .int()
+      .nullable()
+      .describe('The event reviewed (null once a rescore left no event over its span)'),
+    videoId: z.uuid().describe('The video of the reviewed span'),
+    startMs: z.number().describe("Start of the reviewed span, milliseconds into the video (the event's when reviewed)"),
+    endMs: z.number().describe('End of the reviewed span, milliseconds into the video'),
+    label: z.string().describe("The class the operator confirmed (true) or rejected (false): the event's label"),
+  })
+  .meta({ id: 'EventReview' });
+
+/** A verdict as JSON sends it: the strings 'true' / 'false', or the booleans. */
+export const eventReviewBodySchema = z.object({
+  verdict: z
+    .union([z.enum(REVIEW_VERDICTS), z.boolean().transform((v) => (v ? 'true' : 'false'))])
+    .describe("'true' (or true): a real incident; 'false' (or false): a false alarm"),
+  note: z
+    .string()
+    .max(2000)
+    .superRefine((value, ctx) => {
+      const problem = storableText(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .nullable()
+    .optional()
+    .describe('A note for the record, at most 2000 characters; reviewing again replaces it (none: no note)'),
+});
+
+export const eventReviewRemovedSchema = z.object({
+  eventId: z.number().int().describe('The event'),
+  removed: z.boolean().describe('Whether it had a review, now removed'),
+});
 
 export const scoresSchema = z.object({
   videoId: z.uuid(),
   run: runSchema,
   runs: z.array(runSchema.pick({ id: true, promptSet: true, aggregator: true, createdAt: true, current: true })),
   clips: z.array(clipSchema),
-  events: z.array(eventSchema),
+  events: z.array(eventSchema.omit({ review: true })).describe("The run's events (with their reviews: GET /v1/events)"),
 });
 
 // Prompt set names, class names and phrases end up in PostgreSQL (scoring runs, event labels).
@@ -248,6 +302,10 @@ const eventListQuery = (timeZone: string) =>
         .refine(isStorableReal, { message: 'must be 0, or between 1.5e-45 and 1 (a real)' })
         .optional(),
       label: sqlText(200).optional(),
+      verdict: z
+        .enum([...REVIEW_VERDICTS, 'unreviewed'])
+        .optional()
+        .describe("Only events reviewed as true (real incidents) or false (false alarms), or 'unreviewed' ones"),
       order: z.enum(['time', 'score']).default('time').describe('time: newest first; score: highest peak first'),
       limit: limit(1000, 50),
       cursor: cursorParam.optional(),

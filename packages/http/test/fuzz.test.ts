@@ -456,6 +456,14 @@ const routes: [string, () => fc.Arbitrary<Request>][] = [
             fc.constantFrom('"mean"', '"attention"', '"onnx"'),
             scalarText.map((v) => JSON.stringify(v)),
           ),
+          mode: fc.oneof(
+            fc.constantFrom('"prompts"', '"normality"', '"fused"', '"learned"'),
+            scalarText.map((v) => JSON.stringify(v)),
+          ),
+          head: fc.oneof(
+            fc.constantFrom('"../../etc/passwd"', '"night-head"', '""'),
+            scalarText.map((v) => JSON.stringify(v)),
+          ),
           threshold: numberText,
           smoothingClips: numberText,
           minDurationMs: numberText,
@@ -467,9 +475,10 @@ const routes: [string, () => fc.Arbitrary<Request>][] = [
     'GET /v1/events',
     () =>
       get(
-        queryOf(['camera', 'since', 'until', 'minScore', 'label', 'order', 'limit', 'cursor'], {
+        queryOf(['camera', 'since', 'until', 'minScore', 'label', 'order', 'verdict', 'limit', 'cursor'], {
           cursor,
           order: fc.oneof(fc.constantFrom('time', 'score'), urlValue),
+          verdict: fc.oneof(fc.constantFrom('true', 'false', 'unreviewed'), urlValue),
           since: fc.oneof(dateText.map(encode), urlValue),
           until: fc.oneof(dateText.map(encode), urlValue),
         }).map((q) => `/v1/events${q}`),
@@ -477,6 +486,25 @@ const routes: [string, () => fc.Arbitrary<Request>][] = [
   ],
   ['GET /v1/events/:id', () => get(eventIdSegment().map((id) => `/v1/events/${id}`))],
   ['GET /v1/events/:id/thumbnail', () => get(eventIdSegment().map((id) => `/v1/events/${id}/thumbnail`))],
+  [
+    'PUT /v1/events/:id/review',
+    () =>
+      withBody(
+        'PUT',
+        eventIdSegment().map((id) => `/v1/events/${id}/review`),
+        jsonBody({
+          verdict: fc.oneof(
+            fc.constantFrom('"true"', '"false"', 'true', 'false', '"maybe"'),
+            scalarText.map((v) => JSON.stringify(v)),
+          ),
+          note: scalarText.map((v) => JSON.stringify(v)),
+        }),
+      ),
+  ],
+  [
+    'DELETE /v1/events/:id/review',
+    () => eventIdSegment().map((id): Request => ({ method: 'DELETE', url: `/v1/events/${id}/review` })),
+  ],
   ['GET /v1/queues', () => get(queryOf(['x']).map((q) => `/v1/queues${q}`))],
   ...(['pause', 'resume', 'retry-failed'] as const).map((action): [string, () => fc.Arbitrary<Request>] => [
     `POST /v1/queues/:name/${action}`,

@@ -1,4 +1,12 @@
 export {
+  CALIBRATION_DAYS,
+  type CalibrateOptions,
+  type CalibrateResult,
+  CalibrationError,
+  CalibrationService,
+  type CalibrationServiceDeps,
+} from './calibration-service.js';
+export {
   FolderWatcher,
   type FolderWatcherDeps,
   type FolderWatcherOptions,
@@ -7,6 +15,14 @@ export {
   type WatchSkipCause,
 } from './folder-watcher.js';
 export { type RetimeResult, retimeHeldJobs } from './held-jobs.js';
+export {
+  HISTORY_DAYS,
+  type LearnOptions,
+  type LearnResult,
+  NormalMemoryError,
+  NormalMemoryService,
+  type NormalMemoryServiceDeps,
+} from './normal-memory-service.js';
 export { ConflictError, QueueControl, type QueueControlDeps } from './queue-control.js';
 export {
   type Backlog,

@@ -35,10 +35,11 @@ export const scoringOverridesSchema = z
       .describe('prompts | normality | fused | learned (a head trained by vad train); default: VAD_SCORING_MODE'),
     head: z
       .string()
-      .min(1)
-      .max(4096)
+      .regex(/^[A-Za-z0-9_][\w.-]{0,127}$/, 'a head name in <VAD_MODEL_DIR>/heads (letters, digits, . _ -), not a path')
       .optional()
-      .describe('For mode learned: the head file on the aggregate workers; default: VAD_SCORING_HEAD'),
+      .describe(
+        'For mode learned: a head in <VAD_MODEL_DIR>/heads by name (vad train --out NAME); default: VAD_SCORING_HEAD',
+      ),
     threshold: z.number().gt(0).lt(1).optional().describe('Event threshold; default: VAD_EVENT_THRESHOLD'),
     smoothingClips: z.number().int().min(1).max(99).optional().describe('Moving-average window over clip scores'),
     minDurationMs: z.number().int().min(0).optional().describe('Shortest event kept'),

@@ -1,4 +1,13 @@
-import { ClipTextEncoder, ModelCapabilityError, resolveModelPaths, resolveModelSpec, TemporalHead } from '@vad/clip';
+import { stat } from 'node:fs/promises';
+import {
+  ClipTextEncoder,
+  headFile,
+  LearnedHead,
+  ModelCapabilityError,
+  resolveModelPaths,
+  resolveModelSpec,
+  TemporalHead,
+} from '@vad/clip';
 import type { Config, Logger } from '@vad/config';
 import type { Repositories } from '@vad/db';
 import { childFailures, createQueues, type RunningWorker, UnrecoverableError } from '@vad/queue';
@@ -19,6 +28,7 @@ export interface AggregateServiceHandle {
 export function createAggregateService(config: Config, repos: Repositories, logger: Logger): AggregateServiceHandle {
   const encoders = new Map<string, Promise<ClipTextEncoder>>();
   let head: Promise<TemporalHead> | undefined;
+  const learnedHeads = learnedHeadCache(config.models.dir, config.embed.threads);
   const sessionOptions = {
     provider: config.embed.provider,
     threads: config.embed.threads,
@@ -67,6 +77,7 @@ export function createAggregateService(config: Config, repos: Repositories, logg
       }
       return head;
     },
+    learnedHead: (ref) => learnedHeads.get(ref),
     thumbnails: new ThumbnailStore(config.storage.root),
     segments: new SegmentStore(config.storage.root),
     binaries: resolveFfmpegBinaries(config.ffmpeg),
@@ -77,6 +88,47 @@ export function createAggregateService(config: Config, repos: Repositories, logg
     async close() {
       for (const encoder of encoders.values()) await encoder.then((e) => e.close()).catch(() => {});
       await head?.then((h) => h.close()).catch(() => {});
+      await learnedHeads.close();
+    },
+  };
+}
+
+/**
+ * Learned heads (mode `learned`) loaded once per file and kept, by name
+ * (`<model dir>/heads/NAME.onnx`) or path. A file replaced since it was
+ * loaded (another `vad train --out NAME --force`) is loaded again, so a run
+ * is always scored by the head whose sha256 it records.
+ */
+function learnedHeadCache(modelDir: string, threads: number) {
+  const loaded = new Map<string, { head: Promise<LearnedHead>; stamp: string }>();
+  const replaced: Promise<LearnedHead>[] = [];
+  return {
+    async get(ref: { name: string } | { path: string }): Promise<LearnedHead> {
+      const file = 'name' in ref ? headFile(modelDir, ref.name) : ref.path;
+      const info = await stat(file).catch((error: NodeJS.ErrnoException) => {
+        throw new Error(
+          error.code === 'ENOENT'
+            ? 'name' in ref
+              ? `no head named ${ref.name} in ${modelDir}/heads (vad train --out NAME, or vad rescore --head FILE)`
+              : `no such file ${file}`
+            : error.message,
+        );
+      });
+      const stamp = `${info.size}:${info.mtimeMs}`;
+      const cached = loaded.get(file);
+      if (cached?.stamp === stamp) return cached.head;
+      if (cached) replaced.push(cached.head);
+      const loading = LearnedHead.load(file, { threads: threads || 1 });
+      // A head that failed to load is tried again by the next job, not remembered as failed.
+      loading.catch(() => {
+        if (loaded.get(file)?.head === loading) loaded.delete(file);
+      });
+      loaded.set(file, { head: loading, stamp });
+      return loading;
+    },
+    async close(): Promise<void> {
+      for (const head of [...replaced, ...[...loaded.values()].map((l) => l.head)])
+        await head.then((h) => h.close()).catch(() => {});
     },
   };
 }

@@ -6,6 +6,15 @@ export {
   muxDhav,
   splitAccessUnits,
 } from './dhav-writer.js';
+export {
+  frameLabelsCsv,
+  generateLabelledFootage,
+  type LabelledFootageOptions,
+  type LabelledVideo,
+  labelsCsv,
+  UNNAMED_ANOMALIES,
+  type UnnamedAnomaly,
+} from './labelled-footage.js';
 export { TcpProxy } from './tcp-proxy.js';
 export { configToEnv, createTestConfig, type TestConfigOptions } from './test-config.js';
 export { createTestDatabase, TEST_DATABASE_SERVER, type TestDatabase } from './test-database.js';

@@ -1,5 +1,8 @@
+import { stat } from 'node:fs/promises';
+import { headFile, headNameProblem } from '@vad/clip';
 import { type ScoringOverrides, scoringOverridesSchema } from '@vad/queue';
 import { loadPromptSet } from '@vad/stages';
+import { installHead } from '@vad/training';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { CliContext } from '../context.js';
@@ -16,8 +19,24 @@ const optionsSchema = (isoDate: ReturnType<CliContext['dateTimeOption']>) =>
     smoothing: z.coerce.number().optional(),
     minDuration: z.coerce.number().optional(),
     mergeGap: z.coerce.number().optional(),
+    mode: z.string().optional(),
+    head: z.string().min(1).optional(),
+    name: z.string().min(1).optional(),
     wait: z.boolean().optional(),
   });
+
+/** `--head`: a file to install (a path, or a file that exists) or a head name in heads/. */
+async function headArgument(
+  value: string,
+): Promise<{ kind: 'file'; file: string; problem?: undefined } | { kind: 'name'; name: string; problem?: string }> {
+  const isFile = await stat(value).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+  if (isFile) return { kind: 'file', file: value };
+  if (/[/\\]/.test(value)) return { kind: 'name', name: value, problem: `no such file ${value}` };
+  return { kind: 'name', name: value.replace(/\.onnx$/, ''), problem: headNameProblem(value) };
+}
 
 export function registerRescore(program: Command, context: () => CliContext): void {
   program
@@ -35,6 +54,13 @@ export function registerRescore(program: Command, context: () => CliContext): vo
     .option('--smoothing <clips>', 'moving-average window over clip scores')
     .option('--min-duration <ms>', 'shortest event kept, in milliseconds')
     .option('--merge-gap <ms>', 'events closer than this (milliseconds) are merged')
+    .option('--mode <mode>', "prompts | normality | fused | learned (the workers' VAD_SCORING_HEAD unless --head)")
+    .option(
+      '--head <file|name>',
+      'score with a learned head (mode learned): a head NAME in <VAD_MODEL_DIR>/heads (vad train --out NAME), or a ' +
+        'head FILE, installed there first (copied, named by its sha256 unless --name)',
+    )
+    .option('--name <name>', 'with --head FILE: the name to install it under')
     .option('--wait', 'wait for each rescore to finish (needs running aggregate workers), with progress')
     .action(async (ids: string[], raw: Record<string, unknown>) => {
       const parsed = optionsSchema(context().dateTimeOption()).safeParse(raw);
@@ -47,6 +73,13 @@ export function registerRescore(program: Command, context: () => CliContext): vo
       if (options.since && !options.camera) program.error('error: --since goes with --camera', { exitCode: 2 });
       for (const id of ids)
         if (!z.uuid().safeParse(id).success) program.error(`error: "${id}" is not a video id`, { exitCode: 2 });
+      if (options.head && options.mode && options.mode !== 'learned')
+        program.error(`error: --head scores with mode learned, not ${options.mode}`, { exitCode: 2 });
+      if (options.name && !options.head) program.error('error: --name goes with --head FILE', { exitCode: 2 });
+      const headSource = options.head ? await headArgument(options.head) : undefined;
+      if (headSource?.kind === 'name' && options.name)
+        program.error(`error: --name goes with --head FILE; ${options.head} is a head name`, { exitCode: 2 });
+      if (headSource?.problem) program.error(`error: option --head: ${headSource.problem}`, { exitCode: 2 });
       // Checked here, before anything is queued: a bad file or value never reaches a worker.
       const promptSet = options.prompts
         ? await loadPromptSet(options.prompts).catch((error: Error) =>
@@ -60,6 +93,9 @@ export function registerRescore(program: Command, context: () => CliContext): vo
         smoothingClips: options.smoothing,
         minDurationMs: options.minDuration,
         mergeGapMs: options.mergeGap,
+        mode: options.head ? 'learned' : options.mode,
+        // A file is installed below (before queuing); the job names the head by its name in heads/.
+        head: headSource?.kind === 'name' ? headSource.name : undefined,
       });
       if (!overrides.success) {
         const issue = overrides.error.issues[0];
@@ -78,6 +114,22 @@ export function registerRescore(program: Command, context: () => CliContext): vo
       const videos = options.camera ? await ctx.repos.videos.listByCamera(options.camera, options.since) : [];
       const targets = [...new Set([...ids, ...videos.map((v) => v.id)])];
       if (!targets.length) program.error('error: no video matches', { exitCode: 1 });
+      const modelDir = ctx.config.models.dir;
+      if (headSource?.kind === 'file') {
+        // Into the shared model folder, where every aggregate worker finds it by name.
+        const installed = await installHead(modelDir, headSource.file, options.name);
+        process.stdout.write(
+          `${installed.installed ? 'installed' : 'already installed'} head ${installed.name} ` +
+            `(sha256 ${installed.sha256.slice(0, 16)}…): ${installed.file}\n`,
+        );
+        scoring.head = installed.name;
+      } else if (headSource?.kind === 'name') {
+        const file = headFile(modelDir, headSource.name);
+        if (!(await stat(file).catch(() => undefined)))
+          throw new Error(
+            `no head named ${headSource.name} in ${modelDir}/heads: vad train --out NAME, or --head FILE`,
+          );
+      }
       const queued: { videoId: string; jobId: string }[] = [];
       let refused = 0;
       for (const videoId of targets) {

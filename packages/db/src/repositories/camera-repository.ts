@@ -1,3 +1,4 @@
+import type { ScoringMode } from '@vad/config';
 import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../client.js';
 import { type Camera, cameras, videos } from '../schema.js';
@@ -35,6 +36,22 @@ export class CameraRepository {
       .groupBy(cameras.id)
       .orderBy(cameras.name);
     return rows.map(({ camera, ...counts }) => ({ ...camera, ...counts }));
+  }
+
+  async get(id: number): Promise<Camera | undefined> {
+    return this.db.query.cameras.findFirst({ where: (c, { eq }) => eq(c.id, id) });
+  }
+
+  /**
+   * Sets (or, with null, removes) a camera's calibrated event threshold and
+   * the scoring mode it was calibrated for, which the camera is then scored in.
+   */
+  async setCalibration(
+    id: number,
+    calibration: { threshold: number | null; scoringMode: ScoringMode | null },
+  ): Promise<Camera | undefined> {
+    const [updated] = await this.db.update(cameras).set(calibration).where(eq(cameras.id, id)).returning();
+    return updated;
   }
 
   /** Sets a camera's share of processing (created if new). */

@@ -1,6 +1,7 @@
 import { type AnyColumn, and, desc, eq, gte, isNotNull, lt, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../client.js';
-import { anomalyEvents, cameras, clipScores, scoringRuns, videos } from '../schema.js';
+import { anomalyEvents, cameras, clipScores, eventReviews, scoringRuns, videos } from '../schema.js';
+import { type EventReviewSummary, reattachVideoReviews, type VerdictFilter } from './review-repository.js';
 
 export interface ScoringRunInput {
   id: string;
@@ -40,6 +41,8 @@ export interface EventQuery {
   minScore?: number | undefined;
   label?: string | undefined;
   videoId?: string | undefined;
+  /** Events an operator marked a true or a false alarm, or events without a review. */
+  verdict?: VerdictFilter | undefined;
   limit: number;
   /** `time`: newest start first (events without an absolute time are left out); `score`: highest peak first. */
   order?: 'time' | 'score' | undefined;
@@ -63,6 +66,14 @@ const eventColumns = {
   sourceUri: videos.sourceUri,
 };
 
+/** The review of an event, next to it in listings (a LEFT JOIN on event_reviews' unique event_id). */
+const reviewColumns = {
+  verdict: eventReviews.verdict,
+  note: eventReviews.note,
+  reviewedBy: eventReviews.reviewedBy,
+  reviewedAt: eventReviews.reviewedAt,
+};
+
 export interface EventRow {
   id: number;
   videoId: string;
@@ -77,6 +88,8 @@ export interface EventRow {
   label: string;
   thumbnailPath: string | null;
   sourceUri: string;
+  /** The operator's review of the event, if any. */
+  review: EventReviewSummary | null;
 }
 
 /**
@@ -88,13 +101,43 @@ export interface EventRow {
  */
 const descNullsLast = (column: AnyColumn): SQL => sql`${column} desc nulls last`;
 
+/**
+ * The verdict filter as a semi- (anti-) join on event_reviews' unique event_id
+ * index: the page is still chosen from the events table, read in index order,
+ * each candidate looked up in event_reviews.
+ */
+function verdictFilter(eventId: AnyColumn, verdict: VerdictFilter | undefined): SQL | undefined {
+  if (!verdict) return undefined;
+  const r = eventReviews;
+  return verdict === 'unreviewed'
+    ? sql`not exists (select 1 from ${r} where ${r.eventId} = ${eventId})`
+    : sql`exists (select 1 from ${r} where ${r.eventId} = ${eventId} and ${r.verdict} = ${verdict})`;
+}
+
+/** A listing row with its LEFT JOINed review columns folded into `review`. */
+function withReview<
+  T extends {
+    verdict: EventReviewSummary['verdict'] | null;
+    note: string | null;
+    reviewedBy: string | null;
+    reviewedAt: Date | null;
+  },
+>(row: T): Omit<T, 'verdict' | 'note' | 'reviewedBy' | 'reviewedAt'> & { review: EventReviewSummary | null } {
+  const { verdict, note, reviewedBy, reviewedAt, ...event } = row;
+  // A review's verdict, reviewer and time are NOT NULL: null ones mean the event has none.
+  const review =
+    verdict === null || reviewedBy === null || reviewedAt === null ? null : { verdict, note, reviewedBy, reviewedAt };
+  return { ...event, review };
+}
+
 export class ScoringRepository {
   constructor(private readonly db: Database) {}
 
   /**
    * Writes a scoring run with its clip scores and events in one transaction,
    * replacing an earlier run of the same video and scoring config (so a
-   * re-run never duplicates), and marks the video done when asked. Returns
+   * re-run never duplicates), and marks the video done when asked. The
+   * video's reviews move to the new events (see reattachReviews). Returns
    * the id of the run it replaced, if any.
    */
   async saveRun(
@@ -122,11 +165,13 @@ export class ScoringRepository {
         .update(anomalyEvents)
         .set({ current: false })
         .where(and(eq(anomalyEvents.videoId, run.videoId), eq(anomalyEvents.current, true)));
-      if (events.length) {
-        await tx
-          .insert(anomalyEvents)
-          .values(events.map((e) => ({ ...e, videoId: run.videoId, cameraId, scoringRunId: run.id, current: true })));
-      }
+      const inserted = events.length
+        ? await tx
+            .insert(anomalyEvents)
+            .values(events.map((e) => ({ ...e, videoId: run.videoId, cameraId, scoringRunId: run.id, current: true })))
+            .returning({ id: anomalyEvents.id, startMs: anomalyEvents.startMs, endMs: anomalyEvents.endMs })
+        : [];
+      await reattachVideoReviews(tx, run.videoId, inserted);
       const done = options.markVideoDone
         ? { status: 'done' as const, error: null, finishedAt: sql`coalesce(${videos.finishedAt}, now())` }
         : {};
@@ -191,6 +236,7 @@ export class ScoringRepository {
       query.label ? eq(e.label, query.label) : undefined,
       query.videoId ? eq(e.videoId, query.videoId) : undefined,
       order === 'time' ? isNotNull(e.startAt) : undefined,
+      verdictFilter(e.id, query.verdict),
     ];
     if (query.after) {
       // Row comparison in the index's own order, read by the index as its start
@@ -229,7 +275,7 @@ export class ScoringRepository {
             .limit(query.limit)
         : matching.orderBy(...ordering(e)).limit(query.limit)
     ).as('page');
-    return this.db
+    const rows = await this.db
       .select({
         id: page.id,
         videoId: page.videoId,
@@ -244,20 +290,24 @@ export class ScoringRepository {
         label: page.label,
         thumbnailPath: page.thumbnailPath,
         sourceUri: videos.sourceUri,
+        ...reviewColumns,
       })
       .from(page)
       .innerJoin(videos, eq(videos.id, page.videoId))
       .leftJoin(cameras, eq(cameras.id, page.cameraId))
+      .leftJoin(eventReviews, eq(eventReviews.eventId, page.id))
       .orderBy(...ordering(page));
+    return rows.map(withReview);
   }
 
   async getEvent(id: number): Promise<EventRow | undefined> {
     const [row] = await this.db
-      .select(eventColumns)
+      .select({ ...eventColumns, ...reviewColumns })
       .from(anomalyEvents)
       .innerJoin(videos, eq(videos.id, anomalyEvents.videoId))
       .leftJoin(cameras, eq(cameras.id, anomalyEvents.cameraId))
+      .leftJoin(eventReviews, eq(eventReviews.eventId, anomalyEvents.id))
       .where(eq(anomalyEvents.id, id));
-    return row;
+    return row && withReview(row);
   }
 }

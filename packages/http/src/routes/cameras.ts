@@ -7,6 +7,14 @@ const cameraSchema = z
   .object({
     name: z.string(),
     weight: z.number().int().describe('Share of processing against other cameras (100 = normal)'),
+    threshold: z
+      .number()
+      .nullable()
+      .describe('Event threshold calibrated on its own scores (vad cameras calibrate); null: the configured one'),
+    scoringMode: z
+      .string()
+      .nullable()
+      .describe('The scoring mode it is scored in and its threshold was calibrated for; null: the configured one'),
     waiting: z.number().int(),
     processing: z.number().int(),
     done: z.number().int(),
@@ -32,9 +40,11 @@ export function registerCameraRoutes(app: ZodApp, ctx: ApiContext): void {
     async () => {
       const rows = await repos.cameras.list();
       return {
-        items: rows.map(({ name, weight, waiting, processing, done, failed }) => ({
+        items: rows.map(({ name, weight, threshold, scoringMode, waiting, processing, done, failed }) => ({
           name,
           weight,
+          threshold: threshold === null ? null : Number(threshold.toFixed(6)),
+          scoringMode,
           waiting,
           processing,
           done,

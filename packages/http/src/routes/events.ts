@@ -4,11 +4,20 @@ import { join } from 'node:path';
 import type { ApiContext } from '../api-context.js';
 import { decodeCursor, eventCursorSchema, nextCursor } from '../cursor.js';
 import { badRequest, notFound } from '../http-errors.js';
-import { presentEvent } from '../presenters.js';
-import { errorSchema, eventIdParams, eventListSchema, eventSchema, requestSchemas } from '../schemas.js';
+import { presentEvent, presentReview } from '../presenters.js';
+import {
+  errorSchema,
+  eventIdParams,
+  eventListSchema,
+  eventReviewBodySchema,
+  eventReviewRemovedSchema,
+  eventReviewSchema,
+  eventSchema,
+  requestSchemas,
+} from '../schemas.js';
 import type { ZodApp } from '../zod-app.js';
 
-/** Anomaly events across videos (each video's current scoring run), with their thumbnails. */
+/** Anomaly events across videos (each video's current scoring run), with their thumbnails and operators' reviews. */
 export function registerEventRoutes(app: ZodApp, ctx: ApiContext): void {
   const { repos, config } = ctx;
   // Times without an offset are VAD_TIMEZONE's.
@@ -19,7 +28,7 @@ export function registerEventRoutes(app: ZodApp, ctx: ApiContext): void {
     {
       schema: {
         tags: ['events'],
-        summary: 'Events, newest first or highest score first, filtered, in keyset pages',
+        summary: 'Events, newest first or highest score first, filtered (also by review verdict), in keyset pages',
         querystring: eventListQuery,
         response: { 200: eventListSchema, 400: errorSchema },
       },
@@ -79,6 +88,52 @@ export function registerEventRoutes(app: ZodApp, ctx: ApiContext): void {
         .header('content-length', info.size)
         .header('cache-control', 'private, max-age=86400')
         .send(createReadStream(path));
+    },
+  );
+
+  app.put(
+    '/v1/events/:id/review',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['events'],
+        summary: "Review an event: a true alarm or a false one (replaces the event's earlier review)",
+        description:
+          "Stored with who (the token's name) and when. The review keeps the event's video and time span: " +
+          'after a rescore it moves to the new event overlapping that span most. False alarms feed the ' +
+          "camera's normal memory; true ones become training labels.",
+        params: eventIdParams,
+        body: eventReviewBodySchema,
+        response: { 200: eventReviewSchema, 400: errorSchema, 404: errorSchema },
+      },
+    },
+    async (request) => {
+      const { verdict, note } = request.body;
+      const review = await repos.reviews.review(request.params.id, {
+        verdict,
+        note,
+        reviewedBy: request.token?.name ?? 'anonymous',
+      });
+      if (!review) throw notFound(`no event ${request.params.id}`);
+      return presentReview(review);
+    },
+  );
+
+  app.delete(
+    '/v1/events/:id/review',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['events'],
+        summary: "Remove an event's review",
+        params: eventIdParams,
+        response: { 200: eventReviewRemovedSchema, 400: errorSchema, 404: errorSchema },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      if (!(await repos.scoring.getEvent(id))) throw notFound(`no event ${id}`);
+      return { eventId: id, removed: await repos.reviews.remove(id) };
     },
   );
 }

@@ -1,0 +1,2 @@
+ALTER TABLE "cameras" ADD COLUMN "threshold" real;--> statement-breakpoint
+ALTER TABLE "cameras" ADD COLUMN "scoring_mode" text;
