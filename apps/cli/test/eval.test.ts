@@ -1,32 +1,18 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { pipelineConfigOf } from '@vad/runtime';
 import { configToEnv, createTestEnvironment, type TestEnvironment } from '@vad/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliRun, runCli } from './run-cli.js';
 
 /** `vad eval` as a person runs it: a UCF-Crime annotation file against two scored videos. */
 let env: TestEnvironment;
 let dir: string;
 
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-
-function vad(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=vad-source', '--import', 'tsx', MAIN, ...args], {
-      env: { ...process.env, ...configToEnv(env.config), VAD_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+function vad(...args: string[]): Promise<CliRun> {
+  return runCli(args, { ...configToEnv(env.config), VAD_LOG_LEVEL: 'warn' });
 }
 
 /** A video of 4 s at 10 fps with one-second clips of these scores. */

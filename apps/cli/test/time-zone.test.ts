@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { pipelineConfigOf } from '@vad/runtime';
 import { configToEnv, createTestEnvironment, type TestEnvironment } from '@vad/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliRun, runCli } from './run-cli.js';
 
 /**
  * The time-zone rule in the CLI, VAD_TIMEZONE=America/New_York on a machine
@@ -13,21 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 let env: TestEnvironment;
 let videoId: string;
 
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-
-function vad(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=vad-source', '--import', 'tsx', MAIN, ...args], {
-      env: { ...process.env, ...configToEnv(env.config), VAD_LOG_LEVEL: 'warn', TZ: 'Asia/Tokyo' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+function vad(...args: string[]): Promise<CliRun> {
+  return runCli(args, { ...configToEnv(env.config), VAD_LOG_LEVEL: 'warn', TZ: 'Asia/Tokyo' });
 }
 
 /** The start column of `vad events` as a table. */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClipScore } from '@vad/db';
+import { scoringOverridesSchema } from '@vad/queue';
 import { frameLabelsCsv, generateLabelledFootage, type LabelledVideo, labelsCsv, waitFor } from '@vad/testing';
 import {
   headArtifacts,
@@ -131,8 +132,11 @@ describe('a learned head (vad train) on generated footage whose anomalies no pro
     expect(topLabels.map(([, got]) => got)).toEqual(topLabels.map(([expected]) => expected));
   });
 
-  it('a rescore naming a path instead of a head fails at once and leaves the earlier results current', async () => {
+  it('a rescore naming a path instead of a head is refused (API and CLI at once, a worker before it runs) and leaves the earlier results current', async () => {
     const [{ id } = { id: '' }] = videos;
+    expect(scoringOverridesSchema.safeParse({ mode: 'learned', head: '../yard-v1' }).error?.issues[0]?.message).toMatch(
+      /not a path/,
+    );
     const before = await t.db.repos.scoring.latestRun(id);
     const jobId = await t.producer.control.rescore(id, { mode: 'learned', head: '../yard-v1' });
     const job = await waitFor(
@@ -140,7 +144,7 @@ describe('a learned head (vad train) on generated footage whose anomalies no pro
       () => t.producer.queues.aggregate.getJob(jobId),
       (j) => Boolean(j?.finishedOn),
     );
-    expect(job?.failedReason).toMatch(/not a head name/);
+    expect(job?.failedReason).toMatch(/not a path/);
     expect((await t.db.repos.scoring.latestRun(id))?.id).toBe(before?.id);
     expect((await t.db.repos.videos.get(id))?.status).toBe('done');
   });
