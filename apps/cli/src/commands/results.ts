@@ -33,9 +33,16 @@ export function registerResults(program: Command, context: () => CliContext): vo
         process.stdout.write(`${ctx.json({ video, run, clips, events })}\n`);
         return;
       }
-      const threshold = Number((run.params as { threshold?: number }).threshold ?? 0.5);
+      const params = run.params as { threshold?: number; mode?: string; head?: { name?: string; sha256?: string } };
+      const threshold = Number(params.threshold ?? 0.5);
+      // How the scores were made: the mode, and for a learned head which one (name and sha256 prefix).
+      const mode = params.mode ?? 'prompts';
+      const scoredBy =
+        mode === 'learned' && params.head
+          ? `learned head ${params.head.name ?? '?'} (${params.head.sha256?.slice(0, 12) ?? '?'})`
+          : `${mode}, prompts ${run.promptSet}, ${run.aggregator}`;
       process.stdout.write(
-        `${video.sourceUri}\n${formatDuration(video.durationMs)}, recorded ${ctx.time(video.recordedAt, 'at an unknown time')}, model ${run.model}, prompts ${run.promptSet}, ${run.aggregator}\n\n`,
+        `${video.sourceUri}\n${formatDuration(video.durationMs)}, recorded ${ctx.time(video.recordedAt, 'at an unknown time')}, model ${run.model}, ${scoredBy}, threshold ${threshold}\n\n`,
       );
       process.stdout.write(`anomaly  ${sparkline(clips.map((c) => c.anomalyScore))}\n`);
       process.stdout.write(
