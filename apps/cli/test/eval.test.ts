@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipelineConfigOf } from '@vad/runtime';
-import { configToEnv, createTestEnvironment, type TestEnvironment } from '@vad/testing';
+import { configToEnv, createTestEnvironment, seedScoredVideo, type TestEnvironment } from '@vad/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliRun, runCli } from './run-cli.js';
 
@@ -17,29 +16,15 @@ function vad(...args: string[]): Promise<CliRun> {
 
 /** A video of 4 s at 10 fps with one-second clips of these scores. */
 async function seed(file: string, scores: number[]) {
-  const camera = await env.db.repos.cameras.ensure('ucf');
-  const { video } = await env.db.repos.videos.insertOrGet({
-    cameraId: camera.id,
+  await seedScoredVideo(env.db.repos, {
+    camera: 'ucf',
     sourceUri: `/data/ucf/${file}`,
-    sha256: randomUUID(),
-    bytes: 1,
+    pipelineConfig: pipelineConfigOf(env.config),
     durationMs: scores.length * 1000,
     fps: 10,
-    model: 'vad-test-tiny',
-    pipelineConfig: pipelineConfigOf(env.config),
-    configHash: randomUUID(),
-  });
-  await env.db.repos.scoring.saveRun(
-    {
-      id: randomUUID(),
-      videoId: video.id,
-      model: 'm',
-      promptSet: 'p',
-      aggregator: 'mean',
-      params: { threshold: env.config.scoring.threshold },
-      configHash: 'h1',
-    },
-    scores.map((anomalyScore, clipIndex) => ({
+    params: { threshold: env.config.scoring.threshold },
+    runConfigHash: 'h1',
+    clips: scores.map((anomalyScore, clipIndex) => ({
       clipIndex,
       startMs: clipIndex * 1000,
       endMs: clipIndex * 1000 + 1000,
@@ -48,10 +33,7 @@ async function seed(file: string, scores: number[]) {
       label: 'Abuse',
       probabilities: {},
     })),
-    [],
-    camera.id,
-    { markVideoDone: true },
-  );
+  });
 }
 
 beforeAll(async () => {

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { pipelineConfigOf } from '@vad/runtime';
-import { configToEnv, createTestEnvironment, type TestEnvironment } from '@vad/testing';
+import { configToEnv, createTestEnvironment, seedScoredVideo, type TestEnvironment } from '@vad/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliRun, runCli } from './run-cli.js';
 
@@ -24,31 +23,13 @@ const starts = (stdout: string) =>
     .slice(1)
     .map((line) => line.split(/\s+/)[0]);
 
-async function seedVideo(recordedAt: Date, startIsos: string[]): Promise<string> {
-  const camera = await env.db.repos.cameras.ensure('tz');
-  const { video } = await env.db.repos.videos.insertOrGet({
-    cameraId: camera.id,
-    sourceUri: `/seed/${randomUUID()}.mp4`,
-    sha256: randomUUID(),
-    bytes: 1,
+async function seedVideo(recordedAt: Date, starts: string[]): Promise<string> {
+  const { videoId } = await seedScoredVideo(env.db.repos, {
+    camera: 'tz',
+    pipelineConfig: pipelineConfigOf(env.config),
     durationMs: 12 * 3_600_000,
     recordedAt,
-    model: 'vad-test-tiny',
-    pipelineConfig: pipelineConfigOf(env.config),
-    configHash: randomUUID(),
-  });
-  await env.db.repos.scoring.saveRun(
-    {
-      id: randomUUID(),
-      videoId: video.id,
-      model: 'm',
-      promptSet: 'p',
-      aggregator: 'mean',
-      params: {},
-      configHash: 'h',
-    },
-    [],
-    startIsos.map((iso) => {
+    events: starts.map((iso) => {
       const startAt = new Date(iso);
       const startMs = startAt.getTime() - recordedAt.getTime();
       return {
@@ -62,10 +43,8 @@ async function seedVideo(recordedAt: Date, startIsos: string[]): Promise<string>
         thumbnailPath: null,
       };
     }),
-    camera.id,
-    { markVideoDone: true },
-  );
-  return video.id;
+  });
+  return videoId;
 }
 
 beforeAll(async () => {

@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pipelineConfigOf } from '@vad/runtime';
-import { createTestEnvironment, generateVideo, type TestEnvironment } from '@vad/testing';
+import { createTestEnvironment, generateVideo, seedScoredVideo, type TestEnvironment } from '@vad/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiSettings, auth, openApi, type TestApi } from './support.js';
 
@@ -25,30 +24,12 @@ const startsOf = async (query: string) => {
 };
 
 async function seedVideo(recordedAt: Date, starts: string[]) {
-  const camera = await env.db.repos.cameras.ensure('tz');
-  const { video } = await env.db.repos.videos.insertOrGet({
-    cameraId: camera.id,
-    sourceUri: `/seed/${randomUUID()}.mp4`,
-    sha256: randomUUID(),
-    bytes: 1,
+  await seedScoredVideo(env.db.repos, {
+    camera: 'tz',
+    pipelineConfig: pipelineConfigOf(env.config),
     durationMs: 12 * 3_600_000,
     recordedAt,
-    model: 'vad-test-tiny',
-    pipelineConfig: pipelineConfigOf(env.config),
-    configHash: randomUUID(),
-  });
-  await env.db.repos.scoring.saveRun(
-    {
-      id: randomUUID(),
-      videoId: video.id,
-      model: 'm',
-      promptSet: 'p',
-      aggregator: 'mean',
-      params: {},
-      configHash: 'h',
-    },
-    [],
-    starts.map((iso) => {
+    events: starts.map((iso) => {
       const startAt = new Date(iso);
       const startMs = startAt.getTime() - recordedAt.getTime();
       return {
@@ -62,9 +43,7 @@ async function seedVideo(recordedAt: Date, starts: string[]) {
         thumbnailPath: null,
       };
     }),
-    camera.id,
-    { markVideoDone: true },
-  );
+  });
 }
 
 beforeAll(async () => {

@@ -15,6 +15,7 @@ export {
   UNNAMED_ANOMALIES,
   type UnnamedAnomaly,
 } from './labelled-footage.js';
+export { type SeedScoredVideo, seedScoredVideo } from './seed-scored-video.js';
 export { TcpProxy } from './tcp-proxy.js';
 export { configToEnv, createTestConfig, type TestConfigOptions } from './test-config.js';
 export { createTestDatabase, TEST_DATABASE_SERVER, type TestDatabase } from './test-database.js';
