@@ -63,6 +63,12 @@ export interface Config {
     /** Bearer tokens the API accepts (hashed), each with its scope. */
     tokens: ApiToken[];
     uploadMaxBytes: number;
+    /** Signs session cookies and CSRF tokens; unset: a random key kept under the storage root. */
+    sessionSecret: string | undefined;
+    /** How long a review-app login lasts. */
+    sessionHours: number;
+    /** The built review app (index.html and assets); unset: apps/web/dist of this checkout. */
+    webDir: string | undefined;
   };
   scoring: {
     /** A JSON prompt-set file; unset = the built-in normal + 13 UCF-Crime classes. */
@@ -182,6 +188,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       port: env.VAD_API_PORT,
       tokens: env.VAD_API_TOKENS,
       uploadMaxBytes: env.VAD_UPLOAD_MAX_MB * 1024 * 1024,
+      sessionSecret: env.VAD_SESSION_SECRET,
+      sessionHours: env.VAD_SESSION_HOURS,
+      webDir: env.VAD_WEB_DIR ? resolve(cwd, env.VAD_WEB_DIR) : undefined,
     },
     scoring: {
       promptSetFile: env.VAD_PROMPT_SET ? resolve(cwd, env.VAD_PROMPT_SET) : undefined,

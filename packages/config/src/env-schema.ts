@@ -72,6 +72,11 @@ export const envSchema = z
       .transform((value) => value.split(',').filter((entry) => entry.trim() !== ''))
       .pipe(z.array(apiTokenEntrySchema)),
     VAD_UPLOAD_MAX_MB: positiveInt().default(20_480),
+    VAD_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)').optional(),
+    VAD_SESSION_HOURS: positiveInt()
+      .max(24 * 90)
+      .default(12),
+    VAD_WEB_DIR: z.string().min(1).optional(),
     VAD_TIMEZONE: z
       .string()
       .default('UTC')

@@ -10,6 +10,7 @@ export {
   API_SCOPES,
   type ApiScope,
   type ApiToken,
+  apiTokenEntrySchema,
   createApiToken,
   findApiToken,
   hashApiToken,

@@ -1,6 +1,6 @@
 export { type CreateDatabaseOptions, createDatabase, type Database, type DatabaseHandle } from './client.js';
 export { dropDatabase, ensureDatabase, migrateDatabase, migrationsFolder } from './migrate.js';
-export { CameraRepository } from './repositories/camera-repository.js';
+export { type CameraNight, CameraRepository } from './repositories/camera-repository.js';
 export { fromBytes, toBytes } from './repositories/embedding-bytes.js';
 export {
   type ClipSeriesRow,

@@ -32,6 +32,8 @@ export interface ErrorHandlerOptions {
   redact: Redact;
   /** The producer's Redis connection: errors while it is down are an outage (503), not a bug. */
   redis: Pick<Redis, 'status'>;
+  /** Answers a request no route matched instead of the 404 (the review app's deep links); true when it did. */
+  fallback?: (request: FastifyRequest, reply: FastifyReply) => boolean;
 }
 
 /**
@@ -143,10 +145,12 @@ export function registerErrorHandler(app: FastifyInstance, options: ErrorHandler
     return payload;
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({
-      statusCode: 404,
-      error: 'Not Found',
-      message: `no route ${request.method} ${redact(request.url.split('?')[0] ?? '')}`,
-    }),
+    options.fallback?.(request, reply)
+      ? reply
+      : reply.code(404).send({
+          statusCode: 404,
+          error: 'Not Found',
+          message: `no route ${request.method} ${redact(request.url.split('?')[0] ?? '')}`,
+        }),
   );
 }

@@ -5,6 +5,7 @@ export {
   dateTimeSchema,
   formatDateTime,
   parseDateTime,
+  recentNights,
 } from './local-time.js';
 export { cameraFromPath, compilePattern, recordedAtFromPath } from './path-patterns.js';
 export { type ProcessingGate, processingGate, processingWindow, type ScheduleSettings } from './processing-gate.js';

@@ -132,3 +132,16 @@ export function dateTimeHint(timeZone: string): string {
 }
 
 const clip = (text: string) => (text.length > 40 ? `${text.slice(0, 40)}…` : text);
+
+/**
+ * The last `count` nights up to the one `now` falls in, oldest first: a night
+ * runs from noon to noon in `timeZone` and is named by its evening's date
+ * ("2026-11-29" is 29 Nov 12:00 to 30 Nov 12:00); `since` is the oldest's noon.
+ */
+export function recentNights(now: Date, count: number, timeZone: string): { names: string[]; since: Date } {
+  const current = DateTime.fromJSDate(now, { zone: timeZone }).minus({ hours: 12 }).startOf('day');
+  if (!current.isValid) throw new Error(`unknown time zone "${timeZone}"`);
+  const oldest = current.minus({ days: count - 1 });
+  const names = Array.from({ length: count }, (_, i) => oldest.plus({ days: i }).toISODate() ?? '');
+  return { names, since: oldest.set({ hour: 12 }).toJSDate() };
+}

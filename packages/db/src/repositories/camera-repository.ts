@@ -1,7 +1,17 @@
 import type { ScoringMode } from '@vad/config';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, gte, sql } from 'drizzle-orm';
 import type { Database } from '../client.js';
-import { type Camera, cameras, videos } from '../schema.js';
+import { anomalyEvents, type Camera, cameras, eventReviews, videos } from '../schema.js';
+
+/** One camera's events of one night, with operators' verdicts on them. */
+export interface CameraNight {
+  camera: string;
+  /** The night's name: the date of its evening, in the zone asked for ("2026-11-29" for 29–30 Nov). */
+  night: string;
+  events: number;
+  trueAlarms: number;
+  falseAlarms: number;
+}
 
 export class CameraRepository {
   constructor(private readonly db: Database) {}
@@ -36,6 +46,34 @@ export class CameraRepository {
       .groupBy(cameras.id)
       .orderBy(cameras.name);
     return rows.map(({ camera, ...counts }) => ({ ...camera, ...counts }));
+  }
+
+  /**
+   * Current events per camera per night since `since`: a night runs from noon
+   * to noon in `timeZone` and is named by the date of its evening. Counted from
+   * the events' start time (events of recordings without one are left out).
+   */
+  async nightlyEvents(since: Date, timeZone: string): Promise<CameraNight[]> {
+    const e = anomalyEvents;
+    const r = eventReviews;
+    const night = sql<string>`to_char(((${e.startAt} at time zone ${timeZone}) - interval '12 hours')::date, 'YYYY-MM-DD')`;
+    return (
+      this.db
+        .select({
+          camera: cameras.name,
+          night,
+          events: sql<number>`count(*)::int`,
+          trueAlarms: sql<number>`count(*) filter (where ${r.verdict} = 'true')::int`,
+          falseAlarms: sql<number>`count(*) filter (where ${r.verdict} = 'false')::int`,
+        })
+        .from(e)
+        .innerJoin(cameras, eq(cameras.id, e.cameraId))
+        .leftJoin(r, eq(r.eventId, e.id))
+        .where(and(sql`${e.current}`, gte(e.startAt, since)))
+        // By position: the night's expression carries the zone as a parameter, and two parameters are two expressions.
+        .groupBy(sql`1, 2`)
+        .orderBy(sql`1, 2`)
+    );
   }
 
   async get(id: number): Promise<Camera | undefined> {

@@ -1,3 +1,4 @@
+import { recentNights } from '@vad/schedule';
 import { z } from 'zod';
 import type { ApiContext } from '../api-context.js';
 import { cameraParams, errorSchema } from '../schemas.js';
@@ -21,6 +22,36 @@ const cameraSchema = z
     failed: z.number().int(),
   })
   .meta({ id: 'Camera' });
+
+const nightsQuery = z.object({
+  nights: z.coerce.number().int().min(1).max(90).default(14).describe('How many nights, up to the current one'),
+});
+
+const nightCountsSchema = z.object({
+  events: z.number().int(),
+  trueAlarms: z.number().int().describe('Events reviewed as real incidents'),
+  falseAlarms: z.number().int().describe('Events reviewed as false alarms'),
+});
+
+const cameraNightsSchema = z
+  .object({
+    timeZone: z.string(),
+    nights: z
+      .array(z.string())
+      .describe("The nights, oldest first, each named by its evening's date (a night runs noon to noon)"),
+    items: z.array(
+      z.object({
+        camera: z.string(),
+        weight: z.number().int(),
+        nights: z.array(nightCountsSchema).describe('One entry per night of `nights`, in its order'),
+        events: z.number().int(),
+        reviewed: z.number().int(),
+        falseAlarms: z.number().int(),
+        falseAlarmShare: z.number().nullable().describe('False alarms among the reviewed events; null: none reviewed'),
+      }),
+    ),
+  })
+  .meta({ id: 'CameraNights' });
 
 const cameraBody = z.object({ weight: z.number().int().min(1).max(1000) }).strict();
 
@@ -50,6 +81,46 @@ export function registerCameraRoutes(app: ZodApp, ctx: ApiContext): void {
           done,
           failed,
         })),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/cameras/nights',
+    {
+      schema: {
+        tags: ['cameras'],
+        summary: 'Events per camera per night, with the share of false alarms among reviewed ones',
+        querystring: nightsQuery,
+        response: { 200: cameraNightsSchema, 400: errorSchema },
+      },
+    },
+    async (request) => {
+      const { timeZone } = ctx.config.schedule;
+      const { names, since } = recentNights(new Date(), request.query.nights, timeZone);
+      const [cameras, counts] = await Promise.all([repos.cameras.list(), repos.cameras.nightlyEvents(since, timeZone)]);
+      const empty = () => ({ events: 0, trueAlarms: 0, falseAlarms: 0 });
+      return {
+        timeZone,
+        nights: names,
+        items: cameras.map((camera) => {
+          const nights = names.map(empty);
+          for (const row of counts) {
+            const i = row.camera === camera.name ? names.indexOf(row.night) : -1;
+            if (i >= 0) nights[i] = { events: row.events, trueAlarms: row.trueAlarms, falseAlarms: row.falseAlarms };
+          }
+          const sum = (key: keyof ReturnType<typeof empty>) => nights.reduce((total, n) => total + n[key], 0);
+          const reviewed = sum('trueAlarms') + sum('falseAlarms');
+          return {
+            camera: camera.name,
+            weight: camera.weight,
+            nights,
+            events: sum('events'),
+            reviewed,
+            falseAlarms: sum('falseAlarms'),
+            falseAlarmShare: reviewed === 0 ? null : sum('falseAlarms') / reviewed,
+          };
+        }),
       };
     },
   );
