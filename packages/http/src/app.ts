@@ -2,6 +2,7 @@ import type { Writable } from 'node:stream';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
+import fastifyCookie from '@fastify/cookie';
 import fastifyMultipart from '@fastify/multipart';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -26,12 +27,16 @@ import { answerFor, errorBody, registerErrorHandler } from './error-handler.js';
 import { badRequest } from './http-errors.js';
 import { redisReachable, UnavailableError } from './outage.js';
 import { registerCameraRoutes } from './routes/cameras.js';
+import { registerEventMediaRoutes } from './routes/event-media.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerQueueRoutes } from './routes/queues.js';
+import { registerSessionRoutes } from './routes/session.js';
 import { registerUploadRoute } from './routes/upload.js';
 import { registerVideoRoutes } from './routes/videos.js';
+import { loadSessionSecret, SessionKeeper } from './session.js';
+import { defaultWebDir, registerWebApp, type WebApp } from './web-app.js';
 
 export const BULL_BOARD_PATH = '/admin/queues';
 
@@ -57,6 +62,8 @@ export interface AppOptions {
    * A seam for tests that simulate a full or failing disk.
    */
   openUploadFile?: (path: string) => Writable;
+  /** The built review app to serve under / (default: VAD_WEB_DIR, else apps/web/dist of this checkout). */
+  webDir?: string;
 }
 
 /**
@@ -85,9 +92,18 @@ export async function buildApp(ctx: ApiContext, options: AppOptions = {}): Promi
         .send({ statusCode: status, error: status === 414 ? 'URI Too Long' : 'Bad Request', message, field: 'params' });
     },
   });
-  const errors = { redact: ctx.paths.redact, redis: ctx.redis };
+  let webApp: WebApp | undefined;
+  const errors = {
+    redact: ctx.paths.redact,
+    redis: ctx.redis,
+    fallback: (request: FastifyRequest, reply: FastifyReply) => webApp?.fallback(request, reply) ?? false,
+  };
   registerErrorHandler(app, errors);
-  registerAuth(app, ctx.config.api.tokens);
+  const secret = await loadSessionSecret(ctx.config);
+  const sessions = new SessionKeeper(secret, ctx.config.api.sessionHours * 3600_000);
+  // Cookies are parsed before auth reads the session cookie (hooks run in registration order).
+  await app.register(fastifyCookie, { secret, hook: 'onRequest' });
+  registerAuth(app, ctx.config.api.tokens, sessions);
   const boardApi = (request: FastifyRequest) =>
     request.routeOptions.url?.startsWith(`${BULL_BOARD_PATH}/api/`) ?? false;
   // A query string that is not valid percent-encoding is the client's mistake on every route (Bull Board's included).
@@ -116,6 +132,9 @@ export async function buildApp(ctx: ApiContext, options: AppOptions = {}): Promi
     const needsRedis = request.routeOptions.config.needsRedis || boardApi(request);
     if (needsRedis && !(await redisReachable(ctx.redis))) throw new UnavailableError('redis');
   });
+
+  webApp = await registerWebApp(app, options.webDir ?? ctx.config.api.webDir ?? defaultWebDir());
+  if (!webApp.built) app.log.warn({ dir: webApp.dir }, 'the review app is not built: run `npm run build -w @vad/web`');
 
   await app.register(fastifyMultipart, { limits: { fileSize: ctx.config.api.uploadMaxBytes } });
   await app.register(fastifySwagger, {
@@ -157,10 +176,12 @@ export async function buildApp(ctx: ApiContext, options: AppOptions = {}): Promi
     scope.setSerializerCompiler(serializerCompiler);
     const api = scope.withTypeProvider<ZodTypeProvider>();
     registerHealthRoutes(api, ctx);
+    registerSessionRoutes(api, ctx, sessions);
     registerMetricsRoute(api, ctx);
     registerUploadRoute(api, ctx, options);
     registerVideoRoutes(api, ctx);
     registerEventRoutes(api, ctx);
+    registerEventMediaRoutes(api, ctx);
     registerQueueRoutes(api, ctx);
     registerCameraRoutes(api, ctx);
   });

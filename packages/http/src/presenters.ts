@@ -1,4 +1,6 @@
+import { extname } from 'node:path';
 import type { EventReview, EventReviewSummary, EventRow, Video } from '@vad/db';
+import { browserPlayable, clipSpan } from '@vad/video';
 import type { Redact } from './redact.js';
 
 /** Database rows as the API shows them: ISO times, URLs instead of storage paths. */
@@ -13,6 +15,7 @@ export interface PathPresenter {
 const iso = (date: Date | null | undefined) => (date ? date.toISOString() : null);
 
 export function presentVideo(video: Video, camera: string | null, paths: PathPresenter) {
+  const playable = browserPlayable({ container: extname(video.sourceUri), codec: video.codec });
   return {
     id: video.id,
     camera,
@@ -33,6 +36,8 @@ export function presentVideo(video: Video, camera: string | null, paths: PathPre
     currentRunId: video.currentRunId,
     priority: video.priority,
     urgent: video.urgent,
+    playable,
+    sourceUrl: playable && !video.sourceRemovedAt ? `/v1/videos/${video.id}/source` : null,
   };
 }
 
@@ -53,6 +58,8 @@ export function presentEvent(
     peakScore: event.peakScore,
     label: event.label,
     thumbnailUrl: event.thumbnailPath ? `/v1/events/${event.id}/thumbnail` : null,
+    // The video's duration is not at hand here: the span is only kept from 0 (the clip ends with the video).
+    clip: { url: `/v1/events/${event.id}/clip`, ...clipSpan(event, null) },
     review: event.review ? presentReviewSummary(event.review) : null,
   };
 }

@@ -140,6 +140,13 @@ export const videoSchema = z
     currentRunId: z.uuid().nullable(),
     priority: z.number().nullable().describe('BullMQ priority its jobs run at (1 = most urgent)'),
     urgent: z.boolean(),
+    playable: z
+      .boolean()
+      .describe('A browser plays the source as it is (MP4/MOV/WebM with H.264, VP8, VP9 or AV1); else watch the clips'),
+    sourceUrl: z
+      .string()
+      .nullable()
+      .describe('URL of the source to play (Range requests); null when not playable or gone from storage'),
   })
   .meta({ id: 'Video' });
 
@@ -231,6 +238,19 @@ export const eventSchema = z
     peakScore: z.number().describe('Highest anomaly score within the event, 0 to 1'),
     label: z.string().describe('The anomaly class it was labelled with, e.g. Fighting'),
     thumbnailUrl: z.string().nullable().describe('URL of the JPEG of the peak frame; null when there is none'),
+    clip: z
+      .object({
+        url: z
+          .string()
+          .describe('URL of the browser-playable MP4 of the event (made on first request; Range requests)'),
+        fromMs: z.number().describe('Start of the span it covers, milliseconds into the video (5 s before the event)'),
+        toMs: z
+          .number()
+          .describe(
+            "End of the span, milliseconds into the video (3 s after the event; the clip stops at the video's end)",
+          ),
+      })
+      .describe('The event as a clip any browser plays, whatever the source format'),
     review: eventReviewSummarySchema
       .nullable()
       .describe("The operator's review (PUT /v1/events/{id}/review); null while nobody has reviewed it"),

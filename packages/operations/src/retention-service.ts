@@ -3,7 +3,7 @@ import { isAbsolute, join, relative } from 'node:path';
 import type { Config, Logger } from '@vad/config';
 import type { Repositories } from '@vad/db';
 import { QUEUE_NAMES, type Queues } from '@vad/queue';
-import type { SegmentStore, ThumbnailStore } from '@vad/storage';
+import type { EventClipStore, SegmentStore, ThumbnailStore } from '@vad/storage';
 
 export interface RetentionResult {
   jobsRemoved: number;
@@ -18,6 +18,8 @@ export interface RetentionServiceDeps {
   repos: Pick<Repositories, 'retention'>;
   queues: Queues;
   thumbnails: ThumbnailStore;
+  /** Event clips (the API's cache): they go with their video, and with their event's thumbnail. */
+  clips: Pick<EventClipStore, 'deleteVideo' | 'deleteEvent'>;
   segments: SegmentStore;
   logger: Logger;
   now?: () => number;
@@ -29,7 +31,7 @@ const BATCH = 200;
 /**
  * Deletes what is older than configured: finished job records (always, after
  * VAD_RETAIN_JOBS_DAYS), and only when configured frame embeddings, event
- * thumbnails, whole videos with their scores and events, and source files
+ * thumbnails (with the events' clips), whole videos with their scores and events, and source files
  * (only uploads, under `<storage>/uploads`; never a file registered by path
  * or a camera's own folder). Works in batches and can be run again at any time.
  */
@@ -78,6 +80,7 @@ export class RetentionService {
         if (!ids.length) break;
         for (const id of ids) {
           await this.deps.thumbnails.deleteVideo(id);
+          await this.deps.clips.deleteVideo(id);
           await this.deps.segments.deleteVideo(id);
         }
         result.videosRemoved += ids.length;
@@ -99,7 +102,12 @@ export class RetentionService {
         const events = await repos.retention.thumbnailsBefore(before(retention.thumbnailsDays), afterId, BATCH);
         if (!events.length) break;
         afterId = events.at(-1)?.id ?? afterId;
-        for (const event of events) await rm(join(config.storage.root, event.thumbnailPath), { force: true });
+        for (const event of events) {
+          await rm(join(config.storage.root, event.thumbnailPath), { force: true });
+          // The event's clip under the same rule: its video and run are those of its thumbnail's folders.
+          const [folder, videoId, runId] = event.thumbnailPath.split(/[\\/]/);
+          if (folder === 'thumbnails' && videoId && runId) await this.deps.clips.deleteEvent(videoId, runId, event.id);
+        }
         // (paths are relative to the storage root, as ThumbnailStore wrote them)
         await repos.retention.clearThumbnails(events.map((e) => e.id));
         result.thumbnailsRemoved += events.length;

@@ -12,7 +12,7 @@ import type { Config, Logger } from '@vad/config';
 import type { Repositories } from '@vad/db';
 import { childFailures, createQueues, type RunningWorker, UnrecoverableError } from '@vad/queue';
 import { AggregateService } from '@vad/stages';
-import { SegmentStore, ThumbnailStore } from '@vad/storage';
+import { EventClipStore, SegmentStore, ThumbnailStore } from '@vad/storage';
 import { resolveFfmpegBinaries } from '@vad/video';
 import type { Job } from 'bullmq';
 import { openRoleResources } from './role-resources.js';
@@ -79,6 +79,7 @@ export function createAggregateService(config: Config, repos: Repositories, logg
     },
     learnedHead: (ref) => learnedHeads.get(ref),
     thumbnails: new ThumbnailStore(config.storage.root),
+    clips: new EventClipStore(config.storage.root),
     segments: new SegmentStore(config.storage.root),
     binaries: resolveFfmpegBinaries(config.ffmpeg),
     logger,

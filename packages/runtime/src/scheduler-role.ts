@@ -11,7 +11,7 @@ import {
   scheduleRetention,
   UnrecoverableError,
 } from '@vad/queue';
-import { SegmentStore, ThumbnailStore } from '@vad/storage';
+import { EventClipStore, SegmentStore, ThumbnailStore } from '@vad/storage';
 import { logRedisState } from './outage-watch.js';
 import { openRoleResources } from './role-resources.js';
 
@@ -43,6 +43,7 @@ export async function startScheduler(config: Config, logger: Logger): Promise<Ru
     repos,
     queues,
     thumbnails: new ThumbnailStore(config.storage.root),
+    clips: new EventClipStore(config.storage.root),
     segments: new SegmentStore(config.storage.root),
     logger,
   });

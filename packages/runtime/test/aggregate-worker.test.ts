@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Config } from '@vad/config';
 import { buildModel } from '@vad/models';
 import { jobIds } from '@vad/queue';
+import { EventClipStore } from '@vad/storage';
 import { generateIncidentVideo, generateVideo, waitFor } from '@vad/testing';
 import { resolveFfmpegBinaries } from '@vad/video';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -67,6 +69,21 @@ describe('aggregate worker (whole pipeline in one process)', () => {
     expect(headEvents).toHaveLength(1);
     expect(iou([headEvents[0]!.startMs, headEvents[0]!.endMs], [20_000, 30_000])).toBeGreaterThanOrEqual(0.8);
     expect((await t.db.repos.scoring.latestRun(videoId))?.aggregator).toBe('onnx');
+
+    // Scored again as at first: the same config replaces the first run, and its thumbnails and clips go with it.
+    const clip = new EventClipStore(t.config.storage.root).absolutePath(videoId, run.id, event!.id);
+    await mkdir(dirname(clip), { recursive: true });
+    await writeFile(clip, 'mp4');
+    const again = createAggregateService(t.config, t.db.repos, t.logger);
+    const rescored = await again.service.aggregate(
+      { videoId },
+      { jobId: 'test', attemptsMade: 0, maxAttempts: 1, updateProgress: async () => {} },
+    );
+    await again.close();
+    expect(rescored.runId).not.toBe(run.id);
+    expect((await t.db.repos.scoring.runsOf(videoId)).map((r) => r.id)).not.toContain(run.id);
+    expect(existsSync(join(t.config.storage.root, event!.thumbnailPath!))).toBe(false);
+    expect(existsSync(dirname(clip))).toBe(false);
   });
 
   it('a 3-second video becomes one padded clip with its valid-frame count', async () => {

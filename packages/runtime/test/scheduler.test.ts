@@ -12,7 +12,7 @@ import {
   RECONCILE_SCHEDULER_ID,
   RETENTION_SCHEDULER_ID,
 } from '@vad/queue';
-import { SegmentStore, ThumbnailStore } from '@vad/storage';
+import { EventClipStore, SegmentStore, ThumbnailStore } from '@vad/storage';
 import { createTestEnvironment, type TestDatabase, type TestEnvironment, waitForCompleted } from '@vad/testing';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -26,7 +26,7 @@ let config: Config;
 let connection: Redis;
 let maintenance: Queue;
 
-/** A finished video, `daysAgo` old, with 4 frame embeddings, one event with a thumbnail, and its source file. */
+/** A finished video, `daysAgo` old, with 4 frame embeddings, one event with a thumbnail and a clip, and its source file. */
 async function seedVideo(daysAgo: number, source: string) {
   await writeFile(source, 'recording');
   const { video } = await db.repos.videos.insertOrGet({
@@ -70,10 +70,14 @@ async function seedVideo(daysAgo: number, source: string) {
     null,
     { markVideoDone: true },
   );
+  const [event] = await db.repos.scoring.eventsOf(runId);
+  const clip = new EventClipStore(config.storage.root).absolutePath(video.id, runId, event?.id ?? 0);
+  await mkdir(join(clip, '..'), { recursive: true });
+  await writeFile(clip, 'mp4');
   const ago = `now() - interval '${daysAgo} days'`;
   await db.pool.query(`update videos set finished_at = ${ago} where id = $1`, [video.id]);
   await db.pool.query(`update anomaly_events set created_at = ${ago} where video_id = $1`, [video.id]);
-  return { id: video.id, thumbnail: join(config.storage.root, thumbnail), source };
+  return { id: video.id, thumbnail: join(config.storage.root, thumbnail), clip, source };
 }
 
 const embeddingRows = async (videoId: string) =>
@@ -138,6 +142,8 @@ describe('scheduler and retention', () => {
       expect(await embeddingRows(recent.id)).toBe(4);
       expect(existsSync(old.thumbnail)).toBe(false);
       expect(existsSync(recent.thumbnail)).toBe(true);
+      expect(existsSync(old.clip)).toBe(false); // clips go with thumbnails
+      expect(existsSync(recent.clip)).toBe(true);
       const [oldEvent] = await db.repos.scoring.eventsOf((await db.repos.scoring.latestRun(old.id))?.id ?? '');
       expect(oldEvent?.thumbnailPath).toBeNull();
       expect(existsSync(old.source)).toBe(false);
@@ -156,6 +162,7 @@ describe('scheduler and retention', () => {
           repos: db.repos,
           queues,
           thumbnails: new ThumbnailStore(config.storage.root),
+          clips: new EventClipStore(config.storage.root),
           segments: new SegmentStore(config.storage.root),
           logger,
         }).run();
@@ -163,6 +170,8 @@ describe('scheduler and retention', () => {
         expect(await db.repos.videos.get(old.id)).toBeUndefined();
         expect(await db.repos.videos.get(recent.id)).toBeDefined();
         expect(existsSync(join(config.storage.root, 'thumbnails', old.id))).toBe(false);
+        expect(existsSync(join(config.storage.root, 'clips', old.id))).toBe(false);
+        expect(existsSync(recent.clip)).toBe(true);
       } finally {
         await queues.close();
       }

@@ -27,7 +27,7 @@ import {
   softmax,
   UCF_CRIME_PROMPTS,
 } from '@vad/scoring';
-import type { SegmentStore, ThumbnailStore } from '@vad/storage';
+import type { EventClipStore, SegmentStore, ThumbnailStore } from '@vad/storage';
 import { extractFrameAt, type FfmpegBinaries } from '@vad/video';
 import { parse as parseYaml } from 'yaml';
 import type { JobContext } from './job-context.js';
@@ -79,6 +79,8 @@ export interface AggregateServiceDeps {
   /** The head for mode `learned`: a head name (rescores: `<model dir>/heads/NAME.onnx`) or VAD_SCORING_HEAD's path. */
   learnedHead?: (head: { name: string } | { path: string }) => Promise<ScoringHead>;
   thumbnails: ThumbnailStore;
+  /** Event clips (made by the API on request): those of a run a rescore replaces go with it. */
+  clips: Pick<EventClipStore, 'deleteRun'>;
   /** The video's segment folder goes once it is scored: its segments were deleted as they were embedded. */
   segments: Pick<SegmentStore, 'deleteVideo'>;
   binaries: FfmpegBinaries;
@@ -257,7 +259,10 @@ export class AggregateService {
       video.cameraId,
       { markVideoDone: true },
     );
-    if (replacedRunId) await this.deps.thumbnails.deleteRun(video.id, replacedRunId);
+    if (replacedRunId) {
+      await this.deps.thumbnails.deleteRun(video.id, replacedRunId);
+      await this.deps.clips.deleteRun(video.id, replacedRunId);
+    }
     await this.deps.segments.deleteVideo(video.id).catch((error: unknown) => {
       logger.warn({ videoId: video.id, err: error }, 'could not remove the segment folder');
     });

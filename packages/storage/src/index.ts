@@ -1,3 +1,4 @@
+export { EventClipStore } from './event-clip-store.js';
 export { sha256File } from './hash-file.js';
 export {
   decodeSegment,

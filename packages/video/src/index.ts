@@ -8,6 +8,17 @@ export {
   STATIC_GLIBC_WORKAROUND,
 } from './binaries.js';
 export { DecodeError, InvalidVideoError } from './errors.js';
+export {
+  browserPlayable,
+  type ClipSpan,
+  clipSpan,
+  EVENT_CLIP_MAX_WIDTH,
+  EVENT_CLIP_POST_ROLL_MS,
+  EVENT_CLIP_PRE_ROLL_MS,
+  type EventClip,
+  type EventClipOptions,
+  makeEventClip,
+} from './event-clip.js';
 export { extractFrameAt } from './frame-at.js';
 export {
   type DecodedFrame,
