@@ -1,7 +1,8 @@
 /**
  * bench/clips: how fast the API makes an event's browser-playable clip
- * (makeEventClip: input seek, decode, scale to 640 wide, libx264 ultrafast
- * with deblocking and CABAC, CRF 28, faststart MP4), as clip-seconds per wall-second (× real time),
+ * (makeEventClip: an H.264 source cut without re-encoding; others decoded,
+ * scaled to 640 wide, libx264 ultrafast with deblocking and CABAC, CRF 28;
+ * faststart MP4), as clip-seconds per wall-second (× real time),
  * beside the raw limit in the same run: plain ffmpeg decoding the same span
  * of the same file to nowhere (`-ss` before `-i`, `-f null -`), alternated
  * clip by clip so both see the same machine.
@@ -186,12 +187,14 @@ const speeds = (seconds: number[], spanS: number[]) => seconds.map((s, i) => (sp
 try {
   const pattern = await benchVideo({ width: 1280, height: 720, fps: 25, durationS });
   const patternMinute = await benchVideo({ width: 1280, height: 720, fps: 25, durationS: 60 });
+  const transcode = { method: 'transcode' } as const;
   const sources: [string, string, EventClipOptions][] = [
-    ['quiet scene, H.264 MP4', await quietScene(), {}],
-    ['camera-like pattern, H.264 MP4', pattern, {}],
-    ['camera-like pattern, HEVC MKV', await hevcMkv(patternMinute), {}],
-    ['quiet scene, H.264 MP4, preset veryfast', await quietScene(), { preset: 'veryfast' }],
-    ['camera-like pattern, H.264 MP4, preset veryfast', pattern, { preset: 'veryfast' }],
+    ['quiet scene, H.264 MP4 (cut, as served)', await quietScene(), {}],
+    ['camera-like pattern, H.264 MP4 (cut, as served)', pattern, {}],
+    ['camera-like pattern, HEVC MKV (transcoded, as served)', await hevcMkv(patternMinute), {}],
+    ['quiet scene, H.264 MP4, transcoded', await quietScene(), transcode],
+    ['camera-like pattern, H.264 MP4, transcoded', pattern, transcode],
+    ['camera-like pattern, H.264 MP4, transcoded, preset veryfast', pattern, { ...transcode, preset: 'veryfast' }],
   ];
   const spans = randomSpans(Number(args.seed));
   const summary: string[] = [];
@@ -215,8 +218,9 @@ try {
   const report = [
     `Measured ${new Date().toISOString().slice(0, 10)} on ${cpu.length} × ${cpu[0]?.model.trim()}, ffmpeg from ${binaries.source.ffmpeg} (${binaries.ffmpeg.split('/').slice(-3).join('/')}).`,
     `${clipCount} events of ${eventS} s at random positions (seed ${args.seed}) in ${durationS} s 1280x720 25 fps sources; each clip spans the event plus 5 s before and 3 s after (${(sum(spans.map((s) => s.toMs - s.fromMs)) / 1000 / clipCount).toFixed(1)} s on average).`,
-    'Clip: makeEventClip as the API runs it (input seek, 640 px wide, libx264 ultrafast with deblocking and CABAC, CRF 28, 2 encoder threads, faststart); ' +
-      'the rows "preset veryfast" with that preset instead. ' +
+    'Clip: makeEventClip as the API runs it: an H.264 4:2:0 source up to 1080p in MP4 or Matroska is cut without re-encoding (stream copy from the key frame before the span, the frames before it hidden by an edit list); ' +
+      'any other is transcoded (input seek, 640 px wide, libx264 ultrafast with deblocking and CABAC, CRF 28, 2 encoder threads). Both faststart MP4. ' +
+      'The rows "transcoded" force the transcode on an H.264 source, "preset veryfast" with that preset instead. ' +
       'Raw limit: plain ffmpeg decoding the same span to nowhere (`-ss` before `-i`, `-f null -`), run after each clip. ' +
       "Speed = clip-seconds per wall-second (× real time). CPU time: the machine's busy time (/proc/stat) while the clip was made.",
     '',

@@ -79,6 +79,11 @@ export interface EventClipOptions {
   threads?: number;
   /** ffmpeg is killed after this many seconds (default 120 s plus the span's length). */
   timeoutS?: number;
+  /**
+   * `auto` (default): a source a browser decodes as it is (see copyable) is cut
+   * without re-encoding; any other is transcoded. `transcode`: always transcode.
+   */
+  method?: 'auto' | 'transcode';
 }
 
 export interface EventClip {
@@ -87,6 +92,46 @@ export interface EventClip {
   /** Frames written. */
   frames: number;
   span: ClipSpan;
+  /** `copy`: cut from the source's own H.264 stream; `transcode`: encoded anew. */
+  method: 'copy' | 'transcode';
+}
+
+/** The tallest source cut without re-encoding (1080p, coded as 1088 lines by some encoders). */
+const COPY_MAX_HEIGHT = 1088;
+const COPY_PIXEL_FORMATS = new Set(['yuv420p', 'yuvj420p']);
+
+/**
+ * Whether the clip can be cut from the source's own stream: H.264 in 4:2:0
+ * (what every browser decodes) of at most 1080p, in an MP4/QuickTime or
+ * Matroska file. Those containers seek to the key frame at or before the point
+ * asked, and the MP4 written keeps the frames before the span out of view with
+ * an edit list, so the clip starts where asked. (MPEG-TS seeks near the point,
+ * often after it: transcoded, with its own check.) Cutting costs reading the
+ * span's bytes, not decoding it: hundreds of times real time.
+ */
+async function copyable(source: string, binaries: FfmpegBinaries): Promise<{ copy: boolean; durationMs?: number }> {
+  try {
+    const { stdout } = await run(binaries.ffprobe, [
+      ...['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,pix_fmt,height'],
+      ...['-show_entries', 'format=format_name,duration', '-of', 'json', source],
+    ]);
+    const info = JSON.parse(stdout) as {
+      streams?: { codec_name?: string; pix_fmt?: string; height?: number }[];
+      format?: { format_name?: string; duration?: string };
+    };
+    const stream = info.streams?.[0];
+    const formats = (info.format?.format_name ?? '').split(',');
+    const durationS = Number.parseFloat(info.format?.duration ?? '');
+    const copy =
+      stream?.codec_name === 'h264' &&
+      COPY_PIXEL_FORMATS.has(stream.pix_fmt ?? '') &&
+      (stream.height ?? Number.POSITIVE_INFINITY) <= COPY_MAX_HEIGHT &&
+      (formats.includes('mov') || formats.includes('matroska'));
+    return Number.isFinite(durationS) ? { copy, durationMs: durationS * 1000 } : { copy };
+  } catch {
+    // Unreadable here: the transcode says why in ffmpeg's words.
+    return { copy: false };
+  }
 }
 
 /** The last frame count ffmpeg's `-stats` lines reported. */
@@ -137,28 +182,40 @@ interface Encode {
   span: ClipSpan;
   /** Where the input is sought to, ms; the rest up to span.fromMs is decoded and dropped. */
   seekMs: number;
-  filter: string;
-  options: Required<Omit<EventClipOptions, 'timeoutS'>> & { timeoutS: number };
+  /** Output options that make the video stream (encoder and filter, or stream copy). */
+  videoOptions: string[];
+  timeoutS: number;
+}
+
+/** The output options of a transcode: scaled by `filter`, H.264 from libx264. */
+function transcodeOptions(filter: string, options: Required<Omit<EventClipOptions, 'timeoutS' | 'method'>>): string[] {
+  return [
+    ...['-vf', filter, '-vsync', 'vfr'],
+    ...['-c:v', 'libx264', '-preset', options.preset, '-crf', String(options.crf), '-pix_fmt', 'yuv420p'],
+    // Deblocking and CABAC, which ultrafast leaves out: no blocks at CRF 28, smaller files, at no cost in speed.
+    ...['-x264-params', 'deblock=0,0:cabac=1'],
+    ...['-threads', String(options.threads)],
+  ];
 }
 
 /** One ffmpeg run writing the clip to `part`; resolves with ffmpeg's stderr (its -stats lines). */
-function encode(binaries: FfmpegBinaries, { source, part, span, seekMs, filter, options }: Encode): Promise<string> {
+function encode(
+  binaries: FfmpegBinaries,
+  { source, part, span, seekMs, videoOptions, timeoutS }: Encode,
+): Promise<string> {
   const lengthS = (span.toMs - span.fromMs) / 1000;
   return new Promise<string>((resolve, reject) => {
-    ffmpeg(source, { timeout: options.timeoutS })
+    const command = ffmpeg(source, { timeout: timeoutS })
       .setFfmpegPath(binaries.ffmpeg)
       .seekInput(seekMs / 1000)
-      .inputOptions(['-nostdin'])
-      .seek((span.fromMs - seekMs) / 1000)
+      .inputOptions(['-nostdin']);
+    if (span.fromMs > seekMs) command.seek((span.fromMs - seekMs) / 1000);
+    command
       .outputOptions([
         ...['-loglevel', 'error', '-stats'],
         ...['-map', '0:v:0', '-an', '-sn', '-dn', '-map_metadata', '-1', '-t', lengthS.toFixed(3)],
-        ...['-vf', filter, '-vsync', 'vfr'],
-        ...['-c:v', 'libx264', '-preset', options.preset, '-crf', String(options.crf), '-pix_fmt', 'yuv420p'],
-        // Deblocking and CABAC, which ultrafast leaves out: no blocks at CRF 28, smaller files, at no cost in speed.
-        ...['-x264-params', 'deblock=0,0:cabac=1'],
-        ...['-threads', String(options.threads), '-movflags', '+faststart', '-max_muxing_queue_size', '1024'],
-        ...['-f', 'mp4'],
+        ...videoOptions,
+        ...['-movflags', '+faststart', '-max_muxing_queue_size', '1024', '-f', 'mp4'],
       ])
       .output(part)
       .on('error', (error: Error, _stdout: string | null, stderrText: string | null) => {
@@ -178,10 +235,13 @@ function encode(binaries: FfmpegBinaries, { source, part, span, seekMs, filter, 
 /**
  * Makes the browser-playable clip of `span` of `source` at `target`: H.264
  * (yuv420p) in an MP4 with its index first (`+faststart`, so playback starts
- * before the download ends), at most `maxWidth` wide with even dimensions and
- * the source's display aspect, no audio, starting at the span's first frame.
- * Seeks the input (`-ss` before `-i`) to a little before the span, so a clip
- * costs about its own length in decoding wherever it lies in the video.
+ * before the download ends), no audio, starting at the span's first frame.
+ * A source whose own stream a browser decodes (H.264 4:2:0 up to 1080p in MP4
+ * or Matroska, see copyable) is cut without re-encoding, at its resolution;
+ * any other is transcoded, at most `maxWidth` wide with even dimensions and
+ * the source's display aspect. Seeks the input (`-ss` before `-i`) to a little
+ * before the span, so a clip costs about its own length in decoding (or, cut,
+ * in reading) wherever it lies in the video.
  *
  * Written to a part file unique to this call, then renamed onto `target`: a
  * crash never leaves a half clip under the final name, and two processes
@@ -212,21 +272,35 @@ export async function makeEventClip(
   const filter =
     `scale=w='trunc(min(${settings.maxWidth},iw*sar)/2)*2':h='max(2,trunc(ow/dar/2)*2)':flags=bilinear,` +
     'setsar=1,format=yuv420p';
+  const cut = (options.method ?? 'auto') === 'auto' ? await copyable(source, binaries) : { copy: false };
+  const method = cut.copy ? 'copy' : 'transcode';
+  const { timeoutS } = settings;
   try {
     let frames = 0;
-    for (const margin of SEEK_MARGINS_MS) {
-      const seekMs = Math.max(0, span.fromMs - margin);
-      const stderr = await encode(binaries, { source, part, span, seekMs, filter, options: settings });
-      frames = framesWritten(stderr);
-      // Sought from the start, or the first frame where it belongs: done.
-      if (frames === 0 || seekMs === 0 || (await startTime(part, binaries)) <= LATE_START_S) break;
+    if (method === 'copy') {
+      // A stream copy past the end still writes the last key frame (hidden): no frames of the span.
+      if (cut.durationMs !== undefined && span.fromMs >= cut.durationMs) {
+        throw new InvalidVideoError(`the video has no frames between ${span.fromMs} and ${span.toMs} ms`);
+      }
+      const seekMs = span.fromMs;
+      frames = framesWritten(
+        await encode(binaries, { source, part, span, seekMs, videoOptions: ['-c:v', 'copy'], timeoutS }),
+      );
+    } else {
+      const videoOptions = transcodeOptions(filter, settings);
+      for (const margin of SEEK_MARGINS_MS) {
+        const seekMs = Math.max(0, span.fromMs - margin);
+        frames = framesWritten(await encode(binaries, { source, part, span, seekMs, videoOptions, timeoutS }));
+        // Sought from the start, or the first frame where it belongs: done.
+        if (frames === 0 || seekMs === 0 || (await startTime(part, binaries)) <= LATE_START_S) break;
+      }
     }
     const info = await stat(part);
     if (frames === 0 || info.size === 0) {
       throw new InvalidVideoError(`the video has no frames between ${span.fromMs} and ${span.toMs} ms`);
     }
     await rename(part, target);
-    return { path: target, bytes: info.size, frames, span };
+    return { path: target, bytes: info.size, frames, span, method };
   } finally {
     await rm(part, { force: true });
   }

@@ -27,6 +27,8 @@ const sources = {
   /** A key frame every 5 s: seeking lands after the point asked, as MPEG-TS does, on the next one. */
   h264Ts: join(dir, 'camera.ts'),
   small: join(dir, 'small.mp4'),
+  /** 1280x720 H.264 in MP4, a key frame every 2 s: what most cameras record. */
+  h264Mp4: join(dir, 'camera.mp4'),
   text: join(dir, 'notes.mp4'),
 };
 
@@ -84,6 +86,10 @@ beforeAll(async () => {
     ...['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '125', '-pix_fmt', 'yuv420p', '-f', 'mpegts'],
     sources.h264Ts,
   ]);
+  await run(binaries.ffmpeg, [
+    ...['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=s=1280x720:r=25', '-t', '14'],
+    ...['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '50', '-pix_fmt', 'yuv420p', sources.h264Mp4],
+  ]);
   await rm(pattern);
   await writeTextAsVideo(sources.text);
 }, 120_000);
@@ -128,7 +134,7 @@ describe('makeEventClip', () => {
       const target = join(dir, 'clips', key, '7.mp4');
       const span = { fromMs: 4_000, toMs: 12_000 };
       const clip = await makeEventClip(sources[key], target, span, binaries);
-      expect(clip).toMatchObject({ path: target, span });
+      expect(clip).toMatchObject({ path: target, span, method: 'transcode' });
       expect(clip.frames).toBeGreaterThanOrEqual(195);
       const info = await probe(target);
       expect(info.format.format_name).toContain('mp4');
@@ -144,6 +150,33 @@ describe('makeEventClip', () => {
       expect(await leftovers(join(dir, 'clips', key))).toEqual([]);
     },
   );
+
+  it("cuts an H.264 MP4 without re-encoding: from the span's first frame (edit list), not the key frame before", async () => {
+    const target = join(dir, 'clips', 'copy', '3.mp4');
+    // 4.7 s lies 0.7 s after a key frame (every 2 s).
+    const span = { fromMs: 4_700, toMs: 12_300 };
+    const clip = await makeEventClip(sources.h264Mp4, target, span, binaries);
+    expect(clip).toMatchObject({ span, method: 'copy' });
+    const info = await probe(target);
+    expect(info.streams).toHaveLength(1);
+    expect(info.streams[0]).toMatchObject({ codec_name: 'h264', pix_fmt: 'yuv420p', width: 1280, height: 720 });
+    expect(Number(info.streams[0]?.start_time)).toBeLessThan(0.05);
+    expect(Math.abs(Number(info.format.duration) - 7.6)).toBeLessThan(0.15);
+    // The frames shown: the span's (190 at 25 fps), not the 0.7 s before it that the key frame needs.
+    const { stdout } = await run(binaries.ffprobe, [
+      ...['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames'],
+      ...['-of', 'csv=p=0', target],
+    ]);
+    expect(Math.abs(Number(stdout.trim()) - 190)).toBeLessThanOrEqual(3);
+    const boxes = await topLevelBoxes(target);
+    expect(boxes.indexOf('moov')).toBeLessThan(boxes.indexOf('mdat'));
+    // Asked to, it transcodes the same source (640 wide).
+    const transcoded = join(dir, 'clips', 'copy', '3-transcoded.mp4');
+    expect(await makeEventClip(sources.h264Mp4, transcoded, span, binaries, { method: 'transcode' })).toMatchObject({
+      method: 'transcode',
+    });
+    expect((await probe(transcoded)).streams[0]).toMatchObject({ width: 640, height: 360 });
+  });
 
   it('never scales a small source up', async () => {
     const target = join(dir, 'clips', 'small.mp4');

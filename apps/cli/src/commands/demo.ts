@@ -1,14 +1,16 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getModelSpec, installHint, modelInstallState } from '@vad/clip';
-import type { Config } from '@vad/config';
+import { apiTokenEntrySchema, type Config, createApiToken } from '@vad/config';
 import { migrateDatabase } from '@vad/db';
+import { startApi } from '@vad/http';
 import { buildModel } from '@vad/models';
 import { ProducerContext, startRoles } from '@vad/runtime';
 import { resolveFfmpegBinaries, synthesizeVideo } from '@vad/video';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { formatDuration } from '../format.js';
+import { runUntilSignal } from '../run-until-signal.js';
 import { sparkline } from '../sparkline.js';
 import { waitForVideos } from '../wait-for-videos.js';
 
@@ -20,7 +22,8 @@ export function registerDemo(program: Command, context: () => CliContext): void 
   program
     .command('demo')
     .description('run a generated clip with a known incident through the whole pipeline and show what vad finds')
-    .action(async () => {
+    .option('--serve', 'then start the API and keep it running, for the review app (Ctrl-C stops)')
+    .action(async (options: { serve?: boolean }) => {
       const ctx = context();
       const binaries = resolveFfmpegBinaries(ctx.config.ffmpeg);
       const real =
@@ -58,6 +61,7 @@ export function registerDemo(program: Command, context: () => CliContext): void 
         binaries,
       );
 
+      let reviewUrl: string | undefined;
       // The demo reports for itself; workers only speak up on errors.
       const logger = ctx.logger.child({}, { level: 'error' });
       const workers = await startRoles(['ingest', 'embed', 'aggregate'], config, logger);
@@ -70,6 +74,7 @@ export function registerDemo(program: Command, context: () => CliContext): void 
 
         const run = await ctx.repos.scoring.latestRun(videoId);
         if (!run) throw new Error('no scoring run was written');
+        reviewUrl = `http://${ctx.config.api.host}:${ctx.config.api.port}/videos/${videoId}`;
         const [clips, events] = await Promise.all([
           ctx.repos.scoring.clipsOf(run.id),
           ctx.repos.scoring.eventsOf(run.id),
@@ -101,5 +106,39 @@ export function registerDemo(program: Command, context: () => CliContext): void 
           await workers.close();
         }
       }
+      if (!reviewUrl) return;
+      if (!options.serve) {
+        process.stdout.write(`\nreview app: ${reviewUrl}\n${apiHint(ctx.config)}`);
+        return;
+      }
+      // A one-time admin token for this process when none is configured (shown once, kept nowhere).
+      const demoToken = ctx.config.api.tokens.length === 0 ? createApiToken('demo', 'admin') : undefined;
+      const apiConfig: Config = demoToken
+        ? {
+            ...ctx.config,
+            api: { ...ctx.config.api, tokens: [...ctx.config.api.tokens, apiTokenEntrySchema.parse(demoToken.entry)] },
+          }
+        : ctx.config;
+      const api = await startApi(apiConfig, ctx.logger.child({}, { level: 'warn' }));
+      const url = `${api.url}${new URL(reviewUrl).pathname}`;
+      process.stdout.write(
+        `\nreview app: ${url}\n` +
+          (demoToken
+            ? `log in with this one-time admin token (valid while this runs): ${demoToken.token}\n`
+            : 'log in with one of the tokens of VAD_API_TOKENS\n') +
+          'Ctrl-C stops the API\n',
+      );
+      await runUntilSignal(ctx, ctx.logger, () => api.close());
     });
+}
+
+/** How to open the review app after the demo: start the API, with a token to log in with. */
+function apiHint(config: Config): string {
+  const start = 'npm run api (or npm run demo -- --serve, which runs the demo and then serves it)';
+  if (config.api.tokens.length > 0)
+    return `start the API to open it: ${start}; log in with a token of VAD_API_TOKENS\n`;
+  return (
+    `start the API to open it: ${start}\n` +
+    'it needs a token to log in with: npm run vad -- tokens create me --scope admin, then add the entry to VAD_API_TOKENS\n'
+  );
 }
