@@ -8,7 +8,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations, CHROMIUM, chromiumInstalled, launchChromium, seriousViolations } from '../support/browser.js';
 import { useE2eEnvironment } from '../support/environment.js';
-import { REPO_ROOT, startWorkerProcess, type WorkerProcess, waitFor } from '../support/processes.js';
+import { REPO_ROOT, startApiProcess, startWorkerProcess, type WorkerProcess, waitFor } from '../support/processes.js';
 
 /**
  * The review app in a real browser (Debian's Chromium driven by
@@ -103,15 +103,9 @@ describe.runIf(runBrowser)('the review app in Chromium', () => {
     expect(existsSync(WEB_DIST), 'the review app is built (npm run build -w @vad/web)').toBe(true);
     const video = join(e2e.config.storage.root, 'loading-dock.mp4');
     await generateIncidentVideo(video, { durationS: 30, from: 12, to: 19 });
-    const api = startWorkerProcess('cli', e2e.env, ['api']);
+    const { api, url } = await startApiProcess(e2e.env);
     running.push(api);
-    const url = await waitFor(
-      'api listening',
-      async () => /listening on (http:\/\/[\d.:]+)/.exec(api.output())?.[1],
-      (found) => found !== undefined,
-      60_000,
-    );
-    base = String(url);
+    base = url;
     running.push(startWorkerProcess('cli', e2e.env, ['workers']));
 
     const form = new FormData();
@@ -194,13 +188,36 @@ describe.runIf(runBrowser)('the review app in Chromium', () => {
       await page.getByTestId('score-chart').first().waitFor();
       await expectAccessible(page, 'video');
 
+      // Cameras: last night's event in the heat-map, and the false alarm just marked in the share.
       await page.goto(`${base}/cameras`);
-      await page.getByRole('heading', { level: 1 }).waitFor();
-      await page.getByText('loading-dock').first().waitFor();
+      const nights = page.getByTestId('nights-loading-dock');
+      await nights.waitFor();
+      await expect.poll(() => nights.getByTestId('events').textContent()).toBe('1');
+      expect(await nights.getByTestId(`night-${lastEvening()}`).textContent()).toContain('1');
+      expect(await nights.getByTestId('false-alarm-share').textContent()).toMatch(/100\s*% of 1 reviewed/);
       await expectAccessible(page, 'cameras');
+    } finally {
+      await context.close();
+    }
+  });
 
+  it('uploads from the browser: each file gets its answer, shown as such (a duplicate, a file that is not a video)', async () => {
+    const { context, page } = await loggedIn(admin.token);
+    try {
       await page.goto(`${base}/upload`);
-      await page.getByRole('heading', { level: 1 }).waitFor();
+      await page.getByLabel('Camera').fill('loading-dock');
+      const notVideo = join(e2e.config.storage.root, 'notes.mp4');
+      await writeFile(notVideo, 'meeting notes, not a video\n'.repeat(200));
+      await page.getByLabel('Video files').setInputFiles([join(e2e.config.storage.root, 'loading-dock.mp4'), notVideo]);
+      const items = page.getByTestId('upload-item');
+      await expect.poll(() => items.count()).toBe(2);
+      await expect
+        .poll(() => items.evaluateAll((rows) => rows.map((row) => row.getAttribute('data-state'))), { timeout: 30_000 })
+        .toEqual(['duplicate', 'rejected']);
+      expect(await items.nth(0).getByTestId('upload-answer').textContent()).toContain('duplicate of an earlier upload');
+      expect(await items.nth(1).getByTestId('upload-answer').textContent()).toMatch(
+        /^rejected: .*not a readable video/,
+      );
       await expectAccessible(page, 'upload');
     } finally {
       await context.close();

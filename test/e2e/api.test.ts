@@ -4,7 +4,7 @@ import { createApiToken } from '@vad/config';
 import { generateIncidentVideo } from '@vad/testing';
 import { describe, expect, it } from 'vitest';
 import { useE2eEnvironment } from '../support/environment.js';
-import { runVad, startWorkerProcess, type WorkerProcess, waitFor } from '../support/processes.js';
+import { runVad, startApiProcess, startWorkerProcess, type WorkerProcess, waitFor } from '../support/processes.js';
 
 const admin = createApiToken('ops', 'admin');
 const e2e = useE2eEnvironment(
@@ -23,15 +23,8 @@ describe('the API and the workers as processes, as the README runs them', () => 
     const running: WorkerProcess[] = [];
     try {
       // `vad api` on a fresh database: it migrates first.
-      const api = startWorkerProcess('cli', e2e.env, ['api']);
+      const { api, url: base } = await startApiProcess(e2e.env, 30_000);
       running.push(api);
-      const listening = await waitFor(
-        'api listening',
-        async () => /listening on (http:\/\/[\d.:]+)/.exec(api.output())?.[1],
-        (url) => url !== undefined,
-        30_000,
-      );
-      const base = String(listening);
       running.push(startWorkerProcess('cli', e2e.env, ['workers']));
 
       const form = new FormData();

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { waitFor } from '@vad/testing';
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
 
@@ -69,4 +70,22 @@ export function startWorkerProcess(
   };
 }
 
-export { waitFor } from '@vad/testing';
+export { waitFor };
+
+/** `vad api` as its own process (it migrates first), once it listens: the process and its address. */
+export async function startApiProcess(
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<{ api: WorkerProcess; url: string }> {
+  const api = startWorkerProcess('cli', env, ['api']);
+  const url = await waitFor(
+    'api listening',
+    async () => /listening on (http:\/\/[\d.:]+)/.exec(api.output())?.[1],
+    (found) => found !== undefined,
+    timeoutMs,
+  ).catch(async (error: unknown) => {
+    await api.stop('SIGTERM');
+    throw error;
+  });
+  return { api, url: String(url) };
+}
