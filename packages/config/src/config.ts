@@ -38,6 +38,8 @@ export interface Config {
     concurrency: number;
     /** onnxruntime runs at once in the inference thread. */
     parallelRuns: number;
+    /** How frame embeddings are stored: float16 (half the bytes) or float32. */
+    dtype: Env['VAD_EMBEDDING_DTYPE'];
   };
   ffmpeg: { ffmpegPath: string | undefined; ffprobePath: string | undefined };
   log: { level: Env['VAD_LOG_LEVEL'] };
@@ -170,6 +172,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       graphOptimization: env.VAD_GRAPH_OPTIMIZATION,
       concurrency: env.VAD_EMBED_CONCURRENCY,
       parallelRuns: env.VAD_INFERENCE_PARALLEL_RUNS,
+      dtype: env.VAD_EMBEDDING_DTYPE,
     },
     ffmpeg: { ffmpegPath: env.VAD_FFMPEG_PATH, ffprobePath: env.VAD_FFPROBE_PATH },
     log: { level: env.VAD_LOG_LEVEL },

@@ -49,6 +49,7 @@ export const envSchema = z
     VAD_GRAPH_OPTIMIZATION: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
     VAD_INFERENCE_PARALLEL_RUNS: positiveInt().max(16).default(1),
     VAD_EMBED_CONCURRENCY: positiveInt().max(256).default(4),
+    VAD_EMBEDDING_DTYPE: z.enum(['float16', 'float32']).default('float16'),
     VAD_LOCK_DURATION_MS: positiveInt(1000).default(60_000),
     VAD_MAX_STALLED: positiveInt().max(1000).default(5),
     VAD_PROMPT_SET: z.string().min(1).optional(),

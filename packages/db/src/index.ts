@@ -1,7 +1,14 @@
 export { type CreateDatabaseOptions, createDatabase, type Database, type DatabaseHandle } from './client.js';
 export { dropDatabase, ensureDatabase, migrateDatabase, migrationsFolder } from './migrate.js';
 export { type CameraNight, CameraRepository } from './repositories/camera-repository.js';
-export { fromBytes, toBytes } from './repositories/embedding-bytes.js';
+export {
+  decodeEmbedding,
+  EMBEDDING_DTYPE_BYTES,
+  type EmbeddingDtype,
+  encodeEmbedding,
+  fromBytes,
+  toBytes,
+} from './repositories/embedding-bytes.js';
 export {
   type ClipSeriesRow,
   EvaluationRepository,

@@ -6,7 +6,9 @@ import {
   createDatabase,
   createRepositories,
   type DatabaseHandle,
+  decodeEmbedding,
   dropDatabase,
+  encodeEmbedding,
   ensureDatabase,
   migrateDatabase,
   type Repositories,
@@ -147,5 +149,53 @@ describe('repositories', () => {
     expect(await db.repos.frameEmbeddings.countInRange(video.id, 'm', 0, 3)).toBe(4);
     expect(await db.repos.frameEmbeddings.countInRange(video.id, 'm', 4, 10)).toBe(1);
     expect(await db.repos.frameEmbeddings.countInRange(video.id, 'other', 0, 10)).toBe(0);
+  });
+
+  it('reads each frame embedding in the dtype it was stored in (float16 and float32 side by side)', async () => {
+    const { video } = await db.repos.videos.insertOrGet(newVideo('d'.repeat(64)));
+    const vectors = [0, 1, 2, 3].map((i) => Float32Array.from({ length: 512 }, (_, k) => Math.sin(i * 512 + k) / 22.6));
+    await db.repos.frameEmbeddings.upsertMany(
+      vectors.map((vector, frameIndex) => {
+        const dtype = frameIndex % 2 ? ('float32' as const) : ('float16' as const);
+        return {
+          videoId: video.id,
+          frameIndex,
+          model: 'm',
+          ptsMs: frameIndex * 500,
+          dtype,
+          embedding: encodeEmbedding(vector, dtype),
+        };
+      }),
+    );
+    const sizes = await db.pool.query<{ bytes: number }>(
+      'select octet_length(embedding) as bytes from frame_embeddings where video_id = $1 order by frame_index',
+      [video.id],
+    );
+    expect(sizes.rows.map((r) => r.bytes)).toEqual([1024, 2048, 1024, 2048]);
+    const loaded = await db.repos.frameEmbeddings.loadVectors(video.id, 'm');
+    expect(loaded.map((r) => r.vector.length)).toEqual([512, 512, 512, 512]);
+    loaded.forEach(({ vector }, i) => {
+      const original = vectors[i] as Float32Array;
+      const error = Math.max(...vector.map((v, k) => Math.abs(v - (original[k] as number))));
+      expect(error).toBeLessThan(i % 2 ? 1e-9 : 5e-5);
+    });
+  });
+});
+
+describe('embedding bytes', () => {
+  it('float16 halves the bytes and keeps unit vectors to within half a float16 step', () => {
+    const vector = Float32Array.from({ length: 512 }, (_, k) => Math.cos(k * 0.37) / 16);
+    const half = encodeEmbedding(vector, 'float16');
+    expect(half.byteLength).toBe(1024);
+    const back = decodeEmbedding(half, 'float16');
+    for (let k = 0; k < vector.length; k += 1) {
+      const v = vector[k] as number;
+      // float16 keeps 11 significant bits: the rounding error is at most 2^-11 of the value.
+      expect(Math.abs((back[k] as number) - v)).toBeLessThanOrEqual(Math.abs(v) * 2 ** -11 + 1e-8);
+    }
+    expect(decodeEmbedding(encodeEmbedding(vector, 'float32'), 'float32')).toEqual(vector);
+    // Bytes from a driver's buffer at an odd offset decode the same.
+    const shifted = Buffer.concat([Buffer.from([7]), half]).subarray(1);
+    expect(decodeEmbedding(shifted, 'float16')).toEqual(back);
   });
 });

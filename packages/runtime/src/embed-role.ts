@@ -54,6 +54,7 @@ export async function startEmbedWorker(
       embed: (rgb, frames, onBatch) => batcher.embed(rgb, frames, onBatch),
     },
     logger,
+    dtype: config.embed.dtype,
   });
   const worker = startStageWorker(
     {

@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClipTextEncoder, getModelSpec, resolveModelPaths } from '@vad/clip';
+import { decodeEmbedding } from '@vad/db';
 import { addEmbedJob, jobIds } from '@vad/queue';
 import { dot } from '@vad/scoring';
 import { SegmentStore } from '@vad/storage';
@@ -35,12 +36,15 @@ describe('embed worker', () => {
     expect(embed.batcher.stats.frames).toBeGreaterThanOrEqual(20);
 
     // The grey scene is read as normal: the stored vectors carry the model's meaning.
-    const rows = await t.db.pool.query<{ embedding: Buffer }>(
-      'select embedding from frame_embeddings where video_id = $1 limit 1',
+    const rows = await t.db.pool.query<{ embedding: Buffer; dtype: 'float16' | 'float32' }>(
+      'select embedding, dtype from frame_embeddings where video_id = $1 limit 1',
       [videoId],
     );
+    // Stored as float16 by default: half the bytes of float32.
+    expect(rows.rows[0]?.dtype).toBe('float16');
     const stored = rows.rows[0]?.embedding ?? Buffer.alloc(0);
-    const vector = new Float32Array(stored.buffer, stored.byteOffset, stored.byteLength / 4);
+    const vector = decodeEmbedding(stored, 'float16');
+    expect(stored.byteLength).toBe(vector.length * 2);
     const spec = getModelSpec('vad-test-tiny');
     const text = await ClipTextEncoder.load(
       resolveModelPaths(t.config.models.dir, 'vad-test-tiny', spec, ['text']),

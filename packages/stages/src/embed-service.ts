@@ -1,5 +1,5 @@
 import type { Logger } from '@vad/config';
-import { type Repositories, toBytes } from '@vad/db';
+import { type EmbeddingDtype, encodeEmbedding, type Repositories } from '@vad/db';
 import { type EmbedJobData, UnrecoverableError } from '@vad/queue';
 import type { Segment, SegmentStore } from '@vad/storage';
 import type { JobContext } from './job-context.js';
@@ -25,6 +25,8 @@ export interface EmbedServiceDeps {
   segments: SegmentStore;
   embedder: FrameEmbedder;
   logger: Logger;
+  /** How the vectors are stored (VAD_EMBEDDING_DTYPE; default float16). */
+  dtype?: EmbeddingDtype;
 }
 
 /**
@@ -37,6 +39,7 @@ export class EmbedService {
 
   async embed(data: EmbedJobData, context: JobContext): Promise<EmbedResult> {
     const { repos, segments, embedder } = this.deps;
+    const dtype = this.deps.dtype ?? 'float16';
     if (data.model !== embedder.model) {
       throw new UnrecoverableError(`this embed worker runs model ${embedder.model}, the job needs ${data.model}`);
     }
@@ -61,8 +64,8 @@ export class EmbedService {
           model: data.model,
           frameIndex: frame.index,
           ptsMs: frame.ptsMs,
-          dtype: 'float32' as const,
-          embedding: toBytes(vector),
+          dtype,
+          embedding: encodeEmbedding(vector, dtype),
         };
       }),
     );

@@ -1,7 +1,7 @@
 import { and, between, count, eq, sql } from 'drizzle-orm';
 import type { Database } from '../client.js';
 import { frameEmbeddings, type NewFrameEmbedding } from '../schema.js';
-import { fromBytes } from './embedding-bytes.js';
+import { decodeEmbedding } from './embedding-bytes.js';
 
 export class FrameEmbeddingRepository {
   constructor(private readonly db: Database) {}
@@ -21,7 +21,7 @@ export class FrameEmbeddingRepository {
       });
   }
 
-  /** A video's frame embeddings in frame order, as vectors. */
+  /** A video's frame embeddings in frame order, as float32 vectors (each row read in the dtype it was stored in). */
   async loadVectors(
     videoId: string,
     model: string,
@@ -30,12 +30,17 @@ export class FrameEmbeddingRepository {
       .select({
         frameIndex: frameEmbeddings.frameIndex,
         ptsMs: frameEmbeddings.ptsMs,
+        dtype: frameEmbeddings.dtype,
         embedding: frameEmbeddings.embedding,
       })
       .from(frameEmbeddings)
       .where(and(eq(frameEmbeddings.videoId, videoId), eq(frameEmbeddings.model, model)))
       .orderBy(frameEmbeddings.frameIndex);
-    return rows.map((r) => ({ frameIndex: r.frameIndex, ptsMs: r.ptsMs, vector: fromBytes(r.embedding) }));
+    return rows.map((r) => ({
+      frameIndex: r.frameIndex,
+      ptsMs: r.ptsMs,
+      vector: decodeEmbedding(r.embedding, r.dtype),
+    }));
   }
 
   /** Frame indices with an embedding, in order (for checks and tools). */
