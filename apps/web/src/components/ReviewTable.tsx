@@ -2,6 +2,7 @@ import { memo } from 'react';
 import { Link } from 'react-router';
 import type { AnomalyEvent, Verdict } from '../api/types';
 import { formatDateTime, formatOffset, formatScore, formatTime } from '../format';
+import { verdictName } from './VerdictApi';
 import { VerdictBadge } from './VerdictBadge';
 
 interface ReviewTableProps {
@@ -18,7 +19,7 @@ interface ReviewTableProps {
 export function ReviewTable({ events, selectedId, timeZone, admin, onSelect, onVerdict }: ReviewTableProps) {
   return (
     <table className="review-table" data-testid="event-table">
-      <caption className="sr-only">Anomaly events</caption>
+      <caption className="visually-hidden">Anomaly events</caption>
       <thead>
         <tr>
           <th scope="col">Peak frame</th>
@@ -102,22 +103,18 @@ const ReviewRow = memo(function ReviewRow({ event, selected, timeZone, admin, on
       {admin && (
         <td>
           <div className="verdict-buttons">
-            <button
-              type="button"
-              className="verdict-true"
-              aria-pressed={verdict === 'true'}
-              onClick={() => onVerdict(event.id, 'true')}
-            >
-              True alarm<span className="sr-only"> (event {event.id})</span>
-            </button>
-            <button
-              type="button"
-              className="verdict-false"
-              aria-pressed={verdict === 'false'}
-              onClick={() => onVerdict(event.id, 'false')}
-            >
-              False alarm<span className="sr-only"> (event {event.id})</span>
-            </button>
+            {(['true', 'false'] as const).map((option) => (
+              <button
+                key={option}
+                type="button"
+                className={`verdict-${option}`}
+                aria-pressed={verdict === option}
+                onClick={() => onVerdict(event.id, option)}
+              >
+                {verdictName(option)}
+                <span className="visually-hidden"> (event {event.id})</span>
+              </button>
+            ))}
           </div>
         </td>
       )}

@@ -42,7 +42,7 @@ export function ScoreEventList({ events, timeZone, onPlay }: ScoreEventListProps
             <td className="num">{formatScore(event.peakScore)}</td>
             <td>
               <button type="button" onClick={() => onPlay(event)}>
-                Play<span className="sr-only"> event {event.id}</span>
+                Play<span className="visually-hidden"> event {event.id}</span>
               </button>
             </td>
           </tr>

@@ -58,7 +58,7 @@ export function ScoreRunTable({ runs, shownId, timeZone, onShow }: ScoreRunsProp
                 <span>shown</span>
               ) : (
                 <button type="button" className="link" onClick={() => onShow(run.id)}>
-                  Show<span className="sr-only"> run {short(run.id)}</span>
+                  Show<span className="visually-hidden"> run {short(run.id)}</span>
                 </button>
               )}
             </td>

@@ -3,6 +3,7 @@ import { Link, useParams } from 'react-router';
 import type { AnomalyEvent, ReviewSummary, Scores } from '../api/types';
 import { EventClipPlayer } from '../components/EventClipPlayer';
 import { EventProbabilities } from '../components/EventProbabilities';
+import { LoadFailed } from '../components/LoadFailed';
 import { eventSpan } from '../components/ReviewTable';
 import { clipAt, runThreshold } from '../components/ScoreSeries';
 import { ScoreTimeline } from '../components/ScoreTimeline';
@@ -19,17 +20,7 @@ export function EventPage() {
   const { id } = useParams();
   const loaded = useApi<AnomalyEvent>(id ? `/v1/events/${encodeURIComponent(id)}` : undefined);
   if (loaded.error) {
-    return (
-      <section>
-        <h1>Event {id}</h1>
-        <p className="error" role="alert">
-          Could not load the event: {loaded.error}
-        </p>
-        <p>
-          <Link to="/">Back to the review</Link>
-        </p>
-      </section>
-    );
+    return <LoadFailed title={`Event ${id}`} what="the event" error={loaded.error} />;
   }
   if (!loaded.data || String(loaded.data.id) !== id) return <p className="loading">Loading event…</p>;
   return <EventView key={loaded.data.id} event={loaded.data} />;

@@ -104,7 +104,7 @@ export function ReviewPage() {
           Could not load events: {pages.error}
         </p>
       )}
-      <p className="sr-only" aria-live="polite">
+      <p className="visually-hidden" aria-live="polite">
         {selected
           ? `Selected event ${selected.id}: ${selected.label}, ${selected.camera ?? 'no camera'}, ${eventSpan(selected, session.timeZone)}, peak ${formatScore(selected.peakScore)}`
           : ''}

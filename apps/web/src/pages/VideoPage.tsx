@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
-import { Link, useParams, useSearchParams } from 'react-router';
+import { useParams, useSearchParams } from 'react-router';
 import type { AnomalyEvent, Scores, Video } from '../api/types';
+import { LoadFailed } from '../components/LoadFailed';
 import { ScoreEventList } from '../components/ScoreEventList';
 import { ScorePlayer, type SeekRequest } from '../components/ScorePlayer';
 import { ScoreRescore } from '../components/ScoreRescore';
@@ -44,17 +45,7 @@ export function VideoPage() {
   }, [id]);
 
   if (video.error && !video.data) {
-    return (
-      <section>
-        <h1>Video</h1>
-        <p className="error" role="alert">
-          Could not load the video: {video.error}
-        </p>
-        <p>
-          <Link to="/">Back to the review</Link>
-        </p>
-      </section>
-    );
+    return <LoadFailed title="Video" what="the video" error={video.error} />;
   }
   if (!video.data || video.data.id !== id) return <p className="loading">Loading video…</p>;
 

@@ -100,25 +100,31 @@ export function registerCameraRoutes(app: ZodApp, ctx: ApiContext): void {
       const { names, since } = recentNights(new Date(), request.query.nights, timeZone);
       const [cameras, counts] = await Promise.all([repos.cameras.list(), repos.cameras.nightlyEvents(since, timeZone)]);
       const empty = () => ({ events: 0, trueAlarms: 0, falseAlarms: 0 });
+      // Each camera's counts by night, in the order of `names`.
+      const byCamera = new Map<string, ReturnType<typeof empty>[]>();
+      for (const { camera, night, ...count } of counts) {
+        const i = names.indexOf(night);
+        if (i < 0) continue;
+        const nights = byCamera.get(camera) ?? names.map(empty);
+        nights[i] = count;
+        byCamera.set(camera, nights);
+      }
       return {
         timeZone,
         nights: names,
         items: cameras.map((camera) => {
-          const nights = names.map(empty);
-          for (const row of counts) {
-            const i = row.camera === camera.name ? names.indexOf(row.night) : -1;
-            if (i >= 0) nights[i] = { events: row.events, trueAlarms: row.trueAlarms, falseAlarms: row.falseAlarms };
-          }
+          const nights = byCamera.get(camera.name) ?? names.map(empty);
           const sum = (key: keyof ReturnType<typeof empty>) => nights.reduce((total, n) => total + n[key], 0);
-          const reviewed = sum('trueAlarms') + sum('falseAlarms');
+          const falseAlarms = sum('falseAlarms');
+          const reviewed = sum('trueAlarms') + falseAlarms;
           return {
             camera: camera.name,
             weight: camera.weight,
             nights,
             events: sum('events'),
             reviewed,
-            falseAlarms: sum('falseAlarms'),
-            falseAlarmShare: reviewed === 0 ? null : sum('falseAlarms') / reviewed,
+            falseAlarms,
+            falseAlarmShare: reviewed === 0 ? null : falseAlarms / reviewed,
           };
         }),
       };
