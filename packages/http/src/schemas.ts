@@ -200,15 +200,17 @@ export const runSchema = z
   })
   .meta({ id: 'ScoringRun' });
 
-export const clipSchema = z.object({
-  clipIndex: z.number().int(),
-  startMs: z.number(),
-  endMs: z.number(),
-  validFrames: z.number().int(),
-  anomalyScore: z.number(),
-  label: z.string(),
-  probabilities: z.record(z.string(), z.number()),
-});
+export const clipSchema = z
+  .object({
+    clipIndex: z.number().int(),
+    startMs: z.number(),
+    endMs: z.number(),
+    validFrames: z.number().int(),
+    anomalyScore: z.number(),
+    label: z.string(),
+    probabilities: z.record(z.string(), z.number()),
+  })
+  .meta({ id: 'ClipScore' });
 
 const verdictSchema = z
   .enum(REVIEW_VERDICTS)
@@ -294,13 +296,17 @@ export const eventReviewRemovedSchema = z.object({
   removed: z.boolean().describe('Whether it had a review, now removed'),
 });
 
-export const scoresSchema = z.object({
-  videoId: z.uuid(),
-  run: runSchema,
-  runs: z.array(runSchema.pick({ id: true, promptSet: true, aggregator: true, createdAt: true, current: true })),
-  clips: z.array(clipSchema),
-  events: z.array(eventSchema.omit({ review: true })).describe("The run's events (with their reviews: GET /v1/events)"),
-});
+export const scoresSchema = z
+  .object({
+    videoId: z.uuid(),
+    run: runSchema,
+    runs: z.array(runSchema.pick({ id: true, promptSet: true, aggregator: true, createdAt: true, current: true })),
+    clips: z.array(clipSchema),
+    events: z
+      .array(eventSchema.omit({ review: true }))
+      .describe("The run's events (with their reviews: GET /v1/events)"),
+  })
+  .meta({ id: 'Scores' });
 
 // Prompt set names, class names and phrases end up in PostgreSQL (scoring runs, event labels).
 export const rescoreBodySchema = scoringOverridesSchema
@@ -332,7 +338,9 @@ const eventListQuery = (timeZone: string) =>
     })
     .refine((q) => !q.since || !q.until || q.since < q.until, { message: 'must be after since', path: ['until'] });
 
-export const eventListSchema = z.object({ items: z.array(eventSchema), nextCursor: z.string().nullable() });
+export const eventListSchema = z
+  .object({ items: z.array(eventSchema), nextCursor: z.string().nullable() })
+  .meta({ id: 'EventList' });
 
 const queueHealthSchema = z.object({
   name: z.enum(QUEUE_NAMES),

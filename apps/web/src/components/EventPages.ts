@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { apiGet, type Query } from '../api/client';
-import type { AnomalyEvent, Page } from '../api/types';
+import type { AnomalyEvent, EventList } from '../api/types';
 import { errorText } from './VerdictApi';
 
 export interface EventPages {
@@ -46,7 +46,7 @@ export function useEventPages(query: Query): EventPages {
     setState((s) => (cursor ? { ...s, loading: true, error: undefined } : START));
     // Marked at once, so that a second loadMore before the render waits.
     stateRef.current = { ...stateRef.current, loading: true };
-    apiGet<Page<AnomalyEvent>>('/v1/events', { ...queryRef.current, cursor }, abort.signal).then(
+    apiGet<EventList>('/v1/events', { ...queryRef.current, cursor }, abort.signal).then(
       (page) => {
         if (abort.signal.aborted) return;
         setState((s) => {

@@ -51,7 +51,10 @@ export function ReviewTable({ events, selectedId, timeZone, admin, onSelect, onV
 }
 
 /** "Sun 29 Nov, 22:41:07–22:41:30", or offsets into the video when its recording time is unknown. */
-export function eventSpan(event: AnomalyEvent, timeZone: string): string {
+export function eventSpan(
+  event: Pick<AnomalyEvent, 'startAt' | 'endAt' | 'startMs' | 'endMs'>,
+  timeZone: string,
+): string {
   if (!event.startAt) return `${formatOffset(event.startMs)}–${formatOffset(event.endMs)} into the video`;
   return `${formatDateTime(event.startAt, timeZone)}–${formatTime(event.endAt, timeZone)}`;
 }

@@ -1,13 +1,13 @@
 import { Link } from 'react-router';
-import type { AnomalyEvent } from '../api/types';
+import type { RunEvent } from '../api/types';
 import { formatOffset, formatScore } from '../format';
 import { eventSpan } from './ReviewTable';
 
 interface ScoreEventListProps {
-  events: readonly AnomalyEvent[];
+  events: readonly RunEvent[];
   timeZone: string;
   /** Play from the event's start (the keyboard's way to what clicking the chart does). */
-  onPlay(event: AnomalyEvent): void;
+  onPlay(event: RunEvent): void;
 }
 
 /** The events of a scoring run, in time order, each linked to its page. */

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import type { AnomalyEvent, Video } from '../api/types';
+import type { RunEvent, Video } from '../api/types';
 import { formatOffset } from '../format';
 
 /** A request to play from a position (ms into the video); `n` makes each request new, also to the same place. */
@@ -10,14 +10,14 @@ export interface SeekRequest {
 
 interface ScorePlayerProps {
   video: Video;
-  events: readonly AnomalyEvent[];
+  events: readonly RunEvent[];
   seek: SeekRequest | null;
   /** The playback position, ms into the video; null when nothing plays. */
   onPosition(ms: number | null): void;
 }
 
 /** The event whose clip covers a position: the one whose own span holds it first, else any clip's span. */
-export function eventClipAt(events: readonly AnomalyEvent[], ms: number): AnomalyEvent | undefined {
+export function eventClipAt(events: readonly RunEvent[], ms: number): RunEvent | undefined {
   const covering = events.filter((e) => e.clip.fromMs <= ms && ms <= e.clip.toMs);
   return covering.find((e) => e.startMs <= ms && ms <= e.endMs) ?? covering[0];
 }
@@ -84,7 +84,7 @@ function SourcePlayer({
 
 function ClipPlayer({ video, events, seek, onPosition }: ScorePlayerProps) {
   const ref = useRef<HTMLVideoElement>(null);
-  const [playing, setPlaying] = useState<{ event: AnomalyEvent; offsetMs: number; n: number } | null>(null);
+  const [playing, setPlaying] = useState<{ event: RunEvent; offsetMs: number; n: number } | null>(null);
   const [note, setNote] = useState('');
 
   const eventsRef = useRef(events);

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
 import { useParams, useSearchParams } from 'react-router';
-import type { AnomalyEvent, Scores, Video } from '../api/types';
+import type { RunEvent, Scores, Video } from '../api/types';
 import { LoadFailed } from '../components/LoadFailed';
 import { ScoreEventList } from '../components/ScoreEventList';
 import { ScorePlayer, type SeekRequest } from '../components/ScorePlayer';
@@ -143,7 +143,7 @@ function VideoScores({ video, scores, onShowRun }: VideoScoresProps) {
     return [0, end];
   }, [video.durationMs, scores.clips]);
   const play = (ms: number) => setSeek((s) => ({ ms, n: (s?.n ?? 0) + 1 }));
-  const playEvent = (event: AnomalyEvent) => play(event.startMs);
+  const playEvent = (event: RunEvent) => play(event.startMs);
 
   return (
     <>
