@@ -17,14 +17,13 @@ import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
-import { createSession, getModelSpec, imageIo, resolveModelPaths, rgbToNchw } from '@vad/clip';
+import { createSession, getModelSpec, imageIo, imageTensor, resolveModelPaths } from '@vad/clip';
 import { hashPipelineConfig } from '@vad/config';
 import { decodeEmbedding, type EmbeddingDtype, encodeEmbedding } from '@vad/db';
 import { buildModel } from '@vad/models';
 import { dot, normalize, softmax } from '@vad/scoring';
 import { createTestDatabase } from '@vad/testing';
 import { resolveFfmpegBinaries } from '@vad/video';
-import * as ort from 'onnxruntime-node';
 import { benchVideo, CACHE_DIR } from '../lib/bench-video.js';
 
 const run = promisify(execFile);
@@ -74,8 +73,8 @@ async function embed(rgb: Uint8Array, count: number): Promise<Float32Array[]> {
   const frameBytes = size * size * 3;
   for (let start = 0; start < count; start += 32) {
     const n = Math.min(32, count - start);
-    const input = rgbToNchw(rgb.subarray(start * frameBytes, (start + n) * frameBytes), n, size, spec.mean, spec.std);
-    const result = await session.run({ [io.input]: new ort.Tensor('float32', input, [n, 3, size, size]) });
+    const frames = rgb.subarray(start * frameBytes, (start + n) * frameBytes);
+    const result = await session.run({ [io.input]: imageTensor(io.format, frames, n, size, spec.mean, spec.std) });
     const data = result[io.output]?.data as Float32Array;
     const width = data.length / n;
     for (let i = 0; i < n; i += 1) out.push(normalize(data.slice(i * width, (i + 1) * width)));
@@ -168,7 +167,10 @@ try {
       await db.repos.frameEmbeddings.upsertMany(batch);
     }
     await db.pool.query('vacuum analyze frame_embeddings');
-    const size = await db.pool.query<{ bytes: string }>("select pg_total_relation_size('frame_embeddings') as bytes");
+    // frame_embeddings is partitioned by day (its own size is 0): the sum of its partitions.
+    const size = await db.pool.query<{ bytes: string }>(
+      "select sum(pg_total_relation_size(relid)) as bytes from pg_partition_tree('frame_embeddings')",
+    );
     bytes[dtype] = Number(size.rows[0]?.bytes ?? 0);
   }
 } finally {

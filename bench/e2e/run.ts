@@ -16,13 +16,12 @@ import { readdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createSession, getModelSpec, imageFileToRgb, imageIo, resolveModelPaths, rgbToNchw } from '@vad/clip';
+import { createSession, getModelSpec, imageFileToRgb, imageIo, imageTensor, resolveModelPaths } from '@vad/clip';
 import { VIDEO_STATUSES } from '@vad/db';
 import { buildModel } from '@vad/models';
 import { expandPrompts, UCF_CRIME_PROMPTS } from '@vad/scoring';
 import { configToEnv, createTestConfig, createTestDatabase, createTestRedis, waitFor } from '@vad/testing';
 import { resolveFfmpegBinaries } from '@vad/video';
-import * as ort from 'onnxruntime-node';
 import { bareInferenceFps, plainDecodeSeconds } from '../lib/baselines.js';
 import { benchVideo } from '../lib/bench-video.js';
 
@@ -147,8 +146,7 @@ const naiveS = await timed(async () => {
   ]);
   for (const name of (await readdir(frames)).sort()) {
     const rgb = await imageFileToRgb(join(frames, name), size);
-    const input = rgbToNchw(rgb, 1, size, spec.mean, spec.std);
-    await bare.session.run({ [io.input]: new ort.Tensor('float32', input, [1, 3, size, size]) });
+    await bare.session.run({ [io.input]: imageTensor(io.format, rgb, 1, size, spec.mean, spec.std) });
   }
 });
 await rm(frames, { recursive: true, force: true });

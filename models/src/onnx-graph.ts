@@ -1,10 +1,11 @@
 import onnxProto from 'onnx-proto';
 
 const { onnx } = onnxProto;
-type TensorType = 'float' | 'int64';
+type TensorType = 'float' | 'int64' | 'uint8';
 const ELEMENT_TYPE: Record<TensorType, number> = {
   float: onnx.TensorProto.DataType.FLOAT,
   int64: onnx.TensorProto.DataType.INT64,
+  uint8: onnx.TensorProto.DataType.UINT8,
 };
 
 export type AttributeValue =
@@ -123,12 +124,14 @@ export class GraphBuilder {
     return names;
   }
 
-  serialize(opset = 17): Uint8Array {
+  /** The model's bytes; `metadata` becomes its metadata_props. */
+  serialize(opset = 17, metadata: Record<string, string> = {}): Uint8Array {
     const model = onnx.ModelProto.create({
       irVersion: 8,
       producerName: 'vad-models',
       producerVersion: '1',
       opsetImport: [{ domain: '', version: opset }],
+      metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
       graph: {
         name: this.name,
         node: this.nodes,

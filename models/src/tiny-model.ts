@@ -1,4 +1,5 @@
 import { GraphBuilder } from './onnx-graph.js';
+import { preprocessingEntry, UINT8_INPUT, uint8Prelude } from './preprocessing.js';
 
 /**
  * The tiny test pair ("vad-test-tiny"): not CLIP, but built so that its
@@ -134,10 +135,27 @@ export function tinyTokenizerConfig(): object {
   };
 }
 
-/** pixel_values [N,3,H,W] (CLIP-normalised) → image_embeds [N,8]. Any H and W. */
-export function buildTinyImageModel(): Uint8Array {
+/** Which input a built image encoder takes. */
+export interface ImageInputOptions {
+  /**
+   * `uint8` (the default, what vad builds): the frames' RGB bytes, pixels_uint8
+   * [N,H,W,3], normalised by the graph itself (preprocessing folded in);
+   * `float32`: a CLIP-style export's input, already normalised, NCHW, as
+   * exports from PyTorch take it (for tests and benchmarks of the unfolded path).
+   */
+  input?: 'uint8' | 'float32';
+}
+
+/**
+ * pixels_uint8 [N,H,W,3] RGB bytes → image_embeds [N,8]; with `input: 'float32'`,
+ * pixel_values [N,3,H,W] (CLIP-normalised) instead. Any H and W.
+ */
+export function buildTinyImageModel(options: ImageInputOptions = {}): Uint8Array {
   const g = new GraphBuilder('vad-test-tiny-image');
-  const pixels = g.input('pixel_values', 'float', ['batch', 3, 'height', 'width']);
+  const folded = (options.input ?? 'uint8') === 'uint8';
+  const pixels = folded
+    ? uint8Prelude(g, { feeds: 'pixel_values', size: null, mean: CLIP_MEAN, std: CLIP_STD })
+    : g.input('pixel_values', 'float', ['batch', 3, 'height', 'width']);
   const normalisedMean = g.op('ReduceMean', [pixels], { axes: { ints: [2, 3] }, keepdims: { int: 0 } });
   const rgb = g.op('Add', [g.op('Mul', [normalisedMean, g.float(CLIP_STD)]), g.float(CLIP_MEAN)]);
   // Columns: warm, brightness, green, blue, neutral, dark, theft, vandalism.
@@ -179,7 +197,20 @@ export function buildTinyImageModel(): Uint8Array {
   const dark = g.op('Mul', [g.op('Relu', [raw]), darkMask]);
   g.op('Add', [g.op('Mul', [raw, keepMask]), dark], {}, 'image_embeds');
   g.output('image_embeds', 'float', ['batch', D]);
-  return g.serialize();
+  if (!folded) return g.serialize();
+  return g.serialize(
+    17,
+    preprocessingEntry({
+      version: 1,
+      input: UINT8_INPUT,
+      dtype: 'uint8',
+      layout: 'NHWC',
+      size: null,
+      mean: CLIP_MEAN as [number, number, number],
+      std: CLIP_STD as [number, number, number],
+      feeds: 'pixel_values',
+    }),
+  );
 }
 
 /** input_ids [N,L] int64 + attention_mask [N,L] int64 → text_embeds [N,8]: masked sum of word vectors. */

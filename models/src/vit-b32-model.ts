@@ -1,4 +1,6 @@
 import { GraphBuilder, SeededRandom } from './onnx-graph.js';
+import { preprocessingEntry, UINT8_INPUT, uint8Prelude } from './preprocessing.js';
+import { CLIP_MEAN, CLIP_STD, type ImageInputOptions } from './tiny-model.js';
 
 export interface VitConfig {
   imageSize: number;
@@ -18,8 +20,16 @@ export const VIT_B32: VitConfig = { imageSize: 224, patchSize: 32, width: 768, l
  * blocks with QuickGELU MLPs, post-LayerNorm, projection) and seeded random
  * weights: the same compute as the real model, for benchmarks. Its outputs
  * mean nothing. Tensor names follow Immich's export: image → embedding.
+ * It takes the frames' RGB bytes, pixels_uint8 [N,S,S,3], and normalises them
+ * with CLIP's mean and std in its graph (preprocessing folded in); with
+ * `input: 'float32'` it takes Immich's float32 NCHW `image` instead, as an
+ * export does before vad folds it.
  */
-export function buildVitImageModel(config: VitConfig = VIT_B32, seed = 32): { bytes: Uint8Array; parameters: number } {
+export function buildVitImageModel(
+  config: VitConfig = VIT_B32,
+  seed = 32,
+  options: ImageInputOptions = {},
+): { bytes: Uint8Array; parameters: number } {
   const { imageSize, patchSize, width, layers, heads, outputSize } = config;
   const grid = imageSize / patchSize;
   const tokens = grid * grid + 1;
@@ -45,7 +55,10 @@ export function buildVitImageModel(config: VitConfig = VIT_B32, seed = 32): { by
   const linear = (x: string, name: string, inputs: number, outputs: number) =>
     g.op('Add', [g.op('MatMul', [x, w(`${name}.weight`, [inputs, outputs])]), zeros(`${name}.bias`, outputs)]);
 
-  const image = g.input('image', 'float', ['batch', 3, imageSize, imageSize]);
+  const folded = (options.input ?? 'uint8') === 'uint8';
+  const image = folded
+    ? uint8Prelude(g, { feeds: 'image', size: imageSize, mean: CLIP_MEAN, std: CLIP_STD })
+    : g.input('image', 'float', ['batch', 3, imageSize, imageSize]);
   const patches = g.op('Conv', [image, w('conv1.weight', [width, 3, patchSize, patchSize])], {
     kernel_shape: { ints: [patchSize, patchSize] },
     strides: { ints: [patchSize, patchSize] },
@@ -83,5 +96,17 @@ export function buildVitImageModel(config: VitConfig = VIT_B32, seed = 32): { by
   const pooled = layerNorm(g.op('Gather', [x, g.int64([0], [])], { axis: { int: 1 } }), 'ln_post');
   g.op('MatMul', [pooled, w('proj', [width, outputSize])], {}, 'embedding');
   g.output('embedding', 'float', ['batch', outputSize]);
-  return { bytes: g.serialize(), parameters: g.parameterCount };
+  const metadata = folded
+    ? preprocessingEntry({
+        version: 1,
+        input: UINT8_INPUT,
+        dtype: 'uint8',
+        layout: 'NHWC',
+        size: imageSize,
+        mean: CLIP_MEAN as [number, number, number],
+        std: CLIP_STD as [number, number, number],
+        feeds: 'image',
+      })
+    : {};
+  return { bytes: g.serialize(17, metadata), parameters: g.parameterCount };
 }

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { InferenceInit, InferenceReady, InferenceRequest, InferenceResponse } from './inference-protocol.js';
+import { type ImageModelChoice, selectImageModel, unfoldedNotice } from './model-fold.js';
 
 export interface ImageBatcherOptions extends InferenceInit {
   /** Frames per onnxruntime run; unset = 32 on the CPU, 256 on CUDA (known once the session is loaded). */
@@ -10,6 +11,13 @@ export interface ImageBatcherOptions extends InferenceInit {
   maxWaitMs: number;
   /** Batches handed to the worker thread at once (the next is ready while one runs). */
   maxInFlight?: number;
+  /** The model's name, for messages (the command that folds it). */
+  model?: string | undefined;
+  /**
+   * Load the folded model beside `modelPath` when there is an up-to-date one
+   * (default true); false loads `modelPath` as it is.
+   */
+  preferFolded?: boolean | undefined;
 }
 
 interface Pending {
@@ -42,6 +50,10 @@ export interface BatcherStats {
   /** Sizes of the batches run, newest last (the last 1000). */
   recentBatchSizes: number[];
   inferenceMs: number;
+  /** Time the inference thread spent making input tensors (normalising frames, for a float32 model). */
+  preprocessMs: number;
+  /** Time it spent copying and normalising embeddings. */
+  postprocessMs: number;
 }
 
 function workerSource(): string {
@@ -60,10 +72,21 @@ function workerSource(): string {
  * batches of up to `batchSize`, runs them in a worker thread, and hands each
  * caller its own frames' L2-normalised embeddings. A partial batch runs after
  * `maxWaitMs`. If a merged batch fails, its jobs are retried one by one, so
- * one bad job fails alone.
+ * one bad job fails alone. It loads the model's folded file (preprocessing in
+ * the graph, uint8 frames in) when there is an up-to-date one beside
+ * `modelPath` (selectImageModel); a model that takes float32 pixels still
+ * works, its frames normalised in the worker thread, and `notice` says how to
+ * fold it.
  */
 export class ImageBatcher {
-  readonly stats: BatcherStats = { batches: 0, frames: 0, recentBatchSizes: [], inferenceMs: 0 };
+  readonly stats: BatcherStats = {
+    batches: 0,
+    frames: 0,
+    recentBatchSizes: [],
+    inferenceMs: 0,
+    preprocessMs: 0,
+    postprocessMs: 0,
+  };
   private readonly queue: Pending[] = [];
   private readonly inFlight = new Map<number, { batch: Batch; isolated: boolean }>();
   private nextId = 1;
@@ -72,20 +95,38 @@ export class ImageBatcher {
   private readonly frameBytes: number;
   readonly batchSize: number;
 
+  /**
+   * What to tell the operator about the model loaded, if anything: that it
+   * takes float32 pixels (frames normalised in JavaScript) and how to fold it,
+   * or why a folded file beside it was not used.
+   */
+  readonly notice: string | undefined;
+
   private constructor(
     private readonly worker: Worker,
     private readonly options: ImageBatcherOptions,
     readonly ready: Extract<InferenceReady, { type: 'ready' }>,
+    /** The file loaded, and whether it is the model itself, its folded file or its float32 original. */
+    readonly loaded: ImageModelChoice,
   ) {
     this.frameBytes = options.inputSize * options.inputSize * 3;
     this.batchSize = options.batchSize ?? (ready.provider === 'cuda' ? 256 : 32);
+    this.notice =
+      ready.pixels === 'float32-nchw'
+        ? [loaded.notice, unfoldedNotice(options.model, loaded.path)].filter(Boolean).join('; ')
+        : loaded.notice;
     worker.on('message', (message: InferenceResponse) => this.onResponse(message));
     worker.on('error', (error) => this.failAll(error));
   }
 
   static async start(options: ImageBatcherOptions): Promise<ImageBatcher> {
-    const { batchSize, maxWaitMs, maxInFlight, ...init } = options;
-    const worker = new Worker(workerSource(), { eval: true, workerData: init satisfies InferenceInit });
+    const { batchSize, maxWaitMs, maxInFlight, model, preferFolded, ...init } = options;
+    const loaded: ImageModelChoice =
+      preferFolded === false
+        ? { path: init.modelPath, kind: 'original' }
+        : await selectImageModel(init.modelPath, { mean: init.mean, std: init.std, size: init.inputSize }, model);
+    const workerData: InferenceInit = { ...init, modelPath: loaded.path };
+    const worker = new Worker(workerSource(), { eval: true, workerData });
     const ready = await new Promise<InferenceReady>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
@@ -97,11 +138,16 @@ export class ImageBatcher {
     }
     worker.removeAllListeners('error');
     worker.removeAllListeners('exit');
-    return new ImageBatcher(worker, options, ready);
+    return new ImageBatcher(worker, options, ready, loaded);
   }
 
   get provider(): 'cpu' | 'cuda' {
     return this.ready.provider;
+  }
+
+  /** `graph` when the model normalises frames itself (uint8 input), `js` when the inference thread does. */
+  get preprocessing(): 'graph' | 'js' {
+    return this.ready.pixels === 'uint8-nhwc' ? 'graph' : 'js';
   }
 
   get embeddingSize(): number {
@@ -204,6 +250,8 @@ export class ImageBatcher {
       this.stats.batches += 1;
       this.stats.frames += message.frames;
       this.stats.inferenceMs += message.inferenceMs;
+      this.stats.preprocessMs += message.preprocessMs;
+      this.stats.postprocessMs += message.postprocessMs;
       this.stats.recentBatchSizes.push(message.frames);
       if (this.stats.recentBatchSizes.length > 1000) this.stats.recentBatchSizes.shift();
       const all = new Float32Array(message.embeddings);

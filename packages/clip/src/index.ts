@@ -1,6 +1,29 @@
+export {
+  FoldError,
+  type FoldOptions,
+  type FoldPlan,
+  foldedPathOf,
+  foldModelFile,
+  foldPreprocessing,
+  type OnnxHeader,
+  onnxHeader,
+  planFold,
+  preprocessingMatches,
+  readOnnxHeader,
+  readPreprocessing,
+  sampleSha256,
+} from './fold-preprocessing.js';
 export { type BatcherStats, ImageBatcher, type ImageBatcherOptions } from './image-batcher.js';
 export { imageFileToRgb } from './image-file.js';
-export { type ImageIo, imageIo, type TextIo, textIo } from './io-adapter.js';
+export {
+  type ImageIo,
+  imageIo,
+  imageTensor,
+  type PixelFormat,
+  pixelFormat,
+  type TextIo,
+  textIo,
+} from './io-adapter.js';
 export {
   HEAD_NAME,
   HEADS_FOLDER,
@@ -70,6 +93,21 @@ export {
   repairHint,
   resolveModelPaths,
 } from './model-files.js';
+export {
+  compareFolded,
+  describeFold,
+  type EnsureFoldedOptions,
+  ensureFolded,
+  FOLD_TOLERANCE,
+  type FoldOutcome,
+  type FoldStatus,
+  foldCommand,
+  foldInstalledModel,
+  type ImageModelChoice,
+  type Preprocessing,
+  selectImageModel,
+  unfoldedNotice,
+} from './model-fold.js';
 export { rgbToNchw } from './preprocess.js';
 export {
   createSession,

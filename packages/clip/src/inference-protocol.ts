@@ -1,3 +1,4 @@
+import type { PixelFormat } from './io-adapter.js';
 import type { GraphOptimization, SessionOptions } from './session.js';
 
 /** Messages between the ImageBatcher (main thread) and the inference worker thread. */
@@ -16,7 +17,16 @@ export interface InferenceInit {
 }
 
 export type InferenceReady =
-  | { type: 'ready'; provider: 'cpu' | 'cuda'; embeddingSize: number; input: string; output: string; fallback?: string }
+  | {
+      type: 'ready';
+      provider: 'cpu' | 'cuda';
+      embeddingSize: number;
+      input: string;
+      output: string;
+      /** What the session's image input takes: uint8 frames handed over as they are, or float32 normalised in the thread. */
+      pixels: PixelFormat;
+      fallback?: string;
+    }
   | { type: 'init-error'; message: string };
 
 export interface InferenceRequest {
@@ -28,5 +38,17 @@ export interface InferenceRequest {
 }
 
 export type InferenceResponse =
-  | { type: 'result'; id: number; frames: number; embeddingSize: number; embeddings: ArrayBuffer; inferenceMs: number }
+  | {
+      type: 'result';
+      id: number;
+      frames: number;
+      embeddingSize: number;
+      embeddings: ArrayBuffer;
+      /** Inside session.run. */
+      inferenceMs: number;
+      /** Making the input tensor: normalising in JavaScript (float32 models) or wrapping the bytes (uint8). */
+      preprocessMs: number;
+      /** Copying and L2-normalising the embeddings. */
+      postprocessMs: number;
+    }
   | { type: 'error'; id: number; message: string };

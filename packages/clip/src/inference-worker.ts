@@ -1,13 +1,16 @@
 /**
  * Worker thread that owns the image encoder session: preprocessing and
  * inference run here, so the main event loop (and BullMQ's lock renewal)
- * never waits on them. Imports only relative modules and onnxruntime-node.
+ * never waits on them. A model with vad's preprocessing folded into its graph
+ * (uint8 NHWC input) gets the batch's bytes as they came, a tensor over the
+ * transferred buffer: no per-pixel work, no copy. A float32 model gets them
+ * normalised in JavaScript (rgbToNchw). Imports only relative modules and
+ * onnxruntime-node.
  */
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import type { InferenceInit, InferenceReady, InferenceRequest, InferenceResponse } from './inference-protocol.js';
-import { imageIo } from './io-adapter.js';
-import { rgbToNchw } from './preprocess.js';
+import { type ImageIo, imageIo, imageTensor } from './io-adapter.js';
 import { createSession } from './session.js';
 import { l2Normalize } from './vector.js';
 
@@ -25,16 +28,22 @@ const ready = createSession(init.modelPath, {
   },
 }).then(({ session, provider }) => ({ session, provider, io: imageIo(session, init.names, init.embeddingSize) }));
 
+/** Known once the session is loaded; requests only come after the ready message. */
+let loadedIo: ImageIo | undefined;
+
 ready.then(
-  ({ provider, io }) =>
+  ({ provider, io }) => {
+    loadedIo = io;
     port.postMessage({
       type: 'ready',
       provider,
       embeddingSize: io.embeddingSize,
       input: io.input,
       output: io.output,
+      pixels: io.format,
       fallback,
-    } satisfies InferenceReady),
+    } satisfies InferenceReady);
+  },
   (error: unknown) =>
     port.postMessage({ type: 'init-error', message: (error as Error).message } satisfies InferenceReady),
 );
@@ -60,13 +69,10 @@ function release(): void {
   else running -= 1;
 }
 
-async function run(request: InferenceRequest, input: Float32Array): Promise<void> {
+async function run(request: InferenceRequest, input: ort.Tensor, preprocessMs: number): Promise<void> {
   const { session, io } = await ready;
-  const size = init.inputSize;
   const started = performance.now();
-  const result = await session.run({ [io.input]: new ort.Tensor('float32', input, [request.frames, 3, size, size]) }, [
-    io.output,
-  ]);
+  const result = await session.run({ [io.input]: input }, [io.output]);
   const inferenceMs = performance.now() - started;
   const tensor = result[io.output];
   if (!tensor) throw new Error(`the image encoder gave no ${io.output}`);
@@ -81,6 +87,8 @@ async function run(request: InferenceRequest, input: Float32Array): Promise<void
     embeddingSize,
     embeddings: data.buffer,
     inferenceMs,
+    preprocessMs,
+    postprocessMs: performance.now() - started - inferenceMs,
   };
   port.postMessage(response, [data.buffer]);
 }
@@ -89,16 +97,34 @@ function fail(request: InferenceRequest, error: unknown): void {
   port.postMessage({ type: 'error', id: request.id, message: (error as Error).message } satisfies InferenceResponse);
 }
 
+function tensorOf(request: InferenceRequest, io: ImageIo): ort.Tensor {
+  // uint8: a tensor over the transferred buffer itself; float32: normalised here (the old path).
+  return imageTensor(io.format, new Uint8Array(request.rgb), request.frames, init.inputSize, init.mean, init.std);
+}
+
 port.on('message', (request: InferenceRequest) => {
-  let input: Float32Array;
+  if (!loadedIo) {
+    void ready.then(
+      ({ io }) => handle(request, io),
+      (error: unknown) => fail(request, error),
+    );
+    return;
+  }
+  handle(request, loadedIo);
+});
+
+function handle(request: InferenceRequest, io: ImageIo): void {
+  let input: ort.Tensor;
+  const started = performance.now();
   try {
-    input = rgbToNchw(new Uint8Array(request.rgb), request.frames, init.inputSize, init.mean, init.std);
+    input = tensorOf(request, io);
   } catch (error) {
     fail(request, error);
     return;
   }
+  const preprocessMs = performance.now() - started;
   void acquire()
-    .then(() => run(request, input))
+    .then(() => run(request, input, preprocessMs))
     .catch((error: unknown) => fail(request, error))
     .finally(release);
-});
+}

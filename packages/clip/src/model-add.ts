@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { copyFile, mkdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { sha256File } from '@vad/storage';
 import * as ort from 'onnxruntime-node';
+import { readPreprocessing } from './fold-preprocessing.js';
 import { type ImageIo, imageIo, type TextIo, textIo } from './io-adapter.js';
 import {
   CLIP_INPUT_SIZE,
@@ -16,6 +17,7 @@ import {
   modelSpecSchema,
   readLocalModelSpec,
 } from './manifest.js';
+import { ensureFolded, type FoldOutcome } from './model-fold.js';
 import { ClipTokenizer } from './tokenizer.js';
 
 /** Names `vad models add` accepts: a letter or digit, then letters, digits, `.`, `_`, `-`; at most 100 characters. */
@@ -33,7 +35,7 @@ export interface AddModelOptions {
   name: string;
   /** VAD_MODEL_DIR: the model goes into `<modelDir>/<name>/`. */
   modelDir: string;
-  /** ONNX image encoder: NCHW float32 pixels in, one embedding per image out. */
+  /** ONNX image encoder: NCHW float32 pixels (or uint8 NHWC RGB bytes) in, one embedding per image out. */
   image: string;
   /** ONNX text encoder: token ids (and optionally an attention mask) in, one embedding per text out. */
   text?: string | undefined;
@@ -72,6 +74,12 @@ export interface AddedModel {
   files: AddedFile[];
   image: ImageIo;
   text?: (TextIo & { contextLength: number }) | undefined;
+  /**
+   * The image encoder's preprocessing folded into a second file beside it
+   * (`onnx/vision_model.vad-folded.onnx`, which the embed worker loads), or
+   * `native` for an export that takes uint8 frames itself, or why it failed.
+   */
+  fold: FoldOutcome;
 }
 
 /** Why `vad models add` refused: a message for the person who ran it. */
@@ -118,9 +126,6 @@ async function inspectImage(path: string, source: string, requestedSize: number 
   try {
     const io: ImageIo = adapted(source, () => imageIo(session));
     const input = tensorMeta(session.inputMetadata, io.input);
-    if (input && input.type !== 'float32') {
-      throw new AddModelError(`${source}: the image input ${io.input} is ${input.type}; vad feeds float32 pixels`);
-    }
     const shape = input?.shape ?? [];
     const batch = fixed(shape[0]);
     if (batch !== undefined) {
@@ -128,13 +133,15 @@ async function inspectImage(path: string, source: string, requestedSize: number 
         `${source}: the image input ${io.input} has a fixed batch size of ${batch} (shape ${shapeText(shape)}); export it with a dynamic batch axis`,
       );
     }
-    const channels = fixed(shape[1]);
+    // float32 [batch, 3, H, W], or uint8 [batch, H, W, 3] for a model that normalises frames itself.
+    const nhwc = io.format === 'uint8-nhwc';
+    const channels = fixed(shape[nhwc ? 3 : 1]);
     if (channels !== undefined && channels !== 3) {
       throw new AddModelError(
         `${source}: the image input ${io.input} has shape ${shapeText(shape)}, expected [batch, 3, H, W]`,
       );
     }
-    const [height, width] = [fixed(shape[2]), fixed(shape[3])];
+    const [height, width] = nhwc ? [fixed(shape[1]), fixed(shape[2])] : [fixed(shape[2]), fixed(shape[3])];
     if (height !== undefined && width !== undefined && height !== width) {
       throw new AddModelError(`${source}: the image input is ${height}×${width}; vad feeds square frames`);
     }
@@ -146,12 +153,9 @@ async function inspectImage(path: string, source: string, requestedSize: number 
     // A run of two blank frames: the model works, takes a batch, and says how wide its embeddings are.
     let dims: readonly number[];
     try {
-      const pixels = new ort.Tensor('float32', new Float32Array(2 * 3 * inputSize * inputSize), [
-        2,
-        3,
-        inputSize,
-        inputSize,
-      ]);
+      const pixels = nhwc
+        ? new ort.Tensor('uint8', new Uint8Array(2 * 3 * inputSize * inputSize), [2, inputSize, inputSize, 3])
+        : new ort.Tensor('float32', new Float32Array(2 * 3 * inputSize * inputSize), [2, 3, inputSize, inputSize]);
       const result = await session.run({ [io.input]: pixels }, [io.output]);
       dims = result[io.output]?.dims ?? [];
     } catch (error) {
@@ -366,6 +370,40 @@ export async function addModel(options: AddModelOptions): Promise<AddedModel> {
       );
     }
 
+    // Preprocessing: an export that takes uint8 frames normalises them itself, as its metadata records;
+    // a float32 one gets its folded model beside it (not recorded in the spec: derived, and checked at load).
+    let mean = options.mean ?? CLIP_MEAN;
+    let std = options.std ?? CLIP_STD;
+    let fold: FoldOutcome;
+    if (imageInfo.io.format === 'uint8-nhwc') {
+      const own = await readPreprocessing(at('image')).catch(() => undefined);
+      if (own) {
+        const differs = (given: readonly number[] | undefined, recorded: readonly number[]) =>
+          given?.some((v, i) => Math.abs(v - (recorded[i] as number)) > 1e-9) === true;
+        for (const [flag, given, recorded] of [
+          ['--mean', options.mean, own.mean],
+          ['--std', options.std, own.std],
+        ] as const) {
+          if (differs(given, recorded)) {
+            throw new AddModelError(
+              `${image}: its graph normalises frames itself with ${flag.slice(2)} ${recorded.join(',')} (metadata vad.preprocessing); ${flag} ${given?.join(',')} differs`,
+            );
+          }
+        }
+        if (own.size !== null && own.size !== imageInfo.inputSize) {
+          throw new AddModelError(
+            `${image}: its graph takes ${own.size}×${own.size} frames, not ${imageInfo.inputSize}`,
+          );
+        }
+        mean = own.mean;
+        std = own.std;
+      }
+      fold = { status: 'native', path: join(folder, ADDED_LAYOUT.image) };
+    } else {
+      const outcome = await ensureFolded(at('image'), { mean, std, size: imageInfo.inputSize });
+      fold = { ...outcome, path: join(folder, relative(staging, outcome.path)) };
+    }
+
     const files: AddedFile[] = [];
     for (const file of sources) {
       const staged = join(staging, file.path);
@@ -392,8 +430,8 @@ export async function addModel(options: AddModelOptions): Promise<AddedModel> {
         ...(textInfo && recorded('tokenizerConfig') ? { tokenizerConfig: recorded('tokenizerConfig') } : {}),
       },
       inputSize: imageInfo.inputSize,
-      mean: options.mean ?? CLIP_MEAN,
-      std: options.std ?? CLIP_STD,
+      mean,
+      std,
       embeddingSize: imageInfo.io.embeddingSize,
       contextLength: textInfo?.io.contextLength ?? options.contextLength ?? 77,
       logitScale: options.logitScale ?? 100,
@@ -412,6 +450,7 @@ export async function addModel(options: AddModelOptions): Promise<AddedModel> {
       files,
       image: imageInfo.io,
       text: textInfo?.io,
+      fold,
     };
   } catch (error) {
     await rm(staging, { recursive: true, force: true });

@@ -7,6 +7,7 @@ import type { ReadableStream } from 'node:stream/web';
 import { sha256File } from '@vad/storage';
 import type { ModelFile, ModelSpec } from './manifest.js';
 import { modelFiles } from './model-files.js';
+import { ensureFolded, type FoldOutcome } from './model-fold.js';
 
 export interface FetchProgress {
   file: string;
@@ -21,6 +22,12 @@ export interface FetchModelOptions {
   /** Download again even when the files are there and verified. */
   force?: boolean;
   fetchImpl?: typeof fetch;
+  /**
+   * Write the image encoder's folded model beside it once it is verified
+   * (default true; see model-fold.ts). A model that cannot be folded is still
+   * installed: its `fold` outcome says why.
+   */
+  fold?: boolean;
 }
 
 export interface FetchedFile {
@@ -28,6 +35,8 @@ export interface FetchedFile {
   bytes: number;
   sha256: string;
   skipped: boolean;
+  /** The image encoder's entry: what folding its preprocessing into the graph did. */
+  fold?: FoldOutcome;
 }
 
 export class ModelFetchError extends Error {
@@ -192,6 +201,7 @@ export async function fetchModel(name: string, spec: ModelSpec, modelDir: string
   const { baseUrl } = spec.source;
   const doFetch = options.fetchImpl ?? fetch;
   const results: FetchedFile[] = [];
+  const imageFile = spec.files.image;
   for (const file of filesOf(spec)) {
     const target = join(modelDir, name, file.path);
     const partial = `${target}.partial`;
@@ -259,6 +269,17 @@ export async function fetchModel(name: string, spec: ModelSpec, modelDir: string
     }
     await rename(partial, target);
     results.push({ path: target, bytes: (await sizeOf(target)) ?? 0, sha256: digest, skipped: false });
+  }
+  if (options.fold !== false) {
+    // Every file is verified: fold the image encoder's preprocessing into a second file beside it.
+    const image = results[filesOf(spec).indexOf(imageFile)];
+    if (image) {
+      image.fold = await ensureFolded(
+        image.path,
+        { mean: spec.mean, std: spec.std, size: spec.inputSize },
+        { force: !image.skipped },
+      );
+    }
   }
   return results;
 }

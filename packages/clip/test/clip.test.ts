@@ -146,22 +146,26 @@ describe('sessions and adapters', () => {
 
   it('maps Immich-style tensor names (image → embedding) and reads the embedding size from the session', async () => {
     const path = join(modelDir, 'small-vit.onnx');
-    const { bytes } = buildVitImageModel({
-      imageSize: 64,
-      patchSize: 32,
-      width: 64,
-      layers: 1,
-      heads: 2,
-      outputSize: 16,
-    });
+    const { bytes } = buildVitImageModel(
+      { imageSize: 64, patchSize: 32, width: 64, layers: 1, heads: 2, outputSize: 16 },
+      32,
+      { input: 'float32' }, // as Immich exports it
+    );
     await import('node:fs/promises').then((fs) => fs.writeFile(path, bytes));
     const session = await ort.InferenceSession.create(path);
-    expect(imageIo(session)).toEqual({ input: 'image', output: 'embedding', embeddingSize: 16 });
+    expect(imageIo(session)).toEqual({
+      input: 'image',
+      output: 'embedding',
+      embeddingSize: 16,
+      format: 'float32-nchw',
+    });
+    // vad's own models take the frames' bytes: the manifest's pixel_values is not there, pixels_uint8 is found.
     const tinySession = await ort.InferenceSession.create(join(modelDir, 'vad-test-tiny/onnx/vision_model.onnx'));
     expect(imageIo(tinySession, tiny.tensors.image)).toEqual({
-      input: 'pixel_values',
+      input: 'pixels_uint8',
       output: 'image_embeds',
       embeddingSize: 8,
+      format: 'uint8-nhwc',
     });
   });
 

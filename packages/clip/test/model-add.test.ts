@@ -10,7 +10,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildModel, buildVitImageModel } from '@vad/models';
+import { buildModel, buildTinyImageModel, buildVitImageModel } from '@vad/models';
 import { dot } from '@vad/scoring';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -29,6 +29,7 @@ import {
   type ModelSpec,
   modelInstallState,
   modelSpecSchema,
+  readPreprocessing,
   resolveModelPaths,
   resolveModelSpec,
   UnknownModelError,
@@ -37,7 +38,10 @@ import {
 
 const sessionOptions = { provider: 'cpu', threads: 1, graphOptimization: 'all' } as const;
 const work = mkdtempSync(join(tmpdir(), 'vad-add-'));
-/** Where the user's export lies (here: vad's tiny test model, built). */
+/**
+ * Where the user's export lies (here: vad's tiny test model, built, its image
+ * encoder taking float32 NCHW pixels as a PyTorch export does).
+ */
 const exportDir = join(work, 'export');
 const tinyDir = join(exportDir, 'vad-test-tiny');
 const image = join(tinyDir, 'onnx/vision_model.onnx');
@@ -48,6 +52,7 @@ const freshModelDir = () => join(work, `models-${++n}`);
 
 beforeAll(async () => {
   await buildModel('vad-test-tiny', exportDir);
+  writeFileSync(image, buildTinyImageModel({ input: 'float32' }));
   modelDir = freshModelDir();
 });
 
@@ -67,7 +72,16 @@ describe('vad models add: a model of your own, end to end', () => {
     const added = await addModel({ name: 'my-model', modelDir, image, text, tokenizer: tinyDir, logitScale: 50 });
     const folder = join(modelDir, 'my-model');
     expect(added.folder).toBe(folder);
-    expect(added.image).toEqual({ input: 'pixel_values', output: 'image_embeds', embeddingSize: 8 });
+    expect(added.image).toEqual({
+      input: 'pixel_values',
+      output: 'image_embeds',
+      embeddingSize: 8,
+      format: 'float32-nchw',
+    });
+    // Its preprocessing is folded into a second file beside it, which is not part of the spec.
+    expect(added.fold).toMatchObject({ status: 'folded', path: join(folder, 'onnx/vision_model.vad-folded.onnx') });
+    expect(added.fold.difference).toBeLessThan(1e-5);
+    expect(existsSync(added.fold.path)).toBe(true);
     expect(added.text).toMatchObject({
       ids: 'input_ids',
       idsType: 'int64',
@@ -140,6 +154,13 @@ describe('vad models add: a model of your own, end to end', () => {
     });
     const encoder = await ClipTextEncoder.load(paths, spec, sessionOptions);
     try {
+      // The worker loads the folded file: frames go in as bytes.
+      expect(batcher.loaded).toMatchObject({
+        kind: 'folded',
+        path: join(modelDir, 'my-model/onnx/vision_model.vad-folded.onnx'),
+      });
+      expect(batcher.preprocessing).toBe('graph');
+      expect(batcher.notice).toBeUndefined();
       const [fire, normal] = await encoder.encode(['a photo of fire', 'normal activity']);
       const [red, grey] = await batcher.embed(
         solidFrames(spec.inputSize, [
@@ -256,7 +277,7 @@ describe('vad models add: variants', () => {
     const dir = freshModelDir();
     const vit = join(work, 'small-vit.onnx');
     const options = { imageSize: 64, patchSize: 32, width: 64, layers: 1, heads: 2, outputSize: 16 };
-    writeFileSync(vit, buildVitImageModel(options).bytes);
+    writeFileSync(vit, buildVitImageModel(options, 32, { input: 'float32' }).bytes);
     const added = await addModel({
       name: 'image-only',
       modelDir: dir,
@@ -264,8 +285,15 @@ describe('vad models add: variants', () => {
       mean: [0.5, 0.5, 0.5],
       std: [0.5, 0.5, 0.5],
     });
-    expect(added.image).toEqual({ input: 'image', output: 'embedding', embeddingSize: 16 });
+    expect(added.image).toEqual({ input: 'image', output: 'embedding', embeddingSize: 16, format: 'float32-nchw' });
     expect(added.spec).toMatchObject({ inputSize: 64, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], embeddingSize: 16 });
+    // Folded with the given mean and std, for 64×64 frames.
+    expect(added.fold.status).toBe('folded');
+    expect(await readPreprocessing(added.fold.path)).toMatchObject({
+      size: 64,
+      mean: [0.5, 0.5, 0.5],
+      std: [0.5, 0.5, 0.5],
+    });
     expect(added.spec.files.text).toBeUndefined();
     expect(added.spec.tensors.text).toBeUndefined();
     const spec = resolveModelSpec('image-only', dir);
@@ -279,6 +307,23 @@ describe('vad models add: variants', () => {
     // The export's fixed 64×64 input wins over CLIP's default; a different --input-size is refused.
     await expect(addModel({ name: 'image-only-2', modelDir: dir, image: vit, inputSize: 224 })).rejects.toThrow(
       /--input-size 224 differs from the export's fixed 64/,
+    );
+  });
+
+  it('adds a model that takes uint8 frames itself (folded before): mean and std from its metadata, nothing to fold', async () => {
+    const dir = freshModelDir();
+    const native = join(work, 'native-uint8.onnx');
+    writeFileSync(native, buildTinyImageModel()); // vad's own build: preprocessing in the graph
+    const added = await addModel({ name: 'native', modelDir: dir, image: native });
+    expect(added.image).toMatchObject({ input: 'pixels_uint8', format: 'uint8-nhwc' });
+    expect(added.fold).toEqual({ status: 'native', path: join(dir, 'native/onnx/vision_model.onnx') });
+    expect(added.spec).toMatchObject({
+      mean: getModelSpec('vad-test-tiny').mean,
+      std: getModelSpec('vad-test-tiny').std,
+    });
+    expect(existsSync(join(dir, 'native/onnx/vision_model.vad-folded.onnx'))).toBe(false);
+    await expect(addModel({ name: 'native-2', modelDir: dir, image: native, mean: [0.5, 0.5, 0.5] })).rejects.toThrow(
+      /its graph normalises frames itself with mean 0\.48145466,0\.4578275,0\.40821073 \(metadata vad\.preprocessing\); --mean 0\.5,0\.5,0\.5 differs/,
     );
   });
 

@@ -4,20 +4,29 @@ import { createServer, type Server } from 'node:http';
 import { type AddressInfo, createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildVitImageModel } from '@vad/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   fetchModel,
+  foldedPathOf,
   ModelFetchError,
   type ModelSpec,
   ModelUnreachableError,
   modelInstallState,
   networkErrorReason,
+  readPreprocessing,
   unreachableMessage,
   verifyModel,
 } from '../src/index.js';
 
 const weights = randomBytes(300_000);
 const tokenizer = Buffer.from('{"tokenizer":true}');
+/** A real (small) image encoder taking float32 NCHW pixels, as a CLIP export does. */
+const vision = Buffer.from(
+  buildVitImageModel({ imageSize: 64, patchSize: 32, width: 64, layers: 1, heads: 2, outputSize: 16 }, 3, {
+    input: 'float32',
+  }).bytes,
+);
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 let server: Server;
 let baseUrl: string;
@@ -26,7 +35,14 @@ let cutNextDownloadAt: number | undefined;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
-    const body = req.url === '/onnx/model.onnx' ? weights : req.url === '/tokenizer.json' ? tokenizer : undefined;
+    const body =
+      req.url === '/onnx/model.onnx'
+        ? weights
+        : req.url === '/tokenizer.json'
+          ? tokenizer
+          : req.url === '/onnx/vision.onnx'
+            ? vision
+            : undefined;
     requests.push({ path: req.url ?? '', range: req.headers.range });
     if (!body) return void res.writeHead(404).end();
     const range = /bytes=(\d+)-/.exec(req.headers.range ?? '');
@@ -115,6 +131,34 @@ describe('fetchModel', () => {
     );
     expect(existsSync(join(dir, 'm/onnx/model.onnx'))).toBe(false);
     expect(existsSync(join(dir, 'm/onnx/model.onnx.partial'))).toBe(false);
+  });
+
+  it('folds the preprocessing of the verified image encoder into a file beside it, once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vad-fetch-'));
+    const real: ModelSpec = {
+      ...spec(),
+      files: { image: { path: 'onnx/vision.onnx', bytes: vision.length, sha256: sha(vision) } },
+      inputSize: 64,
+    };
+    const [image] = await fetchModel('v', real, dir);
+    const target = join(dir, 'v/onnx/vision.onnx');
+    expect(image).toMatchObject({
+      path: target,
+      skipped: false,
+      fold: { status: 'folded', path: foldedPathOf(target) },
+    });
+    expect(image?.fold?.difference).toBeLessThan(1e-5);
+    expect(await readPreprocessing(foldedPathOf(target))).toMatchObject({ size: 64, mean: [0, 0, 0], std: [1, 1, 1] });
+    // The original stays as downloaded (verify checks it); fetching again folds nothing.
+    expect(readFileSync(target).equals(vision)).toBe(true);
+    expect((await verifyModel('v', real, dir)).ok).toBe(true);
+    const [again] = await fetchModel('v', real, dir);
+    expect(again).toMatchObject({ skipped: true, fold: { status: 'up-to-date' } });
+    // Not a model that can be folded (here: not ONNX at all): installed anyway, the outcome says why.
+    const [other] = await fetchModel('m', spec(), dir);
+    expect(other?.fold).toMatchObject({ status: 'failed', reason: expect.stringMatching(/not an ONNX model/) });
+    expect(existsSync(foldedPathOf(join(dir, 'm/onnx/model.onnx')))).toBe(false);
+    expect((await fetchModel('v', real, dir, { fold: false }))[0]?.fold).toBeUndefined();
   });
 
   it('says how built models are made instead of downloading them', async () => {

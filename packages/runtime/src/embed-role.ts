@@ -38,7 +38,9 @@ export async function startEmbedWorker(
     batchSize: config.embed.batchSize,
     maxWaitMs: config.embed.batchWaitMs,
     parallelRuns: config.embed.parallelRuns,
+    model,
   });
+  if (batcher.notice) logger.warn({ model, preprocessing: batcher.preprocessing }, batcher.notice);
   if (batcher.ready.fallback) {
     logger.warn({ reason: batcher.ready.fallback }, 'CUDA is not available: running the image encoder on the CPU');
   }

@@ -4,15 +4,14 @@ import {
   getModelSpec,
   imageFileToRgb,
   imageIo,
+  imageTensor,
   installHint,
   normalizedRows,
   resolveModelPaths,
   resolveModelSpec,
-  rgbToNchw,
 } from '@vad/clip';
 import { dot, softmax } from '@vad/scoring';
 import type { Command } from 'commander';
-import * as ort from 'onnxruntime-node';
 import type { CliContext } from '../context.js';
 
 /** Softmax of logitScale × cosine, as CLIP's zero-shot classification. */
@@ -49,9 +48,8 @@ export function registerClassify(program: Command, context: () => CliContext): v
       const { session } = await createSession(paths.image, sessionOptions);
       const io = imageIo(session, spec.tensors.image, spec.embeddingSize);
       const rgb = await imageFileToRgb(image, spec.inputSize);
-      const input = rgbToNchw(rgb, 1, spec.inputSize, spec.mean, spec.std);
       const result = await session.run({
-        [io.input]: new ort.Tensor('float32', input, [1, 3, spec.inputSize, spec.inputSize]),
+        [io.input]: imageTensor(io.format, rgb, 1, spec.inputSize, spec.mean, spec.std),
       });
       const output = result[io.output];
       if (!output) throw new Error(`the image encoder gave no ${io.output}`);

@@ -1,7 +1,9 @@
 import {
   addModel,
   describeFileCheck,
+  describeFold,
   fetchModel,
+  foldInstalledModel,
   installHint,
   LOCAL_SPEC_FILE,
   listLocalModels,
@@ -145,6 +147,7 @@ export function registerModels(program: Command, context: () => CliContext): voi
         if (current) bar.stop();
         for (const f of files) {
           process.stdout.write(`${f.skipped ? 'present ' : 'fetched '} ${f.path} (${formatBytes(f.bytes)})\n`);
+          if (f.fold) process.stdout.write(`${describeFold(f.fold)}\n`);
         }
         process.stdout.write(`model ${name} installed in ${ctx.config.models.dir}\n`);
       } catch (error) {
@@ -220,7 +223,10 @@ export function registerModels(program: Command, context: () => CliContext): voi
     .command('add')
     .description('register your own CLIP-style ONNX export (e.g. fine-tuned on your footage) as a model')
     .argument('<name>', 'name for the model (letters, digits, . _ -), used as VAD_MODEL')
-    .requiredOption('--image <file>', 'ONNX image encoder: pixel_values [batch,3,H,W] float32 → image embeddings')
+    .requiredOption(
+      '--image <file>',
+      'ONNX image encoder: pixel_values [batch,3,H,W] float32 → image embeddings (its preprocessing is folded into a copy)',
+    )
     .option('--text <file>', 'ONNX text encoder: input_ids (+ attention_mask) → text embeddings; needs --tokenizer')
     .option('--tokenizer <dir>', "folder with the model's tokenizer.json (and tokenizer_config.json)")
     .option(
@@ -273,7 +279,8 @@ export function registerModels(program: Command, context: () => CliContext): voi
         const lines = [
           `added ${name} in ${added.folder} (${options.link ? 'linked' : 'copied'})`,
           table(rows),
-          `image: ${image.input} [batch, 3, ${spec.inputSize}, ${spec.inputSize}] → ${image.output} (${image.embeddingSize}-d); mean ${spec.mean.join(',')}, std ${spec.std.join(',')}`,
+          `image: ${image.input} ${image.format === 'uint8-nhwc' ? `uint8 [batch, ${spec.inputSize}, ${spec.inputSize}, 3]` : `[batch, 3, ${spec.inputSize}, ${spec.inputSize}]`} → ${image.output} (${image.embeddingSize}-d); mean ${spec.mean.join(',')}, std ${spec.std.join(',')}`,
+          describeFold(added.fold),
           text
             ? `text: ${text.ids}${text.mask ? ` + ${text.mask.name}` : ''} (${text.idsType}, ${text.contextLength} tokens) → ${text.output} (${text.embeddingSize}-d); logit scale ${spec.logitScale}`
             : 'text: none (image only: it embeds frames but cannot score prompts)',
@@ -282,6 +289,25 @@ export function registerModels(program: Command, context: () => CliContext): voi
         process.stdout.write(`${lines.join('\n')}\n`);
       },
     );
+
+  models
+    .command('fold')
+    .description(
+      "fold the frame preprocessing (÷255, mean/std, channels first) into the image encoder's graph: writes <file>.vad-folded.onnx beside it, which takes the frames' uint8 RGB bytes; the embed worker loads it",
+    )
+    .argument('<names...>', 'installed models (fetched or added)')
+    .option('--force', 'fold again even if an up-to-date folded file is there')
+    .option('--no-check', 'skip comparing the folded model with the original on two test frames')
+    .action(async (names: string[], options: { force?: boolean; check: boolean }) => {
+      const dir = context().config.models.dir;
+      let failed = false;
+      for (const name of names) {
+        const outcome = await foldInstalledModel(name, resolveModelSpec(name, dir), dir, options);
+        process.stdout.write(`${name}: ${describeFold(outcome)}\n`);
+        if (outcome.status === 'failed') failed = true;
+      }
+      if (failed) process.exitCode = 1;
+    });
 
   models
     .command('build')
