@@ -119,10 +119,14 @@ async function seedVideos(): Promise<number> {
   await sql('update videos v set current_run_id = r.id from scoring_runs r where r.video_id = v.id');
   log(`seeding ${(videos * clipsPerVideo).toLocaleString()} clip scores…`);
   const probabilities = `jsonb_build_object('normal', 1 - s${classes.map((c) => `, '${c}', s / ${classes.length}`).join('')})`;
+  // clip_scores is partitioned by the UTC day of each video's recording (migration 0009): create those days first.
+  const day = `(coalesce(v.recorded_at, v.created_at) at time zone 'UTC')::date`;
+  await sql(`select vad_ensure_day_partition('clip_scores', d) from (select distinct ${day} as d from videos v) days`);
   await sql(
-    `insert into clip_scores (scoring_run_id, clip_index, video_id, start_ms, end_ms, valid_frames, anomaly_score, label, probabilities)
-     select r.id, k, r.video_id, k * ${CLIP_MS}, k * ${CLIP_MS} + 8000, 16, s, ${labels}[1 + (k % ${classes.length})], ${probabilities}
-     from scoring_runs r cross join generate_series(0, $1 - 1) k cross join lateral (select random()::real * 0.6 as s) x`,
+    `insert into clip_scores (scoring_run_id, clip_index, video_id, start_ms, end_ms, valid_frames, anomaly_score, label, probabilities, recorded_day)
+     select r.id, k, r.video_id, k * ${CLIP_MS}, k * ${CLIP_MS} + 8000, 16, s, ${labels}[1 + (k % ${classes.length})], ${probabilities}, ${day}
+     from scoring_runs r join videos v on v.id = r.video_id
+     cross join generate_series(0, $1 - 1) k cross join lateral (select random()::real * 0.6 as s) x`,
     [clipsPerVideo],
   );
   return (performance.now() - t0) / 1000;
@@ -132,7 +136,7 @@ async function seedVideos(): Promise<number> {
 async function seedEvents(count: number): Promise<number> {
   const t0 = performance.now();
   log(`seeding ${count.toLocaleString()} events…`);
-  await sql('truncate anomaly_events restart identity');
+  await sql('truncate anomaly_events, event_reviews restart identity');
   const perVideo = Math.ceil(count / videos);
   await sql(
     `insert into anomaly_events (video_id, camera_id, scoring_run_id, start_ms, end_ms, peak_ms, start_at, end_at, peak_score, label, thumbnail_path, current)
@@ -380,8 +384,12 @@ try {
 
     const sizes = (
       await sql(
-        `select relname as table, n_live_tup as rows, pg_size_pretty(pg_total_relation_size(relid)) as size
-         from pg_stat_user_tables where relname in ('clip_scores', 'anomaly_events', 'videos') order by relname`,
+        // A partitioned table (clip_scores) is the sum of its partitions.
+        `select coalesce(i.inhparent::regclass::text, s.relname) as table, sum(s.n_live_tup) as rows,
+                pg_size_pretty(sum(pg_total_relation_size(s.relid))) as size
+         from pg_stat_user_tables s left join pg_inherits i on i.inhrelid = s.relid
+         where coalesce(i.inhparent::regclass::text, s.relname) in ('clip_scores', 'anomaly_events', 'videos')
+         group by 1 order by 1`,
       )
     ).rows as { table: string; rows: number; size: string }[];
 

@@ -1,5 +1,16 @@
 export { type CreateDatabaseOptions, createDatabase, type Database, type DatabaseHandle } from './client.js';
 export { dropDatabase, ensureDatabase, migrateDatabase, migrationsFolder } from './migrate.js';
+export {
+  type DayPartition,
+  dayOf,
+  ensureDayPartitions,
+  listDayPartitions,
+  nextDay,
+  PARTITIONED_TABLES,
+  type PartitionedTable,
+  partitionName,
+  videoDay,
+} from './partitions.js';
 export { type CameraNight, CameraRepository } from './repositories/camera-repository.js';
 export {
   decodeEmbedding,
@@ -16,7 +27,11 @@ export {
   type EvaluationVideoRow,
   type EventSpanRow,
 } from './repositories/evaluation-repository.js';
-export { FrameEmbeddingRepository } from './repositories/frame-embedding-repository.js';
+export {
+  FrameEmbeddingRepository,
+  type FrameEmbeddingStorage,
+  type FrameVector,
+} from './repositories/frame-embedding-repository.js';
 export {
   type CameraReviewSpan,
   type CameraVideo,
@@ -28,7 +43,11 @@ export {
   type NormalSource,
   type VideoClipScores,
 } from './repositories/normal-memory-repository.js';
-export { RetentionRepository } from './repositories/retention-repository.js';
+export {
+  type DroppedPartition,
+  type PartitionDrops,
+  RetentionRepository,
+} from './repositories/retention-repository.js';
 export {
   type EventReviewSummary,
   REVIEW_VERDICTS,

@@ -4,7 +4,9 @@ import {
   type AnyPgColumn,
   bigint,
   boolean,
+  check,
   customType,
+  date,
   doublePrecision,
   index,
   integer,
@@ -105,6 +107,17 @@ export const videos = pgTable(
   ],
 );
 
+/**
+ * Partition key of the day-partitioned tables (frame_embeddings, clip_scores):
+ * the UTC day of the video's recording (`2026-11-30`). Each table is
+ * declaratively range-partitioned by it, one partition per day
+ * (`frame_embeddings_d20261130`), created on demand before a write (see
+ * partitions.ts); the daily retention run drops a whole day when every video
+ * in it is past retention. drizzle cannot express `PARTITION BY`: migration
+ * 0009 creates these tables by hand.
+ */
+const recordedDay = () => date('recorded_day', { mode: 'string' }).notNull();
+
 export const frameEmbeddings = pgTable(
   'frame_embeddings',
   {
@@ -115,10 +128,27 @@ export const frameEmbeddings = pgTable(
     model: text('model').notNull(),
     ptsMs: integer('pts_ms').notNull(),
     dtype: embeddingDtype('dtype').notNull().default('float32'),
-    embedding: bytea('embedding').notNull(),
+    /** The encoded vector; null for a frame that reuses an earlier frame's (same_as_frame). */
+    embedding: bytea('embedding'),
+    /**
+     * Motion sampling: a sampled frame whose picture barely changed is not
+     * encoded; it shares the vector of the earlier frame of the same video and
+     * model with this frame_index (a row that holds a vector itself).
+     */
+    sameAsFrame: integer('same_as_frame'),
+    /**
+     * The day of the video's recording, coalesce(recorded_at, created_at) in
+     * UTC, when its first rows were written; later rows of the video follow its
+     * earlier ones, so a video's rows never span two partitions.
+     */
+    recordedDay: recordedDay(),
     createdAt: createdAt(),
   },
-  (t) => [primaryKey({ columns: [t.videoId, t.model, t.frameIndex] })],
+  (t) => [
+    primaryKey({ columns: [t.videoId, t.model, t.frameIndex, t.recordedDay] }),
+    check('frame_embeddings_vector_or_reuse_ck', sql`(${t.embedding} is null) <> (${t.sameAsFrame} is null)`),
+    check('frame_embeddings_reuse_earlier_ck', sql`${t.sameAsFrame} < ${t.frameIndex}`),
+  ],
 );
 
 export const scoringRuns = pgTable(
@@ -160,8 +190,13 @@ export const clipScores = pgTable(
     label: text('label').notNull(),
     /** Class name → probability, for every class of the prompt set. */
     probabilities: jsonb('probabilities').$type<Record<string, number>>().notNull(),
+    /** The day of the video's recording, coalesce(recorded_at, created_at) in UTC, when the run was saved. */
+    recordedDay: recordedDay(),
   },
-  (t) => [primaryKey({ columns: [t.scoringRunId, t.clipIndex] }), index('clip_scores_video_idx').on(t.videoId)],
+  (t) => [
+    primaryKey({ columns: [t.scoringRunId, t.clipIndex, t.recordedDay] }),
+    index('clip_scores_video_idx').on(t.videoId),
+  ],
 );
 
 export const anomalyEvents = pgTable(
@@ -296,7 +331,18 @@ export type Camera = typeof cameras.$inferSelect;
 export type Video = typeof videos.$inferSelect;
 export type NewVideo = typeof videos.$inferInsert;
 export type FrameEmbedding = typeof frameEmbeddings.$inferSelect;
-export type NewFrameEmbedding = typeof frameEmbeddings.$inferInsert;
+/**
+ * A frame embedding row as written by FrameEmbeddingRepository.upsertMany: an
+ * encoded frame (`embedding`) or one that reuses an earlier frame's vector
+ * (`embedding: null, sameAsFrame`). The partition day is the repository's business.
+ */
+export type NewFrameEmbedding = Omit<
+  typeof frameEmbeddings.$inferInsert,
+  'recordedDay' | 'embedding' | 'sameAsFrame'
+> & {
+  embedding: Buffer | null;
+  sameAsFrame?: number | null | undefined;
+};
 export type ScoringRun = typeof scoringRuns.$inferSelect;
 export type ClipScore = typeof clipScores.$inferSelect;
 export type AnomalyEvent = typeof anomalyEvents.$inferSelect;

@@ -136,8 +136,7 @@ describe('repositories', () => {
   it('counts embedded frames in a range', async () => {
     const { video } = await db.repos.videos.insertOrGet(newVideo('c'.repeat(64)));
     const embedding = Buffer.alloc(8);
-    const { frameEmbeddings } = await import('../src/schema.js');
-    await db.db.insert(frameEmbeddings).values(
+    await db.repos.frameEmbeddings.upsertMany(
       [0, 1, 2, 3, 4].map((frameIndex) => ({
         videoId: video.id,
         frameIndex,

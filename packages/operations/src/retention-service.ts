@@ -1,16 +1,23 @@
 import { realpath, rm, unlink } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import type { Config, Logger } from '@vad/config';
-import type { Repositories } from '@vad/db';
+import type { DroppedPartition, PartitionDrops, Repositories } from '@vad/db';
 import { QUEUE_NAMES, type Queues } from '@vad/queue';
 import type { EventClipStore, SegmentStore, ThumbnailStore } from '@vad/storage';
 
 export interface RetentionResult {
   jobsRemoved: number;
+  /** Videos whose frame embeddings were removed (by partition or row by row), and the rows deleted one by one. */
   embeddings: { videos: number; rows: number };
   thumbnailsRemoved: number;
   videosRemoved: number;
   sourcesRemoved: number;
+  /**
+   * Day partitions of frame_embeddings and clip_scores dropped whole, where
+   * every video recorded that day (UTC) was past retention (their rows,
+   * `approxRows`, are not counted in `embeddings.rows`).
+   */
+  partitionsDropped: DroppedPartition[];
 }
 
 export interface RetentionServiceDeps {
@@ -34,6 +41,13 @@ const BATCH = 200;
  * thumbnails (with the events' clips), whole videos with their scores and events, and source files
  * (only uploads, under `<storage>/uploads`; never a file registered by path
  * or a camera's own folder). Works in batches and can be run again at any time.
+ *
+ * frame_embeddings and clip_scores are partitioned by the UTC day of each
+ * video's recording: a day whose every video is past retention is dropped
+ * whole (one DROP TABLE, whatever its size), so each daily run drops the day
+ * that has just expired; a day that still holds a video inside retention (or
+ * unfinished) keeps its partition, and its expired videos' rows are deleted
+ * in batches.
  */
 export class RetentionService {
   constructor(private readonly deps: RetentionServiceDeps) {}
@@ -49,6 +63,7 @@ export class RetentionService {
       thumbnailsRemoved: 0,
       videosRemoved: 0,
       sourcesRemoved: 0,
+      partitionsDropped: [],
     };
 
     if (retention.sourcesDays !== undefined) {
@@ -75,6 +90,9 @@ export class RetentionService {
     }
 
     if (retention.resultsDays !== undefined) {
+      // Days whose every video goes now are dropped whole first: the videos' deletes then find
+      // no scores or embeddings to cascade to there. The others' rows go with their videos.
+      await this.dropPartitions(repos.retention.dropResultPartitions(before(retention.resultsDays)), result);
       for (;;) {
         const ids = await repos.retention.removeVideos(before(retention.resultsDays), BATCH);
         if (!ids.length) break;
@@ -88,6 +106,12 @@ export class RetentionService {
     }
 
     if (retention.embeddingsDays !== undefined) {
+      // Whole days first (a DROP of the day's partition), then the videos left, row by row.
+      const dropped = await this.dropPartitions(
+        repos.retention.dropEmbeddingPartitions(before(retention.embeddingsDays)),
+        result,
+      );
+      result.embeddings.videos += dropped.reduce((n, p) => n + p.videos, 0);
       for (;;) {
         const removed = await repos.retention.removeEmbeddings(before(retention.embeddingsDays), 20);
         if (!removed.videos) break;
@@ -114,8 +138,24 @@ export class RetentionService {
       }
     }
 
-    logger.info({ ...result }, 'retention done');
+    logger.info({ ...result, partitionsDropped: result.partitionsDropped.map((p) => p.partition) }, 'retention done');
     return result;
+  }
+
+  /** Records and logs what a pass over the day partitions dropped and skipped; returns the dropped ones. */
+  private async dropPartitions(pass: Promise<PartitionDrops>, result: RetentionResult): Promise<DroppedPartition[]> {
+    const { dropped, skipped } = await pass;
+    for (const partition of dropped) {
+      this.deps.logger.info({ ...partition }, `retention: dropped partition ${partition.partition}`);
+    }
+    for (const { partition, reason } of skipped) {
+      this.deps.logger.warn(
+        { partition, reason },
+        `retention: partition ${partition} not dropped, its rows are deleted one by one`,
+      );
+    }
+    result.partitionsDropped.push(...dropped);
+    return dropped;
   }
 
   /** Finished and failed job records older than `graceMs`, from every stage's queue. */

@@ -1,5 +1,6 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../client.js';
+import { dayHintsOf, readOnRunDays } from '../day-hints.js';
 import { anomalyEvents, cameras, clipScores, scoringRuns, type VideoStatus, videos } from '../schema.js';
 
 /** A video as evaluation sees it: where it came from, its length and frame rate, its current run. */
@@ -60,6 +61,8 @@ type Reader = Pick<Database, 'select'>;
 export class EvaluationRepository {
   /** The database to open snapshots on; null inside one. */
   private readonly root: Database | null;
+  /** What the day hints are kept under: the database handle (inside a snapshot too). */
+  private hintKey: object;
 
   constructor(db: Database);
   constructor(db: Reader, root: null);
@@ -68,6 +71,7 @@ export class EvaluationRepository {
     root?: null,
   ) {
     this.root = root === null ? null : (db as Database);
+    this.hintKey = db;
   }
 
   /**
@@ -78,10 +82,17 @@ export class EvaluationRepository {
   async snapshot<T>(read: (reader: EvaluationRepository) => Promise<T>): Promise<T> {
     const root = this.root;
     if (!root) return read(this);
-    return root.transaction((tx) => read(new EvaluationRepository(tx, null)), {
-      isolationLevel: 'repeatable read',
-      accessMode: 'read only',
-    });
+    return root.transaction(
+      (tx) => {
+        const inner = new EvaluationRepository(tx, null);
+        inner.hintKey = this.hintKey;
+        return read(inner);
+      },
+      {
+        isolationLevel: 'repeatable read',
+        accessMode: 'read only',
+      },
+    );
   }
 
   async cameraExists(name: string): Promise<boolean> {
@@ -133,21 +144,41 @@ export class EvaluationRepository {
     return out;
   }
 
-  /** Each run's clip times and scores in clip order, aggregated into arrays in PostgreSQL. */
+  /**
+   * Each run's clip times and scores in clip order, aggregated into arrays in
+   * PostgreSQL. Read from the partitions of the runs' days (see
+   * day-hints.ts: named before planning, so that only those are planned and
+   * locked), and from every day for the runs with nothing there.
+   */
   async clipSeries(runIds: readonly string[]): Promise<ClipSeriesRow[]> {
     const out: ClipSeriesRow[] = [];
-    for (const ids of batches(runIds, 100)) {
-      const rows = await this.db
-        .select({
-          runId: clipScores.scoringRunId,
-          startMs: sql<number[]>`array_agg(${clipScores.startMs} order by ${clipScores.clipIndex})`,
-          endMs: sql<number[]>`array_agg(${clipScores.endMs} order by ${clipScores.clipIndex})`,
-          scores: sql<number[]>`array_agg(${clipScores.anomalyScore} order by ${clipScores.clipIndex})`,
-        })
-        .from(clipScores)
-        .where(inArray(clipScores.scoringRunId, ids))
-        .groupBy(clipScores.scoringRunId);
-      out.push(...rows);
+    const hints = dayHintsOf(this.hintKey);
+    for (const batch of batches(runIds, 100)) {
+      const rows = await readOnRunDays(
+        this.db,
+        hints,
+        batch,
+        (ids, days) =>
+          this.db
+            .select({
+              runId: clipScores.scoringRunId,
+              startMs: sql<number[]>`array_agg(${clipScores.startMs} order by ${clipScores.clipIndex})`,
+              endMs: sql<number[]>`array_agg(${clipScores.endMs} order by ${clipScores.clipIndex})`,
+              scores: sql<number[]>`array_agg(${clipScores.anomalyScore} order by ${clipScores.clipIndex})`,
+              // A run's clips are all on one day.
+              day: sql<string>`min(${clipScores.recordedDay})::text`,
+            })
+            .from(clipScores)
+            .where(
+              and(
+                inArray(clipScores.scoringRunId, ids),
+                days === undefined ? undefined : inArray(clipScores.recordedDay, days),
+              ),
+            )
+            .groupBy(clipScores.scoringRunId),
+        (r) => r,
+      );
+      out.push(...rows.map((r) => ({ runId: r.runId, startMs: r.startMs, endMs: r.endMs, scores: r.scores })));
     }
     return out;
   }

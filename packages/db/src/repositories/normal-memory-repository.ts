@@ -1,5 +1,7 @@
 import { and, asc, count, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../client.js';
+import { dayHintsOf, readOnRunDays, suggestRunDays } from '../day-hints.js';
+import { videoDay } from '../partitions.js';
 import { cameraNormalFeatures, clipScores, eventReviews, scoringRuns, type Video, videos } from '../schema.js';
 import { fromBytes, toBytes } from './embedding-bytes.js';
 
@@ -219,6 +221,9 @@ export class NormalMemoryRepository {
    * The clip scores of the current run of each of the camera's videos
    * recorded in [since, until) (scored in `mode` only, when given), by video
    * and clip. A run saved before scoring modes existed counts as `prompts`.
+   * Read in one snapshot: the runs first, then their clips from the
+   * partitions of their days (named before planning, see day-hints.ts: only
+   * those are planned and locked), from every day for runs with none there.
    */
   async recentClipScores(
     cameraId: number,
@@ -226,40 +231,91 @@ export class NormalMemoryRepository {
   ): Promise<VideoClipScores[]> {
     const mode = sql<string>`coalesce(${scoringRuns.params}->>'mode', 'prompts')`;
     const threshold = sql<number | null>`(${scoringRuns.params}->>'threshold')::float8`;
-    const rows = await this.db
-      .select({
-        videoId: videos.id,
-        durationMs: videos.durationMs,
-        mode,
-        threshold,
-        clipIndex: clipScores.clipIndex,
-        startMs: clipScores.startMs,
-        endMs: clipScores.endMs,
-        score: clipScores.anomalyScore,
-        label: clipScores.label,
-      })
-      .from(videos)
-      .innerJoin(scoringRuns, eq(scoringRuns.id, videos.currentRunId))
-      .innerJoin(clipScores, eq(clipScores.scoringRunId, videos.currentRunId))
-      .where(
-        and(
-          eq(videos.cameraId, cameraId),
-          gte(videoTime, query.since),
-          query.until ? lt(videoTime, query.until) : undefined,
-          query.mode ? sql`${mode} = ${query.mode}` : undefined,
-        ),
-      )
-      .orderBy(videoTime, videos.id, clipScores.clipIndex);
-    const byVideo = new Map<string, VideoClipScores>();
-    for (const r of rows) {
-      let video = byVideo.get(r.videoId);
-      if (!video) {
-        video = { videoId: r.videoId, durationMs: r.durationMs, mode: r.mode, threshold: r.threshold, clips: [] };
-        byVideo.set(r.videoId, video);
-      }
-      video.clips.push({ clipIndex: r.clipIndex, startMs: r.startMs, endMs: r.endMs, score: r.score, label: r.label });
-    }
-    return [...byVideo.values()];
+    const hints = dayHintsOf(this.db);
+    return this.db.transaction(
+      async (tx) => {
+        const runs = await tx
+          .select({
+            videoId: videos.id,
+            durationMs: videos.durationMs,
+            mode,
+            threshold,
+            runId: scoringRuns.id,
+            day: videoDay,
+          })
+          .from(videos)
+          .innerJoin(scoringRuns, eq(scoringRuns.id, videos.currentRunId))
+          .where(
+            and(
+              eq(videos.cameraId, cameraId),
+              gte(videoTime, query.since),
+              query.until ? lt(videoTime, query.until) : undefined,
+              query.mode ? sql`${mode} = ${query.mode}` : undefined,
+            ),
+          )
+          .orderBy(videoTime, videos.id);
+        // Their videos' days, as saveRun chose them: the hints of runs this process has not seen.
+        suggestRunDays(
+          hints,
+          runs.map((r) => [r.runId, r.day] as const),
+        );
+        type Clip = VideoClipScores['clips'][number] & { runId: string; day: string };
+        const clipsByRun = new Map<string, Clip[]>();
+        for (let i = 0; i < runs.length; i += BATCH) {
+          const clips = await readOnRunDays(
+            tx,
+            hints,
+            runs.slice(i, i + BATCH).map((r) => r.runId),
+            (ids, days): Promise<Clip[]> =>
+              tx
+                .select({
+                  runId: clipScores.scoringRunId,
+                  day: sql<string>`${clipScores.recordedDay}::text`,
+                  clipIndex: clipScores.clipIndex,
+                  startMs: clipScores.startMs,
+                  endMs: clipScores.endMs,
+                  score: clipScores.anomalyScore,
+                  label: clipScores.label,
+                })
+                .from(clipScores)
+                .where(
+                  and(
+                    inArray(clipScores.scoringRunId, ids),
+                    days === undefined ? undefined : inArray(clipScores.recordedDay, days),
+                  ),
+                ),
+            (c) => c,
+          );
+          for (const c of clips) {
+            const list = clipsByRun.get(c.runId);
+            if (list) list.push(c);
+            else clipsByRun.set(c.runId, [c]);
+          }
+        }
+        const out: VideoClipScores[] = [];
+        for (const r of runs) {
+          const clips = clipsByRun.get(r.runId);
+          // A run without clips: its video is left out (as the join of runs and clips left it).
+          if (!clips?.length) continue;
+          clips.sort((a, b) => a.clipIndex - b.clipIndex);
+          out.push({
+            videoId: r.videoId,
+            durationMs: r.durationMs,
+            mode: r.mode,
+            threshold: r.threshold,
+            clips: clips.map((c) => ({
+              clipIndex: c.clipIndex,
+              startMs: c.startMs,
+              endMs: c.endMs,
+              score: c.score,
+              label: c.label,
+            })),
+          });
+        }
+        return out;
+      },
+      { isolationLevel: 'repeatable read', accessMode: 'read only' },
+    );
   }
 
   private values(cameraId: number, model: string, r: NormalFeatureInput) {

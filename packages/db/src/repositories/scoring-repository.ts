@@ -1,5 +1,7 @@
-import { type AnyColumn, and, desc, eq, gte, isNotNull, lt, type SQL, sql } from 'drizzle-orm';
+import { type AnyColumn, and, desc, eq, gte, inArray, isNotNull, lt, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../client.js';
+import { dayHintsOf, readOnRunDays, rememberDay } from '../day-hints.js';
+import { videoDay, writeToDays } from '../partitions.js';
 import { anomalyEvents, cameras, clipScores, eventReviews, scoringRuns, videos } from '../schema.js';
 import { type EventReviewSummary, reattachVideoReviews, type VerdictFilter } from './review-repository.js';
 
@@ -147,40 +149,56 @@ export class ScoringRepository {
     cameraId: number | null,
     options: { markVideoDone: boolean },
   ): Promise<{ replacedRunId: string | undefined }> {
-    return this.db.transaction(async (tx) => {
-      // One run saved per video at a time (two rescores on two workers): the current flags stay single.
-      await tx.execute(sql`select 1 from ${videos} where ${videos.id} = ${run.videoId} for update`);
-      const replaced = await tx
-        .delete(scoringRuns)
-        .where(and(eq(scoringRuns.videoId, run.videoId), eq(scoringRuns.configHash, run.configHash)))
-        .returning({ id: scoringRuns.id });
-      await tx.insert(scoringRuns).values(run);
-      for (let i = 0; i < clips.length; i += 1000) {
+    // Clip scores go to the partition of the video's recording day (looked up once, before the
+    // transaction: a missing partition is created outside it, see partitions.ts).
+    const [video] = await this.db.select({ day: videoDay }).from(videos).where(eq(videos.id, run.videoId));
+    if (!video) throw new Error(`no video ${run.videoId}: cannot save its scoring run`);
+    const save = () =>
+      this.db.transaction(async (tx) => {
+        // One run saved per video at a time (two rescores on two workers): the current flags stay single.
+        await tx.execute(sql`select 1 from ${videos} where ${videos.id} = ${run.videoId} for update`);
+        const replaced = await tx
+          .delete(scoringRuns)
+          .where(and(eq(scoringRuns.videoId, run.videoId), eq(scoringRuns.configHash, run.configHash)))
+          .returning({ id: scoringRuns.id });
+        await tx.insert(scoringRuns).values(run);
+        for (let i = 0; i < clips.length; i += 1000) {
+          await tx
+            .insert(clipScores)
+            .values(
+              clips
+                .slice(i, i + 1000)
+                .map((c) => ({ ...c, scoringRunId: run.id, videoId: run.videoId, recordedDay: video.day })),
+            );
+        }
+        // The new run's events become the video's current ones; earlier runs' stop being current.
         await tx
-          .insert(clipScores)
-          .values(clips.slice(i, i + 1000).map((c) => ({ ...c, scoringRunId: run.id, videoId: run.videoId })));
-      }
-      // The new run's events become the video's current ones; earlier runs' stop being current.
-      await tx
-        .update(anomalyEvents)
-        .set({ current: false })
-        .where(and(eq(anomalyEvents.videoId, run.videoId), eq(anomalyEvents.current, true)));
-      const inserted = events.length
-        ? await tx
-            .insert(anomalyEvents)
-            .values(events.map((e) => ({ ...e, videoId: run.videoId, cameraId, scoringRunId: run.id, current: true })))
-            .returning({ id: anomalyEvents.id, startMs: anomalyEvents.startMs, endMs: anomalyEvents.endMs })
-        : [];
-      await reattachVideoReviews(tx, run.videoId, inserted);
-      const done = options.markVideoDone
-        ? { status: 'done' as const, error: null, finishedAt: sql`coalesce(${videos.finishedAt}, now())` }
-        : {};
-      await tx
-        .update(videos)
-        .set({ currentRunId: run.id, updatedAt: sql`now()`, ...done })
-        .where(eq(videos.id, run.videoId));
-      return { replacedRunId: replaced[0]?.id };
-    });
+          .update(anomalyEvents)
+          .set({ current: false })
+          .where(and(eq(anomalyEvents.videoId, run.videoId), eq(anomalyEvents.current, true)));
+        const inserted = events.length
+          ? await tx
+              .insert(anomalyEvents)
+              .values(
+                events.map((e) => ({ ...e, videoId: run.videoId, cameraId, scoringRunId: run.id, current: true })),
+              )
+              .returning({ id: anomalyEvents.id, startMs: anomalyEvents.startMs, endMs: anomalyEvents.endMs })
+          : [];
+        await reattachVideoReviews(tx, run.videoId, inserted);
+        const done = options.markVideoDone
+          ? { status: 'done' as const, error: null, finishedAt: sql`coalesce(${videos.finishedAt}, now())` }
+          : {};
+        await tx
+          .update(videos)
+          .set({ currentRunId: run.id, updatedAt: sql`now()`, ...done })
+          .where(eq(videos.id, run.videoId));
+        return { replacedRunId: replaced[0]?.id };
+      });
+    if (!clips.length) return save();
+    const saved = await writeToDays(this.db, 'clip_scores', [video.day], save);
+    // Where clipsOf will find them.
+    rememberDay(dayHintsOf(this.db).runs, run.id, video.day);
+    return saved;
   }
 
   /** The video's current scoring run (its latest saved), the one its results show. */
@@ -202,8 +220,30 @@ export class ScoringRepository {
       .orderBy(desc(scoringRuns.createdAt));
   }
 
+  /**
+   * The run's clip scores in clip order, read from the partition of the run's
+   * day (see day-hints.ts: named before planning, so that one partition is
+   * planned and locked), or from every day when none are there (a run
+   * without clips, or whose clips are on another day).
+   */
   async clipsOf(runId: string) {
-    return this.db.select().from(clipScores).where(eq(clipScores.scoringRunId, runId)).orderBy(clipScores.clipIndex);
+    return readOnRunDays(
+      this.db,
+      dayHintsOf(this.db),
+      [runId],
+      (ids, days) =>
+        this.db
+          .select()
+          .from(clipScores)
+          .where(
+            and(
+              eq(clipScores.scoringRunId, ids[0] ?? runId),
+              days === undefined ? undefined : inArray(clipScores.recordedDay, days),
+            ),
+          )
+          .orderBy(clipScores.clipIndex),
+      (c) => ({ runId: c.scoringRunId, day: c.recordedDay }),
+    );
   }
 
   async eventsOf(runId: string) {
