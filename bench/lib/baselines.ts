@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rgbToNchw } from '@vad/clip';
-import { type FfmpegBinaries, frameFilter } from '@vad/video';
-import * as ort from 'onnxruntime-node';
+import { imageTensor, pixelFormat } from '@vad/clip';
+import { type FfmpegBinaries, frameFilter, keyframeFilter } from '@vad/video';
+import type * as ort from 'onnxruntime-node';
 
 /**
  * The limits the benchmarks measure vad against, shared so that every
@@ -29,6 +29,26 @@ export async function plainDecodeSeconds(
   return (performance.now() - started) / 1000;
 }
 
+/** Seconds plain ffmpeg takes to decode the file's keyframes alone (keyframe sampling's decode), output to nowhere. */
+export async function plainKeyframeDecodeSeconds(
+  path: string,
+  sampleFps: number,
+  size: number,
+  binaries: FfmpegBinaries,
+): Promise<number> {
+  const filter = keyframeFilter(sampleFps, size).replace(',showinfo', '');
+  const started = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(binaries.ffmpeg, [
+      ...['-nostdin', '-hide_banner', '-loglevel', 'error', '-skip_frame', 'nokey', '-i', path, '-an', '-vf', filter],
+      ...['-vsync', 'passthrough', '-pix_fmt', 'rgb24', '-f', 'null', '-'],
+    ]);
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exited ${code}`))));
+  });
+  return (performance.now() - started) / 1000;
+}
+
 export interface BareInference {
   session: ort.InferenceSession;
   input: string;
@@ -37,11 +57,11 @@ export interface BareInference {
   std: readonly [number, number, number];
 }
 
-/** Frames/s of bare `session.run` on one already-normalised batch, run back to back after a warm-up. */
+/** Frames/s of bare `session.run` on one batch ready to run (normalised, or bytes for a uint8 model), back to back after a warm-up. */
 export async function bareInferenceFps(model: BareInference, batch: number, frames: number): Promise<number> {
   const { session, input, size } = model;
-  const pixels = rgbToNchw(randomBytes(batch * size * size * 3), batch, size, model.mean, model.std);
-  const tensor = new ort.Tensor('float32', pixels, [batch, 3, size, size]);
+  const pixels = randomBytes(batch * size * size * 3);
+  const tensor = imageTensor(pixelFormat(session, input), pixels, batch, size, model.mean, model.std);
   await session.run({ [input]: tensor }); // warm-up
   const runs = Math.max(1, Math.round(frames / batch));
   const started = performance.now();

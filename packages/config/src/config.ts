@@ -41,7 +41,7 @@ export interface Config {
     /** How frame embeddings are stored: float16 (half the bytes) or float32. */
     dtype: Env['VAD_EMBEDDING_DTYPE'];
   };
-  ffmpeg: { ffmpegPath: string | undefined; ffprobePath: string | undefined };
+  ffmpeg: { ffmpegPath: string | undefined; ffprobePath: string | undefined; hwaccel: 'none' | 'cuda' };
   log: { level: Env['VAD_LOG_LEVEL'] };
   schedule: {
     /** IANA time zone of the processing window, retention time and times read from file names. */
@@ -162,6 +162,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       segmentFrames: env.VAD_SEGMENT_FRAMES,
       clipFrames: env.VAD_CLIP_FRAMES,
       clipStride: env.VAD_CLIP_STRIDE,
+      sampling: env.VAD_SAMPLING,
+      ...(env.VAD_SAMPLING === 'motion'
+        ? { motion: { threshold: env.VAD_MOTION_THRESHOLD, minArea: env.VAD_MOTION_MIN_AREA } }
+        : {}),
     },
     ingest: { concurrency: env.VAD_INGEST_CONCURRENCY, maxPendingSegments: env.VAD_MAX_PENDING_SEGMENTS },
     embed: {
@@ -174,7 +178,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       parallelRuns: env.VAD_INFERENCE_PARALLEL_RUNS,
       dtype: env.VAD_EMBEDDING_DTYPE,
     },
-    ffmpeg: { ffmpegPath: env.VAD_FFMPEG_PATH, ffprobePath: env.VAD_FFPROBE_PATH },
+    ffmpeg: { ffmpegPath: env.VAD_FFMPEG_PATH, ffprobePath: env.VAD_FFPROBE_PATH, hwaccel: env.VAD_HWACCEL },
     log: { level: env.VAD_LOG_LEVEL },
     schedule: { timeZone: env.VAD_TIMEZONE, window: env.VAD_PROCESSING_WINDOW },
     watch: { stableMs: env.VAD_WATCH_STABLE_MS, polling: env.VAD_WATCH_POLLING },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { aggregatorSchema, scoringModeSchema } from './aggregators.js';
 import { apiTokenEntrySchema } from './api-token.js';
+import { samplingModeSchema } from './pipeline-config.js';
 
 const positiveInt = (min = 1) => z.coerce.number().int().min(min);
 const positiveNumber = z.coerce.number().positive();
@@ -37,6 +38,10 @@ export const envSchema = z
       .regex(/^[\w.-]+$/, 'must be a model name: one of models/manifest.json, or one added with vad models add')
       .default('clip-vit-base-patch32'),
     VAD_SAMPLE_FPS: positiveNumber.max(60).default(2),
+    VAD_SAMPLING: samplingModeSchema.default('fixed'),
+    VAD_MOTION_THRESHOLD: positiveNumber.max(255).default(12),
+    VAD_MOTION_MIN_AREA: positiveNumber.max(1).default(0.002),
+    VAD_HWACCEL: z.enum(['none', 'cuda']).default('none'),
     VAD_SEGMENT_FRAMES: positiveInt().max(4096).default(64),
     VAD_CLIP_FRAMES: positiveInt().max(1024).default(16),
     VAD_CLIP_STRIDE: positiveInt().max(1024).default(8),

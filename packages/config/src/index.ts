@@ -21,7 +21,11 @@ export { type Env, envSchema } from './env-schema.js';
 export { createLogger, type Logger } from './logger.js';
 export {
   hashPipelineConfig,
+  type MotionSettings,
+  motionSettingsSchema,
   type PipelineConfig,
   type PipelineSettings,
   pipelineConfigSchema,
+  type SamplingMode,
+  samplingModeSchema,
 } from './pipeline-config.js';

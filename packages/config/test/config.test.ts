@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       segmentFrames: 64,
       clipFrames: 16,
       clipStride: 8,
+      sampling: 'fixed',
     });
   });
 
@@ -106,5 +107,27 @@ describe('hashPipelineConfig', () => {
   it('changes with anything that changes results', () => {
     expect(hashPipelineConfig({ ...base, sampleFps: 1 })).not.toBe(hashPipelineConfig(base));
     expect(hashPipelineConfig({ ...base, model: 'other' })).not.toBe(hashPipelineConfig(base));
+  });
+  it('keeps the hash of videos recorded before sampling modes, and tells the modes apart', () => {
+    // The hash every existing video was recorded with (fixed sampling, before the field existed).
+    expect(hashPipelineConfig(base)).toBe('b1a0f81a8dea43b7');
+    expect(hashPipelineConfig({ ...base, sampling: 'fixed' })).toBe(hashPipelineConfig(base));
+    const keyframes = hashPipelineConfig({ ...base, sampling: 'keyframes' });
+    const motion = { ...base, sampling: 'motion' as const, motion: { threshold: 12, minArea: 0.002 } };
+    expect(new Set([hashPipelineConfig(base), keyframes, hashPipelineConfig(motion)]).size).toBe(3);
+    expect(hashPipelineConfig({ ...motion, motion: { threshold: 20, minArea: 0.002 } })).not.toBe(
+      hashPipelineConfig(motion),
+    );
+    // Under motion sampling every segment starts with an encoded frame: its length changes results.
+    expect(hashPipelineConfig({ ...motion, segmentFrames: 32 })).not.toBe(hashPipelineConfig(motion));
+    // Keyframe sampling does not depend on segments.
+    expect(hashPipelineConfig({ ...base, sampling: 'keyframes', segmentFrames: 32 })).toBe(keyframes);
+  });
+  it('records the sampling mode from VAD_SAMPLING, with the motion settings under motion', () => {
+    expect(loadConfig({ env: {}, envFile: false }).pipeline).toMatchObject({ sampling: 'fixed' });
+    expect(loadConfig({ env: {}, envFile: false }).pipeline.motion).toBeUndefined();
+    const motion = loadConfig({ env: { VAD_SAMPLING: 'motion', VAD_MOTION_THRESHOLD: '20' }, envFile: false }).pipeline;
+    expect(motion).toMatchObject({ sampling: 'motion', motion: { threshold: 20, minArea: 0.002 } });
+    expect(() => loadConfig({ env: { VAD_SAMPLING: 'sometimes' }, envFile: false })).toThrow(/VAD_SAMPLING/);
   });
 });

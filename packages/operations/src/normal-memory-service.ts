@@ -1,7 +1,7 @@
 import { type Logger, pipelineConfigSchema } from '@vad/config';
 import type { CameraVideo, NormalFeatureInput, NormalSource, Repositories } from '@vad/db';
 import {
-  cutClips,
+  cutTimedClips,
   farthestPointCoreset,
   NORMAL_MEMORY_MAX,
   overlapsAny,
@@ -266,18 +266,12 @@ export class NormalMemoryService {
       );
     const config = pipelineConfigSchema.safeParse(video.pipelineConfig);
     if (!config.success) throw new Error('its recorded pipeline config is invalid');
-    const { clipFrames, clipStride, sampleFps } = config.data;
-    const frameMs = 1000 / sampleFps;
-    return cutClips(frames, clipFrames, clipStride).map((clip) => {
-      const first = clip.frames[0];
-      const last = clip.frames[clip.validFrames - 1];
-      return {
-        clipIndex: clip.index,
-        startMs: first?.ptsMs ?? 0,
-        endMs: Math.round((last?.ptsMs ?? 0) + frameMs),
-        feature: poolNormalityFeature({ ...clip, frames: clip.frames.map((f) => f.vector) }),
-      };
-    });
+    return cutTimedClips(frames, config.data).map((clip) => ({
+      clipIndex: clip.index,
+      startMs: clip.startMs,
+      endMs: clip.endMs,
+      feature: poolNormalityFeature({ ...clip, frames: clip.frames.map((f) => f.vector) }),
+    }));
   }
 }
 

@@ -2,7 +2,7 @@ import type { Config, Logger } from '@vad/config';
 import { createQueues, type RunningWorker } from '@vad/queue';
 import { IngestService, type IngestServiceDeps } from '@vad/stages';
 import { SegmentStore } from '@vad/storage';
-import { resolveFfmpegBinaries } from '@vad/video';
+import { resolveFfmpegBinaries, resolveHwaccel } from '@vad/video';
 import { openRoleResources } from './role-resources.js';
 import { type RoleOptions, startStageWorker } from './stage-worker.js';
 
@@ -26,12 +26,19 @@ export function startIngestWorker(config: Config, logger: Logger, options: Inges
   const { repos, connection } = resources;
   const queues = createQueues(config, connection);
   const segments = options.segments ?? new SegmentStore(config.storage.root);
+  // Checked once, before the first decode: a GPU that cannot be used is a warning, and decoding goes on in software.
+  const hwaccel = resolveHwaccel(binaries, config.ffmpeg.hwaccel).then((resolved) => {
+    if (resolved.fallback) logger.warn({ hwaccel: config.ffmpeg.hwaccel }, resolved.fallback);
+    else if (resolved.hwaccel) logger.info({ hwaccel: resolved.hwaccel }, 'decoding on the GPU (ffmpeg -hwaccel cuda)');
+    return resolved.hwaccel;
+  });
   const service = new IngestService({
     config,
     repos,
     queues,
     segments,
     binaries,
+    hwaccel: () => hwaccel,
     logger,
     ...(options.storageFullRetryMs ? { storageFullRetryMs: options.storageFullRetryMs } : {}),
   });

@@ -1,6 +1,6 @@
 export { type Aggregator, attentionAggregator, meanAggregator } from './aggregators.js';
 export { buildClassSpace, type ClassScore, type ClassSpace, scoreFeature } from './class-scores.js';
-export { type Clip, cutClips } from './clips.js';
+export { type Clip, type ClipTiming, cutClips, cutTimedClips, frameDurationMs, type TimedClip } from './clips.js';
 export { DotProducts, simdAvailable } from './dot-kernel.js';
 export {
   type AnomalyEventSpan,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cutClips } from '../src/index.js';
+import { cutClips, cutTimedClips, frameDurationMs } from '../src/index.js';
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => `f${i}`);
 
@@ -91,5 +91,61 @@ describe('cutClips', () => {
       }
     }
     expect(violations).toEqual([]);
+  });
+});
+
+describe('cutTimedClips', () => {
+  const at = (...times: number[]) => times.map((ptsMs, i) => ({ i, ptsMs }));
+
+  it('cuts grid frames by count, each clip with its time span', () => {
+    const frames = at(...Array.from({ length: 20 }, (_, i) => i * 500));
+    const clips = cutTimedClips(frames, { clipFrames: 8, clipStride: 4, sampleFps: 2, sampling: 'motion' });
+    expect(clips.map((c) => [c.startMs, c.endMs, c.validFrames])).toEqual([
+      [0, 4000, 8],
+      [2000, 6000, 8],
+      [4000, 8000, 8],
+      [6000, 10_000, 8],
+    ]);
+    expect(clips).toEqual(
+      cutClips(frames, 8, 4).map((c) =>
+        expect.objectContaining({ positions: c.positions, validFrames: c.validFrames }),
+      ),
+    );
+  });
+
+  it('cuts keyframes by time: each clip holds the frames of its span, padded by repeating them', () => {
+    // Keyframes every 2 s, one late (scene cut at 9.2 s), a gap of 10 s with none.
+    const frames = at(0, 2000, 4000, 6000, 8000, 9200, 10_000, 20_000, 22_000);
+    const timing = { clipFrames: 16, clipStride: 8, sampleFps: 2, sampling: 'keyframes' } as const;
+    const clips = cutTimedClips(frames, timing);
+    expect(
+      clips.map((c) => [c.startMs, c.endMs, c.validFrames, c.frames.slice(0, c.validFrames).map((f) => f.ptsMs)]),
+    ).toEqual([
+      [0, 8000, 4, [0, 2000, 4000, 6000]],
+      [4000, 12_000, 5, [4000, 6000, 8000, 9200, 10_000]],
+      [8000, 16_000, 3, [8000, 9200, 10_000]],
+      // 12–20 s holds no keyframe: no clip.
+      [16_000, 24_000, 2, [20_000, 22_000]],
+    ]);
+    for (const clip of clips) {
+      expect(clip.frames).toHaveLength(16);
+      // Padding repeats the clip's own frames, in order.
+      expect(clip.frames.map((f) => f.ptsMs)).toEqual(
+        Array.from({ length: 16 }, (_, i) => clip.frames[i % clip.validFrames]?.ptsMs),
+      );
+      expect(clip.positions.map((p) => frames[p]?.ptsMs)).toEqual(clip.frames.map((f) => f.ptsMs));
+    }
+    expect(clips.map((c) => c.index)).toEqual([0, 1, 2, 3]);
+    // The video ends a keyframe interval (the median spacing, 2 s) after its last keyframe.
+    expect(frameDurationMs(frames, timing)).toBe(2000);
+  });
+
+  it('thins a span holding more frames than a clip evenly, and covers a single frame', () => {
+    const frames = at(...Array.from({ length: 10 }, (_, i) => i * 100));
+    const clips = cutTimedClips(frames, { clipFrames: 4, clipStride: 4, sampleFps: 2, sampling: 'keyframes' });
+    expect(clips).toHaveLength(1);
+    expect(clips[0]?.frames.map((f) => f.ptsMs)).toEqual([0, 200, 500, 700]);
+    const single = cutTimedClips(at(0), { clipFrames: 4, clipStride: 2, sampleFps: 2, sampling: 'keyframes' });
+    expect(single.map((c) => [c.startMs, c.endMs, c.validFrames])).toEqual([[0, 500, 1]]);
   });
 });

@@ -11,9 +11,10 @@ import {
   type ClassScore,
   type ClassSpace,
   type Clip,
-  cutClips,
+  cutTimedClips,
   expandPrompts,
   extractEvents,
+  frameDurationMs,
   fuseScores,
   meanAggregator,
   type NormalMemory,
@@ -177,9 +178,8 @@ export class AggregateService {
     const recorded = pipelineConfigSchema.safeParse(video.pipelineConfig);
     if (!recorded.success)
       throw new UnrecoverableError(`the video's recorded pipeline config is invalid: ${recorded.error.message}`);
-    const { clipFrames, clipStride, sampleFps } = recorded.data;
-    const frameMs = 1000 / sampleFps;
-    const clips = cutClips(frames, clipFrames, clipStride);
+    const frameMs = frameDurationMs(frames, recorded.data);
+    const clips = cutTimedClips(frames, recorded.data);
     const features = await this.sequenceFeatures(
       clips.map((clip) => ({ ...clip, frames: clip.frames.map((f) => f.vector) })),
       space,
@@ -187,9 +187,7 @@ export class AggregateService {
     );
     const scored = clips.map((clip, c) => {
       const score = scoreFeature(features[c] as Float32Array, space);
-      const first = clip.frames[0];
-      const last = clip.frames[clip.validFrames - 1];
-      return { clip, score, startMs: first?.ptsMs ?? 0, endMs: Math.round((last?.ptsMs ?? 0) + frameMs) };
+      return { clip, score, startMs: clip.startMs, endMs: clip.endMs };
     });
     // Modes other than `prompts` replace each clip's anomaly score (labels and class probabilities stay the
     // prompts', but a learned head's with classes of its own).
@@ -216,6 +214,7 @@ export class AggregateService {
     ).map((span) => (byMode ? span : refineEvent(span, frameLevel, scoring.threshold, frameMs)));
     await context.updateProgress({ percent: 70 });
 
+    const { clipFrames, clipStride } = recorded.data;
     const params = { ...scoring, ...byMode?.params, clipFrames, clipStride, logitScale: space.logitScale };
     const configHash = createHash('sha256')
       .update(JSON.stringify([video.model, promptSet, scoring.aggregator, params]))

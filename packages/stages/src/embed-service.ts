@@ -1,7 +1,7 @@
 import type { Logger } from '@vad/config';
 import { type EmbeddingDtype, encodeEmbedding, type Repositories } from '@vad/db';
 import { type EmbedJobData, UnrecoverableError } from '@vad/queue';
-import type { Segment, SegmentStore } from '@vad/storage';
+import { encodedFrames, type Segment, type SegmentStore } from '@vad/storage';
 import type { JobContext } from './job-context.js';
 
 /** What the embed service needs of an image encoder: the batcher of @vad/clip, or anything alike. */
@@ -14,6 +14,8 @@ export interface FrameEmbedder {
 
 export interface EmbedResult {
   frames: number;
+  /** Of `frames`, those encoded (the others reuse an earlier frame's embedding: motion sampling). */
+  encoded?: number;
   /** True when an earlier attempt had committed the rows and only the file was left to delete. */
   alreadyEmbedded: boolean;
   /** Size of each inference batch this segment's frames rode in (shared with other jobs' frames). */
@@ -51,27 +53,25 @@ export class EmbedService {
         `segment frames are ${header.width}x${header.height}, model ${embedder.model} takes ${embedder.inputSize}x${embedder.inputSize}`,
       );
     }
-    await context.updateProgress({ percent: 10, frames: header.frames.length });
+    // Under motion sampling some frames carry no pixels: they reuse an earlier frame's embedding.
+    const encoded = encodedFrames(header).length;
+    await context.updateProgress({ percent: 10, frames: header.frames.length, encoded });
     const batchSizes: number[] = [];
-    const embeddings = await embedder.embed(pixels, header.frames.length, (size) => batchSizes.push(size));
-    await context.updateProgress({ percent: 80, frames: header.frames.length });
+    const embeddings = await embedder.embed(pixels, encoded, (size) => batchSizes.push(size));
+    await context.updateProgress({ percent: 80, frames: header.frames.length, encoded });
 
+    let next = 0;
     await repos.frameEmbeddings.upsertMany(
-      header.frames.map((frame, i) => {
-        const vector = embeddings[i] as Float32Array;
-        return {
-          videoId: data.videoId,
-          model: data.model,
-          frameIndex: frame.index,
-          ptsMs: frame.ptsMs,
-          dtype,
-          embedding: encodeEmbedding(vector, dtype),
-        };
+      header.frames.map((frame) => {
+        const row = { videoId: data.videoId, model: data.model, frameIndex: frame.index, ptsMs: frame.ptsMs, dtype };
+        if (frame.sameAs !== undefined) return { ...row, embedding: null, sameAsFrame: frame.sameAs };
+        const vector = embeddings[next++] as Float32Array;
+        return { ...row, embedding: encodeEmbedding(vector, dtype), sameAsFrame: null };
       }),
     );
     await segments.delete(data.videoId, data.segmentIndex);
     await context.updateProgress({ percent: 100, frames: header.frames.length });
-    return { frames: header.frames.length, alreadyEmbedded: false, batchSizes };
+    return { frames: header.frames.length, encoded, alreadyEmbedded: false, batchSizes };
   }
 
   /** The segment, or undefined when it is gone because an earlier attempt finished everything but the job. */

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Config, type Logger, type PipelineConfig, pipelineConfigSchema } from '@vad/config';
+import { type Config, type Logger, type MotionSettings, type PipelineConfig, pipelineConfigSchema } from '@vad/config';
 import type { Repositories, Video } from '@vad/db';
 import { addEmbedJob, type IngestJobData, jobExists, jobIds, type Queues, UnrecoverableError } from '@vad/queue';
 import { isStorageFull, type SegmentStore } from '@vad/storage';
@@ -10,6 +10,7 @@ import {
   decodeFrames,
   type FfmpegBinaries,
   InvalidVideoError,
+  MotionGate,
   probeVideo,
   type VideoProbeResult,
 } from '@vad/video';
@@ -26,6 +27,8 @@ export interface IngestResult {
   segmentsSkipped: number;
   /** Frames this attempt decoded: fewer than `frames` when it resumed where an earlier attempt stopped. */
   framesThisAttempt: number;
+  /** Of those, the frames handed to the encoder (all of them but under `motion` sampling). */
+  framesEncodedThisAttempt: number;
   /** Where this attempt started decoding, when earlier attempts had queued or embedded the first segments. */
   resumedAt?: {
     segment: number;
@@ -43,11 +46,24 @@ export interface IngestServiceDeps {
   queues: Queues;
   segments: SegmentStore;
   binaries: FfmpegBinaries;
+  /** Whether decodes run on the GPU (`resolveHwaccel`, resolved once per process); unset: in software. */
+  hwaccel?: () => Promise<'cuda' | undefined>;
   logger: Logger;
   /** How often a stalled decode checks whether embedding has caught up. */
   backpressurePollMs?: number;
   /** Retry of a segment write that found the storage full: first delay and the most it grows to, in ms. */
   storageFullRetryMs?: { initial: number; max: number };
+}
+
+/** A decoded frame on its way into a segment: with its pixels, or (motion sampling) the frame it repeats. */
+type SampledFrame = Pick<DecodedFrame, 'index' | 'ptsMs'> &
+  ({ rgb: Buffer; sameAs?: undefined } | { rgb?: undefined; sameAs: number });
+
+/** The motion settings a `motion` pipeline config records. */
+function motionSettings(pipeline: PipelineConfig): MotionSettings {
+  if (!pipeline.motion)
+    throw new UnrecoverableError('the pipeline config asks for motion sampling without motion settings');
+  return pipeline.motion;
 }
 
 /** One attempt's job and log, and the progress it last reported. */
@@ -120,6 +136,8 @@ export class IngestService {
         segments: result.segments,
         skipped: result.segmentsSkipped,
         framesThisAttempt: result.framesThisAttempt,
+        framesEncodedThisAttempt: result.framesEncodedThisAttempt,
+        sampling: pipeline.sampling,
       },
       'ingest finished',
     );
@@ -167,7 +185,12 @@ export class IngestService {
     const { context, log } = attempt;
     const { sampleFps, inputSize, segmentFrames } = pipeline;
     const { durationMs } = probe;
-    let pending: DecodedFrame[] = [];
+    let pending: SampledFrame[] = [];
+    // Motion sampling: each segment starts with an encoded frame (so a segment's embed job and a resumed
+    // attempt never depend on another segment), then encodes a frame only when it differs from the last encoded.
+    const gate = pipeline.sampling === 'motion' ? new MotionGate(inputSize, motionSettings(pipeline)) : undefined;
+    let lastEncoded = -1;
+    let framesEncodedThisAttempt = 0;
     let segments = startSegment;
     let segmentsSkipped = startSegment;
     let frames = startSegment * segmentFrames;
@@ -208,9 +231,12 @@ export class IngestService {
       };
       log.info({ resumedAt }, 'decoding resumes after the segments earlier attempts queued');
     };
+    const hwaccel = await this.deps.hwaccel?.();
     const decoder = decodeFrames(video.sourceUri, this.deps.binaries, {
       sampleFps,
       size: inputSize,
+      select: pipeline.sampling === 'keyframes' ? 'keyframes' : 'grid',
+      ...(hwaccel ? { hwaccel } : {}),
       signal: context.signal,
       onLog: (line) => logger.debug({ videoId: video.id, ffmpeg: line }, 'ffmpeg'),
       startIndex: frames,
@@ -220,7 +246,14 @@ export class IngestService {
       for await (const frame of decoder) {
         // Segment n holds frames n × segmentFrames onwards: a frame out of place would shift every later segment.
         if (frame.index !== frames) throw new Error(`the decoder gave frame ${frame.index} where ${frames} was due`);
-        pending.push(frame);
+        if (pending.length === 0) gate?.reset();
+        if (!gate || gate.check(frame.rgb).keep) {
+          pending.push(frame);
+          lastEncoded = frame.index;
+          framesEncodedThisAttempt += 1;
+        } else {
+          pending.push({ index: frame.index, ptsMs: frame.ptsMs, sameAs: lastEncoded });
+        }
         frames += 1;
         framesThisAttempt += 1;
         lastPtsMs = frame.ptsMs;
@@ -238,6 +271,7 @@ export class IngestService {
       segments,
       segmentsSkipped,
       framesThisAttempt,
+      framesEncodedThisAttempt,
       ...(resumedAt ? { resumedAt } : {}),
     };
   }
@@ -247,7 +281,7 @@ export class IngestService {
     video: Pick<Video, 'id' | 'priority' | 'urgent'>,
     pipeline: PipelineConfig,
     segmentIndex: number,
-    frames: DecodedFrame[],
+    frames: SampledFrame[],
     attempt: Attempt,
   ): Promise<boolean> {
     const { queues, segments, config } = this.deps;
@@ -271,9 +305,13 @@ export class IngestService {
       segmentIndex,
       width: size,
       height: size,
-      frames: frames.map((f) => ({ index: f.index, ptsMs: f.ptsMs })),
+      frames: frames.map((f) => ({
+        index: f.index,
+        ptsMs: f.ptsMs,
+        ...(f.sameAs !== undefined ? { sameAs: f.sameAs } : {}),
+      })),
     };
-    const pixels = frames.map((f) => f.rgb);
+    const pixels = frames.flatMap((f) => (f.rgb ? [f.rgb] : []));
     await this.whenStorageHasSpace(attempt, () => segments.write(header, pixels));
     await addEmbedJob(
       queues,

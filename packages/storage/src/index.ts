@@ -2,6 +2,7 @@ export { EventClipStore } from './event-clip-store.js';
 export { sha256File } from './hash-file.js';
 export {
   decodeSegment,
+  encodedFrames,
   encodeSegmentPreamble,
   SEGMENT_MAGIC,
   type Segment,

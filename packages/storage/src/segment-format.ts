@@ -4,7 +4,10 @@
  *   8 bytes  magic "VADSEG01"
  *   4 bytes  header length N (uint32 LE)
  *   N bytes  header, JSON (SegmentHeader)
- *   …        frames: frameCount × height × width × 3 bytes, RGB uint8, HWC, frame after frame
+ *   …        frames: encoded frames × height × width × 3 bytes, RGB uint8, HWC, frame after frame
+ *
+ * Frames that motion sampling found unchanged carry `sameAs` in the header
+ * and no pixels: only the frames to encode are stored.
  */
 export const SEGMENT_MAGIC = Buffer.from('VADSEG01', 'ascii');
 
@@ -12,6 +15,13 @@ export interface SegmentFrameInfo {
   /** Index of the frame among the video's sampled frames. */
   index: number;
   ptsMs: number;
+  /** Set when the frame is not encoded: the index of the earlier frame of this segment whose embedding it reuses. */
+  sameAs?: number;
+}
+
+/** The frames of a header that have pixels in the file (all but those with `sameAs`). */
+export function encodedFrames(header: Pick<SegmentHeader, 'frames'>): SegmentFrameInfo[] {
+  return header.frames.filter((frame) => frame.sameAs === undefined);
 }
 
 export interface SegmentHeader {
@@ -24,7 +34,7 @@ export interface SegmentHeader {
 
 export interface Segment {
   header: SegmentHeader;
-  /** All frames, contiguous: frames.length × height × width × 3 bytes. */
+  /** The encoded frames' pixels, contiguous: encodedFrames(header).length × height × width × 3 bytes. */
   pixels: Buffer;
 }
 
@@ -43,7 +53,7 @@ export function decodeSegment(data: Buffer, source: string): Segment {
   if (12 + headerLength > data.length) throw new Error(`${source} is truncated inside its header`);
   const header = JSON.parse(data.subarray(12, 12 + headerLength).toString('utf8')) as SegmentHeader;
   const pixels = data.subarray(12 + headerLength);
-  const expected = header.frames.length * header.width * header.height * 3;
+  const expected = encodedFrames(header).length * header.width * header.height * 3;
   if (pixels.length !== expected) {
     throw new Error(`${source} is truncated: ${pixels.length} of ${expected} pixel bytes`);
   }

@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open, readdir, readFile, rename, rm, stat, statfs, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeSegment, encodeSegmentPreamble, type Segment, type SegmentHeader } from './segment-format.js';
+import {
+  decodeSegment,
+  encodedFrames,
+  encodeSegmentPreamble,
+  type Segment,
+  type SegmentHeader,
+} from './segment-format.js';
 
 const EXTENSION = '.seg';
 const TEMPORARY_EXTENSION = '.tmp';
@@ -67,7 +73,8 @@ export class SegmentStore {
   }
 
   /**
-   * Writes the frames (each height × width × 3 bytes) as one segment; returns
+   * Writes the frames (each height × width × 3 bytes; one per header frame
+   * without `sameAs`) as one segment; returns
    * its path. A write that stores fewer bytes than asked is continued until
    * every byte is written; one that fails (a full disk: ENOSPC, EDQUOT) or makes
    * no progress rejects, and its temporary file is removed: only a complete
@@ -75,7 +82,7 @@ export class SegmentStore {
    */
   async write(header: SegmentHeader, frames: readonly Buffer[]): Promise<string> {
     const frameBytes = header.width * header.height * 3;
-    if (frames.length !== header.frames.length) throw new Error('segment header and frames disagree in count');
+    if (frames.length !== encodedFrames(header).length) throw new Error('segment header and frames disagree in count');
     for (const frame of frames) {
       if (frame.length !== frameBytes) throw new Error(`frame of ${frame.length} bytes, expected ${frameBytes}`);
     }

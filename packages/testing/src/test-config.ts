@@ -41,6 +41,14 @@ export function configToEnv(config: Config): Record<string, string> {
     VAD_SEGMENT_FRAMES: String(config.pipeline.segmentFrames),
     VAD_CLIP_FRAMES: String(config.pipeline.clipFrames),
     VAD_CLIP_STRIDE: String(config.pipeline.clipStride),
+    VAD_SAMPLING: config.pipeline.sampling ?? 'fixed',
+    ...(config.pipeline.motion
+      ? {
+          VAD_MOTION_THRESHOLD: String(config.pipeline.motion.threshold),
+          VAD_MOTION_MIN_AREA: String(config.pipeline.motion.minArea),
+        }
+      : {}),
+    VAD_HWACCEL: config.ffmpeg.hwaccel,
     VAD_INGEST_CONCURRENCY: String(config.ingest.concurrency),
     VAD_MAX_PENDING_SEGMENTS: String(config.ingest.maxPendingSegments),
     VAD_JOB_ATTEMPTS: String(config.queue.attempts),

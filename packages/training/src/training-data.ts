@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { pipelineConfigSchema } from '@vad/config';
 import type { FrameEmbeddingRepository, ReviewSpan } from '@vad/db';
-import { type ClassSpace, type Clip, cutClips, meanAggregator } from '@vad/scoring';
+import { type ClassSpace, type Clip, cutTimedClips, meanAggregator } from '@vad/scoring';
 import type { FrameLabel, VideoLabel } from './labels.js';
 import type { CandidateVideo, ReviewSource, TrainingRepository } from './training-repository.js';
 import {
@@ -218,8 +218,7 @@ export async function loadTrainingSet(sources: TrainingSources, options: Trainin
           `the others ${embeddingSize}-d`,
       ]);
     }
-    const { clipFrames, clipStride } = pipelineConfigSchema.parse(video.pipelineConfig);
-    const clips = cutClips(frames, clipFrames, clipStride);
+    const clips = cutTimedClips(frames, pipelineConfigSchema.parse(video.pipelineConfig));
     const features = new Float32Array(clips.length * (embeddingSize as number));
     clips.forEach((clip, c) => {
       const feature = meanAggregator({ ...clip, frames: clip.frames.map((f) => f.vector) }, NO_SPACE);

@@ -5,9 +5,24 @@ import ffmpeg from 'fluent-ffmpeg';
 import type { FfmpegBinaries } from './binaries.js';
 import { DecodeError } from './errors.js';
 
+/**
+ * Which frames the decoder gives: `grid`, one per slot of the sampling grid
+ * (sampleFps); `keyframes`, only the video's keyframes (the decoder skips
+ * every other frame: `-skip_frame nokey`), no two closer than 1/sampleFps,
+ * each at its own presentation time.
+ */
+export type FrameSelection = 'grid' | 'keyframes';
+
 export interface DecodeOptions {
-  /** Frames per second of video to sample. */
+  /** Frames per second of video to sample (with `keyframes`: at most this many per second). */
   sampleFps: number;
+  /** Default `grid`. */
+  select?: FrameSelection;
+  /**
+   * Decode on the GPU (`-hwaccel cuda`; frames are copied back for the filters). Only pass it after
+   * `resolveHwaccel` found it working: an ffmpeg without it fails.
+   */
+  hwaccel?: 'cuda';
   /** Side of the square output: shortest side resized to it, then centre-cropped, as CLIP preprocesses. */
   size: number;
   signal?: AbortSignal;
@@ -58,12 +73,26 @@ export function frameFilter(sampleFps: number, size: number): string {
   ].join(',');
 }
 
+/**
+ * The graph for keyframe sampling: the decoder gives keyframes only; of those,
+ * none closer than 1/sampleFps to the last one kept (all-intra footage would
+ * otherwise give every frame). No fps filter: each frame keeps its own pts.
+ */
+export function keyframeFilter(sampleFps: number, size: number): string {
+  const gap = (1 / sampleFps).toFixed(6);
+  return [
+    `select='isnan(prev_selected_t)+gte(t-prev_selected_t,${gap})'`,
+    ...frameFilter(1, size).split(',').slice(1),
+  ].join(',');
+}
+
 /** The same graph for the video's first frame alone, at its own pts (no fps grid: its pts is in the stream's time base). */
 function firstFrameFilter(size: number): string {
   return ['trim=end_frame=1', ...frameFilter(1, size).split(',').slice(1)].join(',');
 }
 
 const SHOWINFO_PTS = /Parsed_showinfo.*\bpts:\s*(-?\d+|NOPTS)\s+pts_time:\s*(\S+)/;
+const SHOWINFO_TIME_BASE = /Parsed_showinfo.*config in time_base:\s*(\d+)\/(\d+)/;
 const NOISE =
   /Parsed_showinfo|^\s*(frame=|size=|video:|Stream mapping|Press \[q\]|Output #|Input #|Metadata:|Duration:|Stream #|\s+\w+\s*:)/;
 
@@ -126,12 +155,15 @@ interface RawFrame {
   pts: number;
   /** showinfo's pts_time, in ms. */
   ptsTime: number;
+  /** showinfo's input time base, [num, den], when it printed one. */
+  timeBase: [number, number] | undefined;
   rgb: Buffer;
 }
 
 interface Timestamp {
   pts: number;
   ptsTime: number;
+  timeBase: [number, number] | undefined;
 }
 
 interface RunOptions {
@@ -149,6 +181,7 @@ async function* runFfmpeg(path: string, binaries: FfmpegBinaries, options: RunOp
   const { filter, outputOptions, frameBytes, signal, onLog } = options;
   const timestamps = new OrderedMailbox<Timestamp>();
   const stderrTail: string[] = [];
+  let timeBase: [number, number] | undefined;
   let failure: Error | undefined;
   let finished = false;
 
@@ -164,7 +197,13 @@ async function* runFfmpeg(path: string, binaries: FfmpegBinaries, options: RunOp
     .on('stderr', (line: string) => {
       const shown = SHOWINFO_PTS.exec(line);
       if (shown?.[1] !== undefined && shown[2] !== undefined) {
-        timestamps.push({ pts: Number.parseInt(shown[1], 10), ptsTime: Number.parseFloat(shown[2]) * 1000 });
+        const pts = Number.parseInt(shown[1], 10);
+        timestamps.push({ pts, ptsTime: Number.parseFloat(shown[2]) * 1000, timeBase });
+        return;
+      }
+      const base = SHOWINFO_TIME_BASE.exec(line);
+      if (base?.[1] !== undefined && base[2] !== undefined) {
+        timeBase = [Number(base[1]), Number(base[2])];
         return;
       }
       if (NOISE.test(line) || !line.trim()) return;
@@ -310,16 +349,36 @@ export async function* decodeFrames(
 ): AsyncGenerator<DecodedFrame> {
   const { sampleFps, size, signal, onLog } = options;
   const startIndex = options.startIndex ?? 0;
-  const run: RunOptions = { frameBytes: size * size * 3, signal, onLog, outputOptions: [], filter: '' };
-  if (startIndex > 0) {
+  const keyframes = options.select === 'keyframes';
+  const hwaccel = options.hwaccel ? ['-hwaccel', options.hwaccel] : [];
+  const run: RunOptions = {
+    frameBytes: size * size * 3,
+    signal,
+    onLog,
+    inputOptions: hwaccel,
+    outputOptions: [],
+    filter: '',
+  };
+  // Keyframes alone decode so fast that a resumed decode simply starts over and drops what came before.
+  if (startIndex > 0 && !keyframes) {
     const resumed = yield* resumeFrames(path, binaries, { ...options, startIndex }, run);
     if (resumed) return;
   }
 
+  const sampled: RunOptions = keyframes
+    ? {
+        ...run,
+        inputOptions: [...hwaccel, '-skip_frame', 'nokey'],
+        filter: keyframeFilter(sampleFps, size),
+        // Every selected keyframe once, at its own time: no frame rate for ffmpeg to fill or thin out.
+        outputOptions: ['-vsync', 'passthrough'],
+      }
+    : { ...run, filter: frameFilter(sampleFps, size) };
   let index = 0;
-  for await (const frame of runFfmpeg(path, binaries, { ...run, filter: frameFilter(sampleFps, size) })) {
+  for await (const frame of runFfmpeg(path, binaries, sampled)) {
     // Resuming without a seek: the frames before the resume point are decoded, and dropped.
-    if (index >= startIndex) yield { index, ptsMs: slotMs(frame.pts, sampleFps), rgb: frame.rgb };
+    const ptsMs = keyframes ? streamMs(frame) : slotMs(frame.pts, sampleFps);
+    if (index >= startIndex) yield { index, ptsMs, rgb: frame.rgb };
     index += 1;
   }
   if (index > 0 || startIndex > 0) return;
@@ -332,6 +391,13 @@ export async function* decodeFrames(
     yield { index, ptsMs: Math.max(0, Math.round(frame.ptsTime)), rgb: frame.rgb };
     index += 1;
   }
+}
+
+/** A frame's own presentation time, in ms: its pts in showinfo's time base (exact), else pts_time. */
+function streamMs(frame: RawFrame): number {
+  if (!frame.timeBase) return Math.max(0, Math.round(frame.ptsTime));
+  const [num, den] = frame.timeBase;
+  return Math.max(0, Math.round((frame.pts * num * 1000) / den));
 }
 
 /** The time of a slot of the sampling grid, in ms. */
@@ -395,7 +461,14 @@ async function* resumeFrames(
     signal?.throwIfAborted();
     const seeked: RunOptions = {
       ...run,
-      inputOptions: ['-ss', seekS.toFixed(3), '-noaccurate_seek', '-copyts', '-start_at_zero'],
+      inputOptions: [
+        ...(run.inputOptions ?? []),
+        '-ss',
+        seekS.toFixed(3),
+        '-noaccurate_seek',
+        '-copyts',
+        '-start_at_zero',
+      ],
       filter: frameFilter(sampleFps, size),
     };
     let first = true;

@@ -25,8 +25,12 @@ export {
   type DecodeOptions,
   type DecodeResume,
   decodeFrames,
+  type FrameSelection,
   frameFilter,
+  keyframeFilter,
 } from './frame-decoder.js';
+export { type HwaccelSetting, type ResolvedHwaccel, resolveHwaccel } from './hwaccel.js';
+export { MOTION_GRID, MotionGate, type MotionGateSettings } from './motion-gate.js';
 export { DIMENSION_LIMITS, probeVideo, type VideoProbeResult } from './probe.js';
 export {
   type DisplayRotation,
