@@ -15,7 +15,7 @@
  * differences; and, on the still scene with the benchmark model, the cosine
  * between the embedding a skipped frame reuses and its own.
  *
- *   npm run cameras -w @vad/bench -- [--duration 300]
+ *   npm run cameras -w @vad/bench -- [--duration 600]
  */
 import { execFile, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -24,23 +24,16 @@ import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { createSession, getModelSpec, imageIo, resolveModelPaths } from '@vad/clip';
 import { buildModel } from '@vad/models';
-import { expandPrompts, UCF_CRIME_PROMPTS } from '@vad/scoring';
-import {
-  configToEnv,
-  createTestConfig,
-  createTestDatabase,
-  createTestRedis,
-  ensureTinyModel,
-  waitFor,
-} from '@vad/testing';
+import { configToEnv, ensureTinyModel, waitFor } from '@vad/testing';
 import { resolveFfmpegBinaries } from '@vad/video';
 import { bareInferenceFps, plainDecodeSeconds, plainKeyframeDecodeSeconds } from '../lib/baselines.js';
+import { createBenchPipeline } from '../lib/bench-pipeline.js';
 import { cameraFootage, incidentFootage } from '../lib/camera-footage.js';
 
 const execFileAsync = promisify(execFile);
 const { values: args } = parseArgs({
   options: {
-    duration: { type: 'string', default: '300' },
+    duration: { type: 'string', default: '600' },
     'model-dir': { type: 'string', default: join(import.meta.dirname, '..', '.cache', 'models') },
   },
 });
@@ -103,24 +96,7 @@ const bareBefore = await measureBareFps();
 console.log({ limits: Object.fromEntries(limits), bareBefore });
 
 // 2. vad: one `vad workers` per model, every video submitted under its mode.
-const db = await createTestDatabase();
-const redis = createTestRedis();
-const config = createTestConfig({
-  databaseUrl: db.url,
-  redisUrl: redis.url,
-  prefix: redis.prefix,
-  env: { VAD_MODEL: MODEL, VAD_MODEL_DIR: modelDir, VAD_EXECUTION_PROVIDER: 'cpu', VAD_BATCH_SIZE: '32' },
-});
-// The benchmark encoder has no text tower: its prompt embeddings are seeded into the cache (random unit vectors).
-const prompts = [...new Set(expandPrompts(UCF_CRIME_PROMPTS).prompts)];
-await db.repos.textEmbeddings.insertMany(
-  MODEL,
-  prompts.map((p) => {
-    const v = new Float32Array(spec.embeddingSize).map(() => Math.random() - 0.5);
-    const n = Math.hypot(...v);
-    return [p, v.map((x) => x / n)] as [string, Float32Array];
-  }),
-);
+const { db, redis, config } = await createBenchPipeline(MODEL, modelDir, spec.embeddingSize);
 const baseEnv = { ...process.env, ...configToEnv(config), VAD_LOG_LEVEL: 'warn' };
 const cli = (argv: string[]) => [
   '--conditions=vad-source',

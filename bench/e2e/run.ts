@@ -19,10 +19,10 @@ import { parseArgs } from 'node:util';
 import { createSession, getModelSpec, imageFileToRgb, imageIo, imageTensor, resolveModelPaths } from '@vad/clip';
 import { VIDEO_STATUSES } from '@vad/db';
 import { buildModel } from '@vad/models';
-import { expandPrompts, UCF_CRIME_PROMPTS } from '@vad/scoring';
-import { configToEnv, createTestConfig, createTestDatabase, createTestRedis, waitFor } from '@vad/testing';
+import { configToEnv, waitFor } from '@vad/testing';
 import { resolveFfmpegBinaries } from '@vad/video';
 import { bareInferenceFps, plainDecodeSeconds } from '../lib/baselines.js';
+import { createBenchPipeline } from '../lib/bench-pipeline.js';
 import { benchVideo } from '../lib/bench-video.js';
 
 const { values: args } = parseArgs({
@@ -76,25 +76,7 @@ const boundRtf = 1 / (1 / decodeRtf + sampleFps / embedFps);
 console.log({ decodeRtf, embedFps, boundRtf });
 
 // 3. vad: all workers in one process, submit, wait for `done`.
-const db = await createTestDatabase();
-const redis = createTestRedis();
-const config = createTestConfig({
-  databaseUrl: db.url,
-  redisUrl: redis.url,
-  prefix: redis.prefix,
-  env: { VAD_MODEL: MODEL, VAD_MODEL_DIR: modelDir, VAD_EXECUTION_PROVIDER: 'cpu', VAD_BATCH_SIZE: '32' },
-});
-// The benchmark encoder has no text tower: its prompt embeddings are seeded into the cache (random unit vectors),
-// so the aggregate stage runs as usual without a text encoder.
-const prompts = [...new Set(expandPrompts(UCF_CRIME_PROMPTS).prompts)];
-await db.repos.textEmbeddings.insertMany(
-  MODEL,
-  prompts.map((p) => {
-    const v = new Float32Array(spec.embeddingSize).map(() => Math.random() - 0.5);
-    const n = Math.hypot(...v);
-    return [p, v.map((x) => x / n)] as [string, Float32Array];
-  }),
-);
+const { db, redis, config } = await createBenchPipeline(MODEL, modelDir, spec.embeddingSize);
 const env = { ...process.env, ...configToEnv(config), VAD_LOG_LEVEL: 'warn' };
 const workers = spawn(
   process.execPath,

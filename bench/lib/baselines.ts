@@ -9,44 +9,40 @@ import type * as ort from 'onnxruntime-node';
  * benchmark compares with the same thing.
  */
 
-/** Seconds plain ffmpeg takes to decode the file with vad's sampling/resize/crop filter, output to nowhere. */
-export async function plainDecodeSeconds(
-  path: string,
-  sampleFps: number,
-  size: number,
-  binaries: FfmpegBinaries,
-): Promise<number> {
-  const filter = frameFilter(sampleFps, size).replace(',showinfo', '');
+/** Seconds ffmpeg takes to run with these arguments, its frames written to nowhere. */
+async function ffmpegSeconds(binaries: FfmpegBinaries, args: string[]): Promise<number> {
   const started = performance.now();
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(binaries.ffmpeg, [
-      ...['-nostdin', '-hide_banner', '-loglevel', 'error', '-i', path, '-an', '-vf', filter],
-      ...['-pix_fmt', 'rgb24', '-f', 'null', '-'],
-    ]);
+    const child = spawn(binaries.ffmpeg, ['-nostdin', '-hide_banner', '-loglevel', 'error', ...args]);
     child.on('error', reject);
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exited ${code}`))));
   });
   return (performance.now() - started) / 1000;
 }
 
+/** Seconds plain ffmpeg takes to decode the file with vad's sampling/resize/crop filter, output to nowhere. */
+export function plainDecodeSeconds(
+  path: string,
+  sampleFps: number,
+  size: number,
+  binaries: FfmpegBinaries,
+): Promise<number> {
+  const filter = frameFilter(sampleFps, size).replace(',showinfo', '');
+  return ffmpegSeconds(binaries, ['-i', path, '-an', '-vf', filter, '-pix_fmt', 'rgb24', '-f', 'null', '-']);
+}
+
 /** Seconds plain ffmpeg takes to decode the file's keyframes alone (keyframe sampling's decode), output to nowhere. */
-export async function plainKeyframeDecodeSeconds(
+export function plainKeyframeDecodeSeconds(
   path: string,
   sampleFps: number,
   size: number,
   binaries: FfmpegBinaries,
 ): Promise<number> {
   const filter = keyframeFilter(sampleFps, size).replace(',showinfo', '');
-  const started = performance.now();
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(binaries.ffmpeg, [
-      ...['-nostdin', '-hide_banner', '-loglevel', 'error', '-skip_frame', 'nokey', '-i', path, '-an', '-vf', filter],
-      ...['-vsync', 'passthrough', '-pix_fmt', 'rgb24', '-f', 'null', '-'],
-    ]);
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exited ${code}`))));
-  });
-  return (performance.now() - started) / 1000;
+  return ffmpegSeconds(binaries, [
+    ...['-skip_frame', 'nokey', '-i', path, '-an', '-vf', filter],
+    ...['-vsync', 'passthrough', '-pix_fmt', 'rgb24', '-f', 'null', '-'],
+  ]);
 }
 
 export interface BareInference {
