@@ -18,7 +18,7 @@ import {
   waitFor,
   writeTextAsVideo,
 } from '@vad/testing';
-import { resolveFfmpegBinaries } from '@vad/video';
+import { decodeFrames, MotionGate, resolveFfmpegBinaries } from '@vad/video';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -285,6 +285,7 @@ describe('shutdown and restart', () => {
         segments: 5,
         segmentsSkipped: 2,
         framesThisAttempt: 24,
+        framesEncodedThisAttempt: 24,
         resumedAt: { segment: 2, frame: 16, seekS: 6 },
       });
       // One attempt counted (BullMQ counts the completed one): the released run spent none, and nothing failed.
@@ -299,6 +300,90 @@ describe('shutdown and restart', () => {
       );
       expect(await queues.embed.getJobCounts('completed')).toMatchObject({ completed: expect.any(Number) });
       expect(await readdir(segments.videoDir(videoId))).toEqual([]);
+    } finally {
+      await second.close();
+      await consumer.close();
+    }
+  });
+  it('under motion sampling, a resumed ingest makes the very encode-or-reuse decisions of an uninterrupted one', async () => {
+    // A still grey scene; a red square shows from 6 to 7 s and from 13 to 15 s. A keyframe every 2 s.
+    const path = join(fixtures, 'motion-restart.mp4');
+    await generateVideo(path, {
+      durationS: 20,
+      source: 'color=c=gray',
+      filters: "drawbox=x=100:y=80:w=60:h=60:color=red:t=fill:enable='between(t,6,7)+between(t,13,15)'",
+    });
+    const motionConfig: Config = {
+      ...config,
+      pipeline: { ...config.pipeline, sampling: 'motion', motion: { threshold: 12, minArea: 0.002 } },
+    };
+    const producer = env.track(new ProducerContext(motionConfig, logger, { poolSize: 1, applicationName: 'vad-test' }));
+    const { videoId } = await producer.submit.submit({ path });
+    const pipeline = pipelineConfigOf(motionConfig);
+
+    // What an uninterrupted ingest decides: the gate over the decoded frames, reset at every segment's start.
+    const expected: (number | undefined)[] = [];
+    const gate = new MotionGate(pipeline.inputSize, { threshold: 12, minArea: 0.002 });
+    let lastKept = -1;
+    for await (const frame of decodeFrames(path, resolveFfmpegBinaries(), { sampleFps: 2, size: pipeline.inputSize })) {
+      if (frame.index % 8 === 0) gate.reset();
+      if (gate.check(frame.rgb).keep) {
+        lastKept = frame.index;
+        expected.push(undefined);
+      } else expected.push(lastKept);
+    }
+    expect(expected).toHaveLength(40);
+    // The scene changes four times, and each of the 5 segments starts with an encoded frame: few are encoded.
+    expect(expected.filter((e) => e === undefined).length).toBeLessThanOrEqual(5 + 4);
+
+    const first = startIngestWorker(config, logger);
+    await waitFor(
+      'two segments',
+      () => segments.countPending(videoId),
+      (n) => n === 2,
+    );
+    await first.close();
+    // Every segment's header, as the embed stage reads it: which frames reuse which.
+    const seen = new Map<number, (number | undefined)[]>();
+    const consumer = createWorker(
+      'embed',
+      async (job) => {
+        const segment = await segments.read(job.data.videoId, job.data.segmentIndex);
+        seen.set(
+          job.data.segmentIndex,
+          segment.header.frames.map((f) => f.sameAs),
+        );
+        await segments.delete(job.data.videoId, job.data.segmentIndex);
+        return segment.header.frames.length;
+      },
+      config,
+      connection,
+      { concurrency: 2 },
+    );
+    void consumer.run();
+    const second = startIngestWorker(config, logger);
+    try {
+      await waitFor(
+        'ingest job completed',
+        () => queues.ingest.getJobState(jobIds.ingest(videoId)),
+        (s) => s === 'completed',
+      );
+      await waitFor(
+        'every segment read',
+        async () => seen.size,
+        (n) => n === 5,
+      );
+      const job = await queues.ingest.getJob(jobIds.ingest(videoId));
+      // It resumed at segment 2 (frame 16), and encoded only what changed from there on.
+      expect(job?.returnvalue).toMatchObject({
+        frames: 40,
+        segments: 5,
+        framesThisAttempt: 24,
+        framesEncodedThisAttempt: expected.slice(16).filter((e) => e === undefined).length,
+        resumedAt: { segment: 2, frame: 16 },
+      });
+      const written = [0, 1, 2, 3, 4].flatMap((segment) => seen.get(segment) ?? []);
+      expect(written).toEqual(expected);
     } finally {
       await second.close();
       await consumer.close();
