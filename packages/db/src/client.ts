@@ -26,6 +26,11 @@ export function createDatabase(url: string, options: CreateDatabaseOptions = {})
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  // Nor a client checked out (a transaction between two statements) when its connection drops: its
+  // queries fail with the error, which their callers handle, and the pool discards it on release.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   const db = drizzle(pool, { schema });
   return { db, pool, close: () => pool.end() };
 }

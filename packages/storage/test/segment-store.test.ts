@@ -3,7 +3,7 @@ import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isStorageFull, SegmentStore, type SegmentWriteFunction } from '../src/index.js';
+import { encodedFrames, isStorageFull, SegmentStore, type SegmentWriteFunction } from '../src/index.js';
 
 const videoId = '00000000-0000-4000-8000-000000000001';
 
@@ -31,6 +31,30 @@ describe('SegmentStore', () => {
     expect(segment.pixels.length).toBe(2 * 48);
     expect(segment.pixels[0]).toBe(1);
     expect(segment.pixels[48]).toBe(2);
+  });
+
+  it('stores the pixels of encoded frames only: a frame that reuses another carries none (motion sampling)', async () => {
+    const store = new SegmentStore(mkdtempSync(join(tmpdir(), 'vad-seg-')));
+    const header = {
+      videoId,
+      segmentIndex: 0,
+      width: 4,
+      height: 4,
+      frames: [
+        { index: 0, ptsMs: 0 },
+        { index: 1, ptsMs: 500, sameAs: 0 },
+        { index: 2, ptsMs: 1000, sameAs: 0 },
+        { index: 3, ptsMs: 1500 },
+      ],
+    };
+    expect(encodedFrames(header).map((f) => f.index)).toEqual([0, 3]);
+    // One buffer per frame is one too many: the reused frames have no pixels.
+    await expect(store.write(header, [frame(1), frame(2), frame(3), frame(4)])).rejects.toThrow(/disagree in count/);
+    await store.write(header, [frame(1), frame(4)]);
+    const segment = await store.read(videoId, 0);
+    expect(segment.header).toEqual(header);
+    expect(segment.pixels.length).toBe(2 * 48);
+    expect([segment.pixels[0], segment.pixels[48]]).toEqual([1, 4]);
   });
 
   it('counts pending segments, ignoring temporary files, and deletes idempotently', async () => {
