@@ -22,12 +22,11 @@ import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
-import { createSession, getModelSpec, imageIo, resolveModelPaths } from '@vad/clip';
-import { buildModel } from '@vad/models';
+import { createSession, getModelSpec, imageIo } from '@vad/clip';
 import { configToEnv, ensureTinyModel, waitFor } from '@vad/testing';
 import { resolveFfmpegBinaries } from '@vad/video';
 import { bareInferenceFps, plainDecodeSeconds, plainKeyframeDecodeSeconds } from '../lib/baselines.js';
-import { createBenchPipeline } from '../lib/bench-pipeline.js';
+import { createBenchPipeline, ensureBenchModel } from '../lib/bench-pipeline.js';
 import { cameraFootage, incidentFootage } from '../lib/camera-footage.js';
 
 const execFileAsync = promisify(execFile);
@@ -50,13 +49,8 @@ const binaries = resolveFfmpegBinaries();
 const sampleFps = 2;
 const NIGHT_H = 8;
 
-try {
-  resolveModelPaths(modelDir, MODEL, spec, ['image']);
-} catch {
-  await buildModel(MODEL, modelDir);
-}
 await ensureTinyModel(modelDir);
-const modelPath = resolveModelPaths(modelDir, MODEL, spec, ['image']).image;
+const modelPath = await ensureBenchModel(MODEL, modelDir);
 const footage = [await cameraFootage('still', durationS), await cameraFootage('busy', durationS)];
 const incident = await incidentFootage();
 

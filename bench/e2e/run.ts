@@ -16,13 +16,12 @@ import { readdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createSession, getModelSpec, imageFileToRgb, imageIo, imageTensor, resolveModelPaths } from '@vad/clip';
+import { createSession, getModelSpec, imageFileToRgb, imageIo, imageTensor } from '@vad/clip';
 import { VIDEO_STATUSES } from '@vad/db';
-import { buildModel } from '@vad/models';
 import { configToEnv, waitFor } from '@vad/testing';
 import { resolveFfmpegBinaries } from '@vad/video';
 import { bareInferenceFps, plainDecodeSeconds } from '../lib/baselines.js';
-import { createBenchPipeline } from '../lib/bench-pipeline.js';
+import { createBenchPipeline, ensureBenchModel } from '../lib/bench-pipeline.js';
 import { benchVideo } from '../lib/bench-video.js';
 
 const { values: args } = parseArgs({
@@ -40,12 +39,7 @@ const root = join(import.meta.dirname, '..', '..');
 const binaries = resolveFfmpegBinaries();
 const sampleFps = 2;
 
-try {
-  resolveModelPaths(modelDir, MODEL, spec, ['image']);
-} catch {
-  await buildModel(MODEL, modelDir);
-}
-const modelPath = resolveModelPaths(modelDir, MODEL, spec, ['image']).image;
+const modelPath = await ensureBenchModel(MODEL, modelDir);
 const video = await benchVideo({ width: 1920, height: 1080, fps: 25, durationS });
 const session = async () => createSession(modelPath, { provider: 'cpu', threads: 0, graphOptimization: 'all' });
 

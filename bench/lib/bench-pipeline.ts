@@ -1,4 +1,6 @@
+import { getModelSpec, resolveModelPaths } from '@vad/clip';
 import type { Config } from '@vad/config';
+import { type BuiltModelName, buildModel } from '@vad/models';
 import { expandPrompts, UCF_CRIME_PROMPTS } from '@vad/scoring';
 import { createTestConfig, createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '@vad/testing';
 
@@ -37,4 +39,15 @@ export async function createBenchPipeline(
     }),
   );
   return { db, redis, config };
+}
+
+/** The image encoder file of one of vad's own models in `modelDir`, built there first when missing. */
+export async function ensureBenchModel(model: BuiltModelName, modelDir: string): Promise<string> {
+  const spec = getModelSpec(model);
+  try {
+    return resolveModelPaths(modelDir, model, spec, ['image']).image;
+  } catch {
+    await buildModel(model, modelDir);
+    return resolveModelPaths(modelDir, model, spec, ['image']).image;
+  }
 }

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { type Config, hashPipelineConfig, type Logger } from '@vad/config';
 import { SubmitError, type SubmitService } from '@vad/operations';
 import { addVideoFlow, createRedisConnection, createWorker, jobIds, type Queues, type RunningWorker } from '@vad/queue';
-import { SegmentStore } from '@vad/storage';
+import { type Segment, SegmentStore } from '@vad/storage';
 import {
   createTestEnvironment,
   generateAudioOnly,
@@ -45,13 +45,17 @@ let submit: SubmitService;
 let segments: SegmentStore;
 let logger: Logger;
 
-/** Stands in for the embed stage: checks each segment, deletes it and completes the job. */
-function startSegmentConsumer(delayMs = 0): Pick<Worker, 'close'> {
+/** Stands in for the embed stage: checks each segment (and hands it to `onSegment`), deletes it and completes the job. */
+function startSegmentConsumer(
+  delayMs = 0,
+  onSegment?: (segmentIndex: number, segment: Segment) => void,
+): Pick<Worker, 'close'> {
   const worker = createWorker(
     'embed',
     async (job, _token, _signal) => {
       const segment = await segments.read(job.data.videoId, job.data.segmentIndex);
       expect(segment.header.frames).toHaveLength(job.data.frameCount);
+      onSegment?.(job.data.segmentIndex, segment);
       await new Promise((r) => setTimeout(r, delayMs));
       await segments.delete(job.data.videoId, job.data.segmentIndex);
       return segment.header.frames.length;
@@ -345,22 +349,12 @@ describe('shutdown and restart', () => {
     await first.close();
     // Every segment's header, as the embed stage reads it: which frames reuse which.
     const seen = new Map<number, (number | undefined)[]>();
-    const consumer = createWorker(
-      'embed',
-      async (job) => {
-        const segment = await segments.read(job.data.videoId, job.data.segmentIndex);
-        seen.set(
-          job.data.segmentIndex,
-          segment.header.frames.map((f) => f.sameAs),
-        );
-        await segments.delete(job.data.videoId, job.data.segmentIndex);
-        return segment.header.frames.length;
-      },
-      config,
-      connection,
-      { concurrency: 2 },
+    const consumer = startSegmentConsumer(0, (index, segment) =>
+      seen.set(
+        index,
+        segment.header.frames.map((f) => f.sameAs),
+      ),
     );
-    void consumer.run();
     const second = startIngestWorker(config, logger);
     try {
       await waitFor(
