@@ -59,6 +59,17 @@ export interface Config {
     resultsDays: number | undefined;
     sourcesDays: number | undefined;
   };
+  search: {
+    /**
+     * Searches over at most this many stored frames compare with every one
+     * (exact); larger ones use the approximate nearest-neighbour index.
+     */
+    exactMaxFrames: number;
+    /** Memory for frame vectors kept between searches (per process). */
+    cacheBytes: number;
+    /** `auto`: the index is kept up to date by the scheduler and used past exactMaxFrames; `off`: always exact. */
+    index: Env['VAD_SEARCH_INDEX'];
+  };
   api: {
     host: string;
     port: number;
@@ -189,6 +200,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       thumbnailsDays: env.VAD_RETAIN_THUMBNAILS_DAYS,
       resultsDays: env.VAD_RETAIN_RESULTS_DAYS,
       sourcesDays: env.VAD_RETAIN_SOURCES_DAYS,
+    },
+    search: {
+      exactMaxFrames: env.VAD_SEARCH_EXACT_MAX_FRAMES,
+      cacheBytes: env.VAD_SEARCH_CACHE_MB * 1024 * 1024,
+      index: env.VAD_SEARCH_INDEX,
     },
     api: {
       host: env.VAD_API_HOST,

@@ -108,6 +108,9 @@ export const envSchema = z
     VAD_RETAIN_THUMBNAILS_DAYS: positiveInt().max(36_500).optional(),
     VAD_RETAIN_RESULTS_DAYS: positiveInt().max(36_500).optional(),
     VAD_RETAIN_SOURCES_DAYS: positiveInt().max(36_500).optional(),
+    VAD_SEARCH_EXACT_MAX_FRAMES: positiveInt(0).max(50_000_000).default(250_000),
+    VAD_SEARCH_CACHE_MB: positiveInt(16).max(1_000_000).default(1024),
+    VAD_SEARCH_INDEX: z.enum(['auto', 'off']).default('auto'),
     VAD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .refine((env) => env.VAD_SCORING_MODE !== 'learned' || env.VAD_SCORING_HEAD, {

@@ -70,6 +70,13 @@ export {
   ScoringRepository,
   type ScoringRunInput,
 } from './repositories/scoring-repository.js';
+export {
+  type SearchableVideo,
+  type SearchEvent,
+  type SearchExclusions,
+  SearchRepository,
+  type SearchScope,
+} from './repositories/search-repository.js';
 export { TextEmbeddingRepository } from './repositories/text-embedding-repository.js';
 export {
   type RecentThroughput,
@@ -89,6 +96,7 @@ import { NormalMemoryRepository } from './repositories/normal-memory-repository.
 import { RetentionRepository } from './repositories/retention-repository.js';
 import { ReviewRepository } from './repositories/review-repository.js';
 import { ScoringRepository } from './repositories/scoring-repository.js';
+import { SearchRepository } from './repositories/search-repository.js';
 import { TextEmbeddingRepository } from './repositories/text-embedding-repository.js';
 import { VideoRepository } from './repositories/video-repository.js';
 
@@ -102,6 +110,7 @@ export interface Repositories {
   normalMemory: NormalMemoryRepository;
   reviews: ReviewRepository;
   evaluation: EvaluationRepository;
+  search: SearchRepository;
 }
 
 export function createRepositories(db: Database): Repositories {
@@ -115,6 +124,7 @@ export function createRepositories(db: Database): Repositories {
     normalMemory: new NormalMemoryRepository(db),
     reviews: new ReviewRepository(db),
     evaluation: new EvaluationRepository(db),
+    search: new SearchRepository(db),
   };
 }
 export { isDatabaseUnavailable } from './unavailable.js';

@@ -225,12 +225,15 @@ const PAGE = 65_536;
 export class DotProducts {
   readonly rows: number;
   private readonly wasm?: { exports: KernelExports; heap: Float32Array; query: number; out: number };
+  /** The matrix, for the JavaScript loop; with WebAssembly SIMD it lives in the kernel's memory alone. */
+  private readonly matrix: Float32Array;
 
   constructor(
-    private readonly matrix: Float32Array,
+    matrix: Float32Array,
     readonly dim: number,
     options: { simd?: boolean } = {},
   ) {
+    this.matrix = matrix;
     if (!Number.isInteger(dim) || dim < 1 || matrix.length % dim !== 0)
       throw new RangeError(`a matrix of ${matrix.length} floats has no rows of ${dim}`);
     this.rows = matrix.length / dim;
@@ -246,13 +249,25 @@ export class DotProducts {
     const heap = new Float32Array(exports.memory.buffer);
     heap.set(matrix, 0);
     this.wasm = { exports, heap, query, out };
+    // The kernel's memory holds the rows: the caller's array is not kept (a cache of many matrices holds each once).
+    this.matrix = heap.subarray(0, matrix.length);
+  }
+
+  /** Bytes this instance holds: the rows, and with WebAssembly SIMD the kernel's query and output space. */
+  get bytes(): number {
+    return this.wasm ? this.wasm.heap.byteLength : this.matrix.byteLength;
   }
 
   /** Replaces row `row` of the matrix (a matrix filled as it goes: the coreset's chosen features). */
   setRow(row: number, vector: Float32Array): void {
     if (!Number.isInteger(row) || row < 0 || row >= this.rows) throw new RangeError(`no row ${row}`);
     this.matrix.set(vector.subarray(0, this.dim), row * this.dim);
-    this.wasm?.heap.set(vector.subarray(0, this.dim), row * this.dim);
+  }
+
+  /** A copy of row `row`. */
+  row(row: number): Float32Array {
+    if (!Number.isInteger(row) || row < 0 || row >= this.rows) throw new RangeError(`no row ${row}`);
+    return this.matrix.slice(row * this.dim, (row + 1) * this.dim);
   }
 
   /** out[row] = row · query, for every row (or the first `rows`). */

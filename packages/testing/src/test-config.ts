@@ -83,6 +83,9 @@ export function configToEnv(config: Config): Record<string, string> {
         .filter(([, days]) => days !== undefined)
         .map(([name, days]) => [name, String(days)]),
     ),
+    VAD_SEARCH_EXACT_MAX_FRAMES: String(config.search.exactMaxFrames),
+    VAD_SEARCH_CACHE_MB: String(Math.ceil(config.search.cacheBytes / 1024 / 1024)),
+    VAD_SEARCH_INDEX: config.search.index,
     VAD_API_HOST: config.api.host,
     VAD_API_PORT: String(config.api.port),
     VAD_API_TOKENS: config.api.tokens.map((t) => `${t.name}:${t.scope}:${t.sha256}`).join(','),
