@@ -43,6 +43,21 @@ describe('the whole pipeline with `vad workers` as one process', () => {
       expect(events[0]?.startAt).toBe(
         new Date(Date.parse('2026-11-28T22:00:00Z') + (events[0]?.startMs ?? 0)).toISOString(),
       );
+      // Search: the words name the incident, the stored frame embeddings find it (and say how unusual it is for dock).
+      const search = await runVad(['search', 'a fire with flames', '--camera', 'dock', '--format', 'json'], e2e.env);
+      expect(search.code).toBe(0);
+      const found = JSON.parse(search.stdout) as { moments: { videoId: string; startMs: number; endMs: number; relativeScore: number }[] };
+      const top = found.moments[0] as { videoId: string; startMs: number; endMs: number; relativeScore: number };
+      expect(top.videoId).toBe(videoId);
+      expect(Math.min(top.endMs, 20_000) - Math.max(top.startMs, 12_000)).toBeGreaterThan(0);
+      expect(top.relativeScore).toBeGreaterThan(1);
+      const emptySearch = await runVad(['search', ' '], e2e.env);
+      expect(emptySearch.code).toBe(2);
+      expect(emptySearch.stderr).toContain('the search text is empty');
+      const table = await runVad(['search', 'fire', '--limit', '3'], e2e.env);
+      expect(table.stdout).toMatch(/^1\s+0\.\d{3}\s+\+\d+\.\dσ\s+dock\s/m);
+      expect(table.stderr).toMatch(/exact search of \d+ frames in 1 videos/);
+
       const results = await runVad(['results', videoId], e2e.env);
       expect(results.stdout).toMatch(/anomaly\s+[▁▂▃▄▅▆▇█]+/);
 

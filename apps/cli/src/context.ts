@@ -1,5 +1,5 @@
 import { createLogger, loadConfigOrExit } from '@vad/config';
-import { ProducerContext } from '@vad/runtime';
+import { createSearchContext, ProducerContext, type SearchContext } from '@vad/runtime';
 import { dateTimeSchema } from '@vad/schedule';
 import { formatTime, type TimeDisplay, toJson } from './format.js';
 
@@ -23,6 +23,20 @@ export class CliContext extends ProducerContext {
     const logger = createLogger({ log: { level: process.env.VAD_LOG_LEVEL ? config.log.level : 'warn' } }, 'cli', 2);
     super(config, logger, { poolSize: 2, applicationName: 'vad-cli' });
     this.display = { timeZone: config.schedule.timeZone, utc: options.utc ?? false };
+  }
+
+  private searchContext: SearchContext | undefined;
+
+  /** Search (its text encoders are loaded on first use, and released by close). */
+  get search(): SearchContext {
+    this.searchContext ??= createSearchContext(this.config, this.repos, this.logger);
+    return this.searchContext;
+  }
+
+  override async close(): Promise<void> {
+    await this.searchContext?.close();
+    this.searchContext = undefined;
+    await super.close();
   }
 
   /** A time as the CLI prints it: `2026-11-30T23:15:02+01:00` in VAD_TIMEZONE (or UTC with --utc); `none` for none. */

@@ -2,7 +2,7 @@ import type { Config, Logger } from '@vad/config';
 import type { DatabaseHandle, Repositories } from '@vad/db';
 import type { QueueControl, QueueMonitor, SubmitService } from '@vad/operations';
 import { createRedisConnection, type Queues } from '@vad/queue';
-import { ProducerContext } from '@vad/runtime';
+import { createSearchContext, ProducerContext, type SearchContext } from '@vad/runtime';
 import type { Redis } from 'ioredis';
 import { ApiMetrics } from './metrics.js';
 import type { PathPresenter } from './presenters.js';
@@ -22,6 +22,8 @@ export interface ApiContext {
   metrics: ApiMetrics;
   /** Stored paths relative to the storage root, and messages without absolute paths. */
   paths: PathPresenter;
+  /** Search, built on first use (its text encoders load on the first text search). */
+  search(): SearchContext;
   /** Resolves once the metrics listen to every queue's events (they wait out a Redis outage). */
   listening: Promise<void>;
   close(): Promise<void>;
@@ -45,6 +47,7 @@ export function createApiContext(config: Config, logger: Logger): ApiContext {
     return connection;
   });
   listening.catch((error: unknown) => logger.error({ err: error }, 'metrics cannot listen to queue events'));
+  let search: SearchContext | undefined;
   return {
     config,
     logger,
@@ -61,7 +64,12 @@ export function createApiContext(config: Config, logger: Logger): ApiContext {
       redact: createRedactor(config.storage.root),
     },
     listening,
+    search() {
+      search ??= createSearchContext(config, repos, logger);
+      return search;
+    },
     async close() {
+      await search?.close();
       // With Redis gone, BullMQ's close waits for a connection that never comes: bound it.
       await Promise.race([metrics.close(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
       for (const connection of listenerConnections) connection.disconnect();

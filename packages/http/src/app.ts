@@ -32,6 +32,7 @@ import { registerEventRoutes } from './routes/events.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerQueueRoutes } from './routes/queues.js';
+import { registerSearchRoutes } from './routes/search.js';
 import { registerSessionRoutes } from './routes/session.js';
 import { registerUploadRoute } from './routes/upload.js';
 import { registerVideoRoutes } from './routes/videos.js';
@@ -184,6 +185,7 @@ export async function buildApp(ctx: ApiContext, options: AppOptions = {}): Promi
     registerEventMediaRoutes(api, ctx);
     registerQueueRoutes(api, ctx);
     registerCameraRoutes(api, ctx);
+    registerSearchRoutes(api, ctx);
   });
   return app;
 }

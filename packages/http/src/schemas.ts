@@ -1,6 +1,7 @@
 import { REVIEW_VERDICTS, VIDEO_STATUSES } from '@vad/db';
 import { QUEUE_NAMES, scoringOverridesSchema } from '@vad/queue';
 import { dateTimeSchema, MAX_PRIORITY } from '@vad/schedule';
+import { SEARCH_MAX_LIMIT, SEARCH_MAX_OFFSET, SEARCH_TEXT_MAX_CHARS } from '@vad/search';
 import { z } from 'zod';
 
 /** Request and response shapes of the API: validation, typing and the OpenAPI document all come from these. */
@@ -338,6 +339,92 @@ const eventListQuery = (timeZone: string) =>
     })
     .refine((q) => !q.since || !q.until || q.since < q.until, { message: 'must be after since', path: ['until'] });
 
+/** Search query text: what the search service takes (its own checks say why a text is refused). */
+const searchQuery = (timeZone: string) =>
+  z
+    .object({
+      q: z
+        .string()
+        .max(4096)
+        .optional()
+        .describe(
+          `What to look for, in words (at most ${SEARCH_TEXT_MAX_CHARS} characters), e.g. a person climbing the fence`,
+        ),
+      likeEvent: z.coerce
+        .number()
+        .int()
+        .positive({ message: 'must be an event id' })
+        .optional()
+        .describe("Instead of q: moments that look like this event's peak frame"),
+      camera: cameraName.optional(),
+      since: isoDateTime(timeZone).optional().describe(`Moments at or after: ${DATE_TIME_RULE}`),
+      until: isoDateTime(timeZone).optional().describe(`Moments before: ${DATE_TIME_RULE}`),
+      model: sqlText(200)
+        .optional()
+        .describe("The embedding model whose frames to search (default: VAD_MODEL, or the event's)"),
+      limit: limit(SEARCH_MAX_LIMIT, 20),
+      offset: z.coerce
+        .number()
+        .int()
+        .min(0)
+        .max(SEARCH_MAX_OFFSET)
+        .default(0)
+        .describe('Moments to skip (the next page)'),
+    })
+    .refine((q) => (q.q === undefined) !== (q.likeEvent === undefined), {
+      message: 'give either q (a text) or likeEvent (an event id)',
+      path: ['q'],
+    });
+
+const searchMomentSchema = z.object({
+  rank: z.number().int().describe('1 for the best match'),
+  videoId: z.uuid(),
+  camera: z.string().nullable(),
+  startMs: z.number().describe('Start, milliseconds into the video'),
+  endMs: z.number().describe('End, milliseconds into the video'),
+  startAt: z.string().nullable().describe('Start, ISO 8601; null when the recording time is unknown'),
+  endAt: z.string().nullable(),
+  bestFrame: z.number().int().describe('The best-matching sampled frame (its index)'),
+  bestMs: z.number().describe('Its time, milliseconds into the video'),
+  bestAt: z.string().nullable(),
+  score: z.number().describe("Cosine of the best frame's embedding with the query"),
+  relativeScore: z
+    .number()
+    .describe("The score in standard deviations above the mean of its camera's frames for the same query"),
+  frames: z.number().int().describe('Sampled frames in the moment'),
+  thumbnailUrl: z.string().describe('URL of a JPEG of the best frame (made on first request)'),
+});
+
+export const searchResultSchema = z
+  .object({
+    query: z.object({ text: z.string().optional(), likeEvent: z.number().int().optional() }),
+    model: z.string(),
+    method: z.enum(['exact', 'index']).describe('exact: every frame in scope compared; index: nearest-neighbour index'),
+    videosSearched: z.number().int(),
+    framesSearched: z.number().int(),
+    excluded: z
+      .object({
+        otherModel: z.number().int(),
+        embeddingsRemoved: z.number().int(),
+        notDone: z.number().int(),
+        unindexed: z.number().int(),
+      })
+      .describe('Videos in scope the search could not look at, by reason'),
+    cameras: z.array(
+      z.object({ camera: z.string().nullable(), mean: z.number(), std: z.number(), frames: z.number().int() }),
+    ),
+    moments: z.array(searchMomentSchema),
+    found: z.number().int(),
+    nextOffset: z.number().int().nullable(),
+    tookMs: z.number(),
+  })
+  .meta({ id: 'SearchResult' });
+
+export const frameParams = z.object({
+  id: z.uuid({ message: 'must be a video id (UUID)' }),
+  frame: z.coerce.number().int().min(0).max(100_000_000),
+});
+
 export const eventListSchema = z
   .object({ items: z.array(eventSchema), nextCursor: z.string().nullable() })
   .meta({ id: 'EventList' });
@@ -422,6 +509,7 @@ function buildRequestSchemas(timeZone: string) {
     }),
     videoListQuery: videoListQuery(timeZone),
     eventListQuery: eventListQuery(timeZone),
+    searchQuery: searchQuery(timeZone),
   };
 }
 

@@ -18,8 +18,10 @@ export {
   type MaintenanceJobName,
   RECONCILE_SCHEDULER_ID,
   RETENTION_SCHEDULER_ID,
+  SEARCH_INDEX_SCHEDULER_ID,
   scheduleReconcile,
   scheduleRetention,
+  scheduleSearchIndex,
 } from './maintenance.js';
 export { jobIds, type ParsedJobId, parseJobId, QUEUE_NAMES, type QueueName } from './names.js';
 export {

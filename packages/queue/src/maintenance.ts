@@ -7,9 +7,10 @@ import { workerSettings } from './worker.js';
 export const MAINTENANCE_QUEUE = 'maintenance';
 export const RETENTION_SCHEDULER_ID = 'retention-daily';
 export const RECONCILE_SCHEDULER_ID = 'reconcile-every';
+export const SEARCH_INDEX_SCHEDULER_ID = 'search-index-hourly';
 
 /** The maintenance jobs, by name: what the scheduler role handles. */
-export const MAINTENANCE_JOBS = ['retention', 'reconcile'] as const;
+export const MAINTENANCE_JOBS = ['retention', 'reconcile', 'search-index'] as const;
 export type MaintenanceJobName = (typeof MAINTENANCE_JOBS)[number];
 
 export function createMaintenanceQueue(config: Pick<Config, 'queue'>, connection: Redis): Queue {
@@ -42,6 +43,19 @@ export async function scheduleRetention(queue: Queue, at: string, timeZone: stri
 export async function scheduleReconcile(queue: Queue, everyS: number): Promise<void> {
   await queue.upsertJobScheduler(RECONCILE_SCHEDULER_ID, { every: everyS * 1000 }, { name: 'reconcile', data: {} });
   await queue.add('reconcile', {}, { jobId: `reconcile-start-${Date.now()}` });
+}
+
+/**
+ * Schedules the search index's update every hour (VAD_SEARCH_INDEX=auto):
+ * finished videos join the index within the hour; or, with `enabled` false,
+ * removes the schedule.
+ */
+export async function scheduleSearchIndex(queue: Queue, enabled: boolean): Promise<void> {
+  if (!enabled) {
+    await queue.removeJobScheduler(SEARCH_INDEX_SCHEDULER_ID);
+    return;
+  }
+  await queue.upsertJobScheduler(SEARCH_INDEX_SCHEDULER_ID, { every: 3_600_000 }, { name: 'search-index', data: {} });
 }
 
 /** A worker for the maintenance queue (one job at a time, long locks: a retention run may take minutes). */

@@ -9,15 +9,18 @@ import {
   type RunningWorker,
   scheduleReconcile,
   scheduleRetention,
+  scheduleSearchIndex,
   UnrecoverableError,
 } from '@vad/queue';
 import { EventClipStore, SegmentStore, ThumbnailStore } from '@vad/storage';
 import { logRedisState } from './outage-watch.js';
 import { openRoleResources } from './role-resources.js';
+import { createSearchContext } from './search-context.js';
 
 /**
  * The scheduler role: keeps the daily retention job scheduled (BullMQ job
- * scheduler, VAD_RETENTION_AT in VAD_TIMEZONE) and runs it. Safe to run on
+ * scheduler, VAD_RETENTION_AT in VAD_TIMEZONE), the reconciler and the
+ * hourly search index update (VAD_SEARCH_INDEX=auto), and runs them. Safe to run on
  * several machines: the schedule is kept in Redis and each run is one job.
  * (The processing window needs no process: every worker applies it.)
  */
@@ -34,6 +37,7 @@ export async function startScheduler(config: Config, logger: Logger): Promise<Ru
   try {
     await scheduleRetention(maintenance, config.retention.at, config.schedule.timeZone);
     await scheduleReconcile(maintenance, config.reconcile.everyS);
+    await scheduleSearchIndex(maintenance, config.search.index === 'auto');
   } catch (error) {
     await closeQueues().catch(() => {});
     throw error;
@@ -48,10 +52,20 @@ export async function startScheduler(config: Config, logger: Logger): Promise<Ru
     logger,
   });
   const reconciler = new Reconciler({ config, repos, queues, logger });
+  const search = createSearchContext(config, repos, logger);
   // One handler per job name, checked here: a maintenance job nobody handles fails at once.
   const handlers: Record<MaintenanceJobName, () => Promise<unknown>> = {
     retention: () => retention.run(),
     reconcile: () => reconciler.run(),
+    'search-index': async () => {
+      const update = await search.indexes.maintain(config.models.model, config.search.exactMaxFrames);
+      if (update) logger.info({ ...update }, 'search index updated');
+      return (
+        update ?? {
+          skipped: `at most VAD_SEARCH_EXACT_MAX_FRAMES (${config.search.exactMaxFrames}) frames: exact search needs no index`,
+        }
+      );
+    },
   };
   const worker = createMaintenanceWorker(
     async (job) => {
@@ -81,6 +95,7 @@ export async function startScheduler(config: Config, logger: Logger): Promise<Ru
   return {
     async close() {
       await worker.close();
+      await search.close();
       await closeQueues();
       logger.info('scheduler stopped');
     },

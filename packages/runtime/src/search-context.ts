@@ -17,6 +17,7 @@ import { extractFrameAt, resolveFfmpegBinaries } from '@vad/video';
 export interface SearchContext {
   service: SearchService;
   indexes: SearchIndexService;
+  thumbnails: MomentThumbnails;
   close(): Promise<void>;
 }
 
@@ -60,6 +61,11 @@ export function createSearchContext(config: Config, repos: Repositories, logger:
     loadVectors,
   });
   const binaries = resolveFfmpegBinaries(config.ffmpeg);
+  const thumbnails = new MomentThumbnails(
+    new ThumbnailStore(config.storage.root),
+    (path, timeMs) => extractFrameAt(path, timeMs, binaries),
+    (error, video, frame) => logger.warn({ err: error, videoId: video.id, frame }, 'no thumbnail for a sampled frame'),
+  );
   const service = new SearchService({
     sources: {
       searchableVideos: (scope) => repos.search.searchableVideos(scope),
@@ -70,11 +76,7 @@ export function createSearchContext(config: Config, repos: Repositories, logger:
     texts: new TextQueries(encoder, repos.textEmbeddings),
     vectors: new VectorCache(loadVectors, config.search.cacheBytes),
     index: config.search.index === 'auto' ? (model) => indexes.index(model) : undefined,
-    thumbnails: new MomentThumbnails(
-      new ThumbnailStore(config.storage.root),
-      (path, timeMs) => extractFrameAt(path, timeMs, binaries),
-      (error, video, frame) => logger.warn({ err: error, videoId: video.id, frame }, 'no thumbnail for search result'),
-    ),
+    thumbnails,
     defaultModel: config.models.model,
     exactMaxFrames: config.search.exactMaxFrames,
     logger,
@@ -82,6 +84,7 @@ export function createSearchContext(config: Config, repos: Repositories, logger:
   return {
     service,
     indexes,
+    thumbnails,
     async close() {
       for (const loading of encoders.values()) await (await loading.catch(() => undefined))?.close();
       encoders.clear();

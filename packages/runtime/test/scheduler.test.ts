@@ -11,6 +11,7 @@ import {
   createRedisConnection,
   RECONCILE_SCHEDULER_ID,
   RETENTION_SCHEDULER_ID,
+  SEARCH_INDEX_SCHEDULER_ID,
 } from '@vad/queue';
 import { EventClipStore, SegmentStore, ThumbnailStore } from '@vad/storage';
 import { createTestEnvironment, type TestDatabase, type TestEnvironment, waitForCompleted } from '@vad/testing';
@@ -105,11 +106,14 @@ beforeAll(async () => {
 afterAll(() => env.destroy());
 
 describe('scheduler and retention', () => {
-  it('keeps one daily retention job scheduled in the configured zone and one reconciler, also when started twice', async () => {
+  it('keeps one daily retention job scheduled in the configured zone, one reconciler and the hourly search index update, also when started twice', async () => {
     const again = await startScheduler(config, logger);
     await again.close();
     const schedulers = await maintenance.getJobSchedulers();
-    expect(schedulers.map((s) => s.key).sort()).toEqual([RECONCILE_SCHEDULER_ID, RETENTION_SCHEDULER_ID]);
+    expect(schedulers.map((s) => s.key).sort()).toEqual(
+      [RECONCILE_SCHEDULER_ID, RETENTION_SCHEDULER_ID, SEARCH_INDEX_SCHEDULER_ID].sort(),
+    );
+    expect(schedulers.find((s) => s.key === SEARCH_INDEX_SCHEDULER_ID)).toMatchObject({ every: 3_600_000 });
     const retention = schedulers.find((s) => s.key === RETENTION_SCHEDULER_ID);
     expect(retention).toMatchObject({ pattern: '30 12 * * *', tz: 'Europe/Berlin' });
     expect(schedulers.find((s) => s.key === RECONCILE_SCHEDULER_ID)).toMatchObject({ every: 300_000 });

@@ -5,10 +5,13 @@ import { type Config, createLogger } from '@vad/config';
 import { videos } from '@vad/db';
 import { SearchError, type SearchResult, type SearchService } from '@vad/search';
 import {
+  colourTimeline,
   createTestConfig,
   createTestDatabase,
   ensureTinyModel,
   generateIncidentVideo,
+  type Rgb,
+  seedEmbeddedVideo,
   seedScoredVideo,
   type TestDatabase,
 } from '@vad/testing';
@@ -17,22 +20,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSearchContext, pipelineConfigOf, type SearchContext } from '../src/index.js';
 
 const SIZE = 224;
-const GREY: [number, number, number] = [128, 128, 128];
-const ORANGE: [number, number, number] = [255, 110, 0];
-const GREEN: [number, number, number] = [40, 200, 40];
+const GREY: Rgb = [128, 128, 128];
+const ORANGE: Rgb = [255, 110, 0];
+const GREEN: Rgb = [40, 200, 40];
 
-function solidFrames(colours: readonly [number, number, number][]): Uint8Array {
-  const frame = SIZE * SIZE * 3;
-  const out = new Uint8Array(colours.length * frame);
-  colours.forEach(([r, g, b], n) => {
-    for (let p = 0; p < SIZE * SIZE; p++) out.set([r, g, b], n * frame + p * 3);
-  });
-  return out;
-}
-
-/** A scene's colour at each second: grey, with `colour` between `from` and `to` seconds. */
-const timeline = (seconds: number, spans: { from: number; to: number; colour: [number, number, number] }[]) =>
-  Array.from({ length: seconds }, (_, s) => spans.find((x) => s >= x.from && s < x.to)?.colour ?? GREY);
+const timeline = (seconds: number, spans: { from: number; to: number; colour: Rgb }[]) =>
+  colourTimeline(seconds, spans, GREY);
 
 let database: TestDatabase;
 let config: Config;
@@ -47,16 +40,16 @@ async function seed(
   name: string,
   camera: string,
   recordedAt: string,
-  colours: [number, number, number][],
+  colours: Rgb[],
   options: { sourceUri?: string; event?: { from: number; to: number } } = {},
 ): Promise<void> {
-  const { repos } = database;
-  const pipelineConfig = { ...pipelineConfigOf(config), sampleFps: 1 };
-  const { videoId } = await seedScoredVideo(repos, {
+  const { videoId } = await seedEmbeddedVideo(database.repos, {
     camera,
-    pipelineConfig,
-    durationMs: colours.length * 1000,
     recordedAt: new Date(recordedAt),
+    colours,
+    embed: (frames, count) => batcher.embed(frames, count),
+    model: 'vad-test-tiny',
+    pipelineConfig: pipelineConfigOf(config),
     ...(options.sourceUri ? { sourceUri: options.sourceUri } : {}),
     events: options.event
       ? [
@@ -73,18 +66,6 @@ async function seed(
         ]
       : [],
   });
-  const vectors = await batcher.embed(solidFrames(colours), colours.length);
-  await repos.frameEmbeddings.upsertMany(
-    vectors.map((v, i) => ({
-      videoId,
-      frameIndex: i,
-      model: 'vad-test-tiny',
-      ptsMs: i * 1000,
-      dtype: 'float32' as const,
-      embedding: Buffer.from(v.buffer, v.byteOffset, v.byteLength),
-    })),
-  );
-  await repos.videos.recordIngestProgress(videoId, colours.length, 1);
   ids[name] = videoId;
 }
 
@@ -286,11 +267,16 @@ describe('the nearest-neighbour index', () => {
     const { indexes } = indexed;
     const unbuilt = await indexed.service.search({ text: 'fire', limit: 3 });
     expect(unbuilt.method).toBe('exact');
-    const built = await indexes.update('vad-test-tiny');
-    expect(built).toMatchObject({ added: 3, removed: 0, videos: 3 });
+    // The scheduler's hourly pass builds none for 120 frames (exact search is fast there)...
+    expect(await indexes.maintain('vad-test-tiny', 1000)).toBeUndefined();
+    expect(await indexes.maintain('vad-test-tiny', 100)).toMatchObject({ added: 3 });
+    const built = await indexes.update('vad-test-tiny', { rebuild: true });
+    expect(built).toMatchObject({ added: 3, removed: 0, videos: 3, rebuilt: true });
     // Solid colours: the stored vectors of a video repeat, each stored frame is indexed.
     expect(built.vectors).toBe(120);
     expect(await indexes.update('vad-test-tiny')).toMatchObject({ added: 0, removed: 0 });
+    // ...and keeps one up to date once it exists, however few the frames.
+    expect(await indexes.maintain('vad-test-tiny', 1000)).toMatchObject({ added: 0, videos: 3 });
 
     const exact = await search.service.search({ text: 'fire', limit: 3 });
     const viaIndex = await indexed.service.search({ text: 'fire', limit: 3 });

@@ -75,6 +75,19 @@ export class SearchIndexService {
     };
   }
 
+  /**
+   * Brings the model's index up to date when it is worth having: it exists
+   * already, or the searchable frames outnumber what exact search takes
+   * (`exactMaxFrames`). Undefined when neither (nothing done).
+   */
+  async maintain(model: string, exactMaxFrames: number): Promise<IndexUpdate | undefined> {
+    if (!(await FrameIndex.savedAt(this.folder(model)))) {
+      const videos = await this.deps.searchableVideos({ model });
+      if (videos.reduce((n, v) => n + v.frames, 0) <= exactMaxFrames) return undefined;
+    }
+    return this.update(model);
+  }
+
   /** The model's saved index (reloaded when saved again since, checked at most every 10 s), or undefined when none was built. */
   async index(model: string): Promise<FrameIndex | undefined> {
     const folder = this.folder(model);

@@ -15,6 +15,13 @@ export {
   UNNAMED_ANOMALIES,
   type UnnamedAnomaly,
 } from './labelled-footage.js';
+export {
+  colourTimeline,
+  type Rgb,
+  type SeedEmbeddedVideo,
+  seedEmbeddedVideo,
+  solidFrames,
+} from './seed-embedded-video.js';
 export { type SeedScoredVideo, seedScoredVideo } from './seed-scored-video.js';
 export { TcpProxy } from './tcp-proxy.js';
 export { configToEnv, createTestConfig, type TestConfigOptions } from './test-config.js';

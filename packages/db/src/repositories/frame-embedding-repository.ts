@@ -250,6 +250,20 @@ export class FrameEmbeddingRepository {
     );
   }
 
+  /** The time (ms into the video) of one sampled frame, if it has an embedding. */
+  async ptsOf(videoId: string, model: string, frameIndex: number): Promise<number | undefined> {
+    const rows = await this.onVideoDay(
+      videoId,
+      (day) =>
+        this.db
+          .select({ ptsMs: frameEmbeddings.ptsMs })
+          .from(frameEmbeddings)
+          .where(and(ofVideo(videoId, model, day), eq(frameEmbeddings.frameIndex, frameIndex))),
+      (rows) => rows.length > 0,
+    );
+    return rows[0]?.ptsMs;
+  }
+
   /** How many of the frames `fromIndex..toIndex` (inclusive) of a video already have an embedding (own or reused). */
   async countInRange(videoId: string, model: string, fromIndex: number, toIndex: number): Promise<number> {
     return this.onVideoDay(
