@@ -46,7 +46,9 @@ describe('the whole pipeline with `vad workers` as one process', () => {
       // Search: the words name the incident, the stored frame embeddings find it (and say how unusual it is for dock).
       const search = await runVad(['search', 'a fire with flames', '--camera', 'dock', '--format', 'json'], e2e.env);
       expect(search.code).toBe(0);
-      const found = JSON.parse(search.stdout) as { moments: { videoId: string; startMs: number; endMs: number; relativeScore: number }[] };
+      const found = JSON.parse(search.stdout) as {
+        moments: { videoId: string; startMs: number; endMs: number; relativeScore: number }[];
+      };
       const top = found.moments[0] as { videoId: string; startMs: number; endMs: number; relativeScore: number };
       expect(top.videoId).toBe(videoId);
       expect(Math.min(top.endMs, 20_000) - Math.max(top.startMs, 12_000)).toBeGreaterThan(0);
