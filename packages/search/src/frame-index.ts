@@ -11,7 +11,7 @@ type UsearchIndex = InstanceType<typeof Index>;
  * unchanged at CLIP's 512 dimensions), 16 links per node, and the candidate
  * lists of construction and search. Measured by `npm run search -w @vad/bench`.
  */
-export const INDEX_SETTINGS = { connectivity: 16, expansionAdd: 64, expansionSearch: 128 } as const;
+export const INDEX_SETTINGS = { connectivity: 16, expansionAdd: 64, expansionSearch: 512 } as const;
 
 interface IndexedVideo {
   id: string;
