@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { writeBenchCaptioner } from './bench-captioner.js';
 import { buildTemporalHead } from './temporal-head.js';
+import { tinyCaptionerFiles } from './tiny-captioner.js';
 import {
   buildTinyImageModel,
   buildTinyTextModel,
@@ -11,7 +13,13 @@ import {
 } from './tiny-model.js';
 import { buildVitImageModel } from './vit-b32-model.js';
 
-export const BUILT_MODELS = ['vad-test-tiny', 'vad-bench-vitb32', 'vad-test-head'] as const;
+export const BUILT_MODELS = [
+  'vad-test-tiny',
+  'vad-bench-vitb32',
+  'vad-test-head',
+  'vad-test-captioner',
+  'vad-bench-captioner',
+] as const;
 export type BuiltModelName = (typeof BUILT_MODELS)[number];
 
 async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
@@ -33,6 +41,8 @@ export interface BuiltFile {
  */
 export async function buildModel(name: BuiltModelName, modelDir: string): Promise<BuiltFile[]> {
   const folder = join(modelDir, name);
+  // About 1 GB, its decoder weights streamed to disk as they are drawn.
+  if (name === 'vad-bench-captioner') return writeBenchCaptioner(folder);
   const files: Record<string, Uint8Array | string> =
     name === 'vad-test-tiny'
       ? {
@@ -43,7 +53,9 @@ export async function buildModel(name: BuiltModelName, modelDir: string): Promis
         }
       : name === 'vad-test-head'
         ? { 'head.onnx': buildTemporalHead(TINY_EMBEDDING_SIZE) }
-        : { 'visual/model.onnx': buildVitImageModel().bytes };
+        : name === 'vad-test-captioner'
+          ? tinyCaptionerFiles()
+          : { 'visual/model.onnx': buildVitImageModel().bytes };
   const built: BuiltFile[] = [];
   for (const [relative, data] of Object.entries(files)) {
     const path = join(folder, relative);

@@ -1,6 +1,6 @@
 /**
  * Builds the project's own models (never CLIP: synthetic, for tests and benchmarks).
- *   npm run models:build -- [vad-test-tiny|vad-bench-vitb32|all] [--out DIR]
+ *   npm run models:build -- [vad-test-tiny|vad-bench-vitb32|vad-test-head|vad-test-captioner|vad-bench-captioner|all] [--out DIR]
  * DIR defaults to VAD_MODEL_DIR (./var/models).
  */
 import { resolve } from 'node:path';

@@ -14,28 +14,16 @@ export interface VitConfig {
 /** CLIP ViT-B/32's image tower: 224 px, patch 32, width 768, 12 layers, 12 heads, 512-d output. */
 export const VIT_B32: VitConfig = { imageSize: 224, patchSize: 32, width: 768, layers: 12, heads: 12, outputSize: 512 };
 
-/**
- * An image encoder with CLIP ViT-B/32's architecture (patch convolution,
- * class token, positional embedding, pre-LayerNorm, 12 residual attention
- * blocks with QuickGELU MLPs, post-LayerNorm, projection) and seeded random
- * weights: the same compute as the real model, for benchmarks. Its outputs
- * mean nothing. Tensor names follow Immich's export: image → embedding.
- * It takes the frames' RGB bytes, pixels_uint8 [N,S,S,3], and normalises them
- * with CLIP's mean and std in its graph (preprocessing folded in); with
- * `input: 'float32'` it takes Immich's float32 NCHW `image` instead, as an
- * export does before vad folds it.
- */
-export function buildVitImageModel(
-  config: VitConfig = VIT_B32,
-  seed = 32,
-  options: ImageInputOptions = {},
-): { bytes: Uint8Array; parameters: number } {
-  const { imageSize, patchSize, width, layers, heads, outputSize } = config;
-  const grid = imageSize / patchSize;
-  const tokens = grid * grid + 1;
-  const headSize = width / heads;
-  const random = new SeededRandom(seed);
-  const g = new GraphBuilder('vad-bench-vitb32');
+/** The weight and layer helpers of a ViT graph: seeded random weights drawn in call order. */
+export interface VitBlocks {
+  g: GraphBuilder;
+  /** A random-normal weight (std 0.02 unless given). */
+  w: (name: string, dims: number[], std?: number) => string;
+  layerNorm: (x: string, name: string) => string;
+  linear: (x: string, name: string, inputs: number, outputs: number) => string;
+}
+
+export function vitBlocks(g: GraphBuilder, random: SeededRandom, width: number): VitBlocks {
   const w = (name: string, dims: number[], std = 0.02) =>
     g.weight(
       name,
@@ -54,11 +42,20 @@ export function buildVitImageModel(
     });
   const linear = (x: string, name: string, inputs: number, outputs: number) =>
     g.op('Add', [g.op('MatMul', [x, w(`${name}.weight`, [inputs, outputs])]), zeros(`${name}.bias`, outputs)]);
+  return { g, w, layerNorm, linear };
+}
 
-  const folded = (options.input ?? 'uint8') === 'uint8';
-  const image = folded
-    ? uint8Prelude(g, { feeds: 'image', size: imageSize, mean: CLIP_MEAN, std: CLIP_STD })
-    : g.input('image', 'float', ['batch', 3, imageSize, imageSize]);
+/**
+ * CLIP ViT's trunk on a normalised NCHW `image` [N,3,S,S]: patch convolution,
+ * class token, positional embedding, pre-LayerNorm and the residual attention
+ * blocks. Returns the hidden states [N, (S/patch)²+1, width], before any final LayerNorm.
+ */
+export function vitTrunk(blocks: VitBlocks, config: VitConfig, image: string): string {
+  const { g, w, layerNorm, linear } = blocks;
+  const { imageSize, patchSize, width, layers, heads } = config;
+  const grid = imageSize / patchSize;
+  const tokens = grid * grid + 1;
+  const headSize = width / heads;
   const patches = g.op('Conv', [image, w('conv1.weight', [width, 3, patchSize, patchSize])], {
     kernel_shape: { ints: [patchSize, patchSize] },
     strides: { ints: [patchSize, patchSize] },
@@ -93,6 +90,35 @@ export function buildVitImageModel(
     const gelu = g.op('Mul', [m, g.op('Sigmoid', [g.op('Mul', [m, quickGeluFactor])])]);
     x = g.op('Add', [x, linear(gelu, `${p}.mlp.c_proj`, 4 * width, width)]);
   }
+  return x;
+}
+
+/**
+ * An image encoder with CLIP ViT-B/32's architecture (patch convolution,
+ * class token, positional embedding, pre-LayerNorm, 12 residual attention
+ * blocks with QuickGELU MLPs, post-LayerNorm, projection) and seeded random
+ * weights: the same compute as the real model, for benchmarks. Its outputs
+ * mean nothing. Tensor names follow Immich's export: image → embedding.
+ * It takes the frames' RGB bytes, pixels_uint8 [N,S,S,3], and normalises them
+ * with CLIP's mean and std in its graph (preprocessing folded in); with
+ * `input: 'float32'` it takes Immich's float32 NCHW `image` instead, as an
+ * export does before vad folds it.
+ */
+export function buildVitImageModel(
+  config: VitConfig = VIT_B32,
+  seed = 32,
+  options: ImageInputOptions = {},
+): { bytes: Uint8Array; parameters: number } {
+  const { imageSize, width, outputSize } = config;
+  const random = new SeededRandom(seed);
+  const g = new GraphBuilder('vad-bench-vitb32');
+  const blocks = vitBlocks(g, random, width);
+  const folded = (options.input ?? 'uint8') === 'uint8';
+  const image = folded
+    ? uint8Prelude(g, { feeds: 'image', size: imageSize, mean: CLIP_MEAN, std: CLIP_STD })
+    : g.input('image', 'float', ['batch', 3, imageSize, imageSize]);
+  const x = vitTrunk(blocks, config, image);
+  const { w, layerNorm } = blocks;
   const pooled = layerNorm(g.op('Gather', [x, g.int64([0], [])], { axis: { int: 1 } }), 'ln_post');
   g.op('MatMul', [pooled, w('proj', [width, outputSize])], {}, 'embedding');
   g.output('embedding', 'float', ['batch', outputSize]);

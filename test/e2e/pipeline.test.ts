@@ -134,6 +134,9 @@ describe('the whole pipeline with `vad workers` as one process', () => {
     expect(['Explosion', 'Arson']).toContain(found?.[1]);
     expect(Number(found?.[2])).toBeGreaterThanOrEqual(80);
     expect(demo.stdout).toContain("vad-test-tiny, vad's synthetic test model (not CLIP)");
+    // The caption stage ran on the event's peak frame (the tiny captioner names the fire-like colour).
+    expect(demo.stdout).toMatch(/caption: +"fire and smoke near the wall" \(vad-test-captioner\)/);
+    expect(demo.stdout).toContain("vad-test-captioner, vad's tiny synthetic test captioner");
     // Which model ran is always said, installed real weights or not.
     expect(demo.stdout).toMatch(/^model: vad-test-tiny \(synthetic\)$/m);
     expect(demo.stderr).toMatch(/^model vad-test-tiny: /m);

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerApi } from './commands/api.js';
 import { registerCameras } from './commands/cameras.js';
+import { registerCaption } from './commands/caption.js';
 import { registerClassify } from './commands/classify.js';
 import { registerDb } from './commands/db.js';
 import { registerDemo } from './commands/demo.js';
@@ -50,6 +51,7 @@ registerWorkers(program, getContext);
 registerDemo(program, getContext);
 registerEvents(program, getContext);
 registerSearch(program, getContext);
+registerCaption(program, getContext);
 registerEval(program, getContext);
 registerRescore(program, getContext);
 registerTrain(program, getContext);

@@ -59,6 +59,12 @@ export interface Config {
     resultsDays: number | undefined;
     sourcesDays: number | undefined;
   };
+  caption: {
+    /** The image captioner of the caption stage (a name in models/manifest.json's captioners); unset: no captions. */
+    captioner: string | undefined;
+    /** Captions at most this many events in any 24 hours. */
+    maxPerDay: number;
+  };
   search: {
     /**
      * Searches over at most this many stored frames compare with every one
@@ -201,6 +207,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       resultsDays: env.VAD_RETAIN_RESULTS_DAYS,
       sourcesDays: env.VAD_RETAIN_SOURCES_DAYS,
     },
+    caption: { captioner: env.VAD_CAPTIONER, maxPerDay: env.VAD_CAPTION_MAX_PER_DAY },
     search: {
       exactMaxFrames: env.VAD_SEARCH_EXACT_MAX_FRAMES,
       cacheBytes: env.VAD_SEARCH_CACHE_MB * 1024 * 1024,

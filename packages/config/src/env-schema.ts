@@ -108,6 +108,11 @@ export const envSchema = z
     VAD_RETAIN_THUMBNAILS_DAYS: positiveInt().max(36_500).optional(),
     VAD_RETAIN_RESULTS_DAYS: positiveInt().max(36_500).optional(),
     VAD_RETAIN_SOURCES_DAYS: positiveInt().max(36_500).optional(),
+    VAD_CAPTIONER: z
+      .string()
+      .regex(/^[\w.-]+$/, 'must be a captioner name from models/manifest.json')
+      .optional(),
+    VAD_CAPTION_MAX_PER_DAY: positiveInt(0).max(1_000_000).default(200),
     VAD_SEARCH_EXACT_MAX_FRAMES: positiveInt(0).max(50_000_000).default(250_000),
     VAD_SEARCH_CACHE_MB: positiveInt(16).max(1_000_000).default(1024),
     VAD_SEARCH_INDEX: z.enum(['auto', 'off']).default('auto'),

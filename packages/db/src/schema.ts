@@ -24,6 +24,9 @@ import {
 /** Raw bytes: embeddings are stored as little-endian float16/float32 arrays, not as JSON. */
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
 
+/** PostgreSQL's full-text search document. */
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
+
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
 export const videoStatus = pgEnum('video_status', [
@@ -219,6 +222,13 @@ export const anomalyEvents = pgTable(
     peakScore: real('peak_score').notNull(),
     label: text('label').notNull(),
     thumbnailPath: text('thumbnail_path'),
+    /** A sentence describing the peak frame, from the image captioner (VAD_CAPTIONER); null until captioned. */
+    caption: text('caption'),
+    /** The captioner that wrote it, and when. */
+    captionModel: text('caption_model'),
+    captionedAt: timestamp('captioned_at', { withTimezone: true }),
+    /** The caption's words for full-text search (English stemming), kept by PostgreSQL. */
+    captionWords: tsvector('caption_words').generatedAlwaysAs(sql`to_tsvector('english', coalesce(caption, ''))`),
     /**
      * The event belongs to its video's current scoring run (videos.current_run_id),
      * kept in step by saveRun: queries read current events straight from the
@@ -233,6 +243,8 @@ export const anomalyEvents = pgTable(
     index('anomaly_events_score_idx').on(t.peakScore.desc(), t.id.desc()).where(sql`${t.current}`),
     index('anomaly_events_run_idx').on(t.scoringRunId),
     index('anomaly_events_video_idx').on(t.videoId),
+    index('anomaly_events_caption_words_idx').using('gin', t.captionWords),
+    index('anomaly_events_captioned_idx').on(t.captionedAt),
   ],
 );
 

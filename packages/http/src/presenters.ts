@@ -58,6 +58,7 @@ export function presentEvent(
     peakScore: event.peakScore,
     label: event.label,
     thumbnailUrl: event.thumbnailPath ? `/v1/events/${event.id}/thumbnail` : null,
+    caption: event.caption,
     // The video's duration is not at hand here: the span is only kept from 0 (the clip ends with the video).
     clip: { url: `/v1/events/${event.id}/clip`, ...clipSpan(event, null) },
     review: event.review ? presentReviewSummary(event.review) : null,

@@ -241,6 +241,10 @@ export const eventSchema = z
     peakScore: z.number().describe('Highest anomaly score within the event, 0 to 1'),
     label: z.string().describe('The anomaly class it was labelled with, e.g. Fighting'),
     thumbnailUrl: z.string().nullable().describe('URL of the JPEG of the peak frame; null when there is none'),
+    caption: z
+      .string()
+      .nullable()
+      .describe('A sentence describing the peak frame, by the image captioner (VAD_CAPTIONER); null until captioned'),
     clip: z
       .object({
         url: z
@@ -333,6 +337,11 @@ const eventListQuery = (timeZone: string) =>
         .enum([...REVIEW_VERDICTS, 'unreviewed'])
         .optional()
         .describe("Only events reviewed as true (real incidents) or false (false alarms), or 'unreviewed' ones"),
+      caption: sqlText(500)
+        .optional()
+        .describe(
+          'Only events whose caption has these words (full-text search: stemmed, `smoke -car`, "a quoted phrase")',
+        ),
       order: z.enum(['time', 'score']).default('time').describe('time: newest first; score: highest peak first'),
       limit: limit(1000, 50),
       cursor: cursorParam.optional(),

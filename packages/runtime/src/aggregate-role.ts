@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { ImageCaptioner } from '@vad/caption';
 import {
   ClipTextEncoder,
   headFile,
@@ -6,20 +7,23 @@ import {
   ModelCapabilityError,
   resolveModelPaths,
   resolveModelSpec,
+  type SessionOptions,
   TemporalHead,
 } from '@vad/clip';
 import type { Config, Logger } from '@vad/config';
 import type { Repositories } from '@vad/db';
 import { childFailures, createQueues, type RunningWorker, UnrecoverableError } from '@vad/queue';
-import { AggregateService } from '@vad/stages';
+import { AggregateService, CaptionService } from '@vad/stages';
 import { EventClipStore, SegmentStore, ThumbnailStore } from '@vad/storage';
-import { resolveFfmpegBinaries } from '@vad/video';
+import { extractFrameAt, resolveFfmpegBinaries } from '@vad/video';
 import type { Job } from 'bullmq';
 import { openRoleResources } from './role-resources.js';
 import { type RoleOptions, startStageWorker } from './stage-worker.js';
 
 export interface AggregateServiceHandle {
   service: AggregateService;
+  /** The caption stage, when VAD_CAPTIONER names a captioner. */
+  captions: CaptionService | undefined;
   /** Releases the text encoders loaded so far. */
   close(): Promise<void>;
 }
@@ -84,12 +88,51 @@ export function createAggregateService(config: Config, repos: Repositories, logg
     binaries: resolveFfmpegBinaries(config.ffmpeg),
     logger,
   });
+  const captions = createCaptionService(config, repos, logger, sessionOptions);
   return {
     service,
+    captions: captions?.service,
     async close() {
+      await captions?.close();
       for (const encoder of encoders.values()) await encoder.then((e) => e.close()).catch(() => {});
       await head?.then((h) => h.close()).catch(() => {});
       await learnedHeads.close();
+    },
+  };
+}
+
+/** The caption stage on the configured captioner (loaded on first use), or undefined when VAD_CAPTIONER is unset. */
+export function createCaptionService(
+  config: Config,
+  repos: Repositories,
+  logger: Logger,
+  sessionOptions: SessionOptions,
+): { service: CaptionService; close(): Promise<void> } | undefined {
+  const name = config.caption.captioner;
+  if (!name) return undefined;
+  let captioner: Promise<ImageCaptioner> | undefined;
+  const binaries = resolveFfmpegBinaries(config.ffmpeg);
+  const service = new CaptionService({
+    repos,
+    captioner: () => {
+      if (!captioner) {
+        const loading = ImageCaptioner.load(config.models.dir, name, sessionOptions);
+        loading.catch(() => {
+          if (captioner === loading) captioner = undefined;
+        });
+        captioner = loading;
+      }
+      return captioner;
+    },
+    frameAt: (path, timeMs) => extractFrameAt(path, timeMs, binaries),
+    storageRoot: config.storage.root,
+    maxPerDay: config.caption.maxPerDay,
+    logger,
+  });
+  return {
+    service,
+    async close() {
+      await captioner?.then((c) => c.close()).catch(() => {});
     },
   };
 }
@@ -139,11 +182,21 @@ export function startAggregateWorker(config: Config, logger: Logger, options: Ro
   const resources = openRoleResources(config, 'aggregate', 3, logger);
   const { repos, connection } = resources;
   const queues = createQueues(config, connection);
-  const { service, close: closeService } = createAggregateService(config, repos, logger);
+  const { service, captions, close: closeService } = createAggregateService(config, repos, logger);
   const worker = startStageWorker(
     {
       queue: 'aggregate',
-      handle: (data, context) => service.aggregate(data, context),
+      handle: async (data, context) => {
+        const result = await service.aggregate(data, context);
+        // The caption stage: the new run's events, within the day's budget; it never fails the video.
+        if (captions && result.events > 0) {
+          const captioned = await captions
+            .captionEvents({ runId: result.runId })
+            .catch((error: unknown) => logger.warn({ err: error, runId: result.runId }, 'caption stage failed'));
+          if (captioned) return { ...result, captions: captioned.captioned };
+        }
+        return result;
+      },
       onFinalFailure: (data, reason) => service.recordFailure(data, reason),
     },
     { ...options, config, connection, logger, databaseWatch: resources.databaseWatch, concurrency: 1 },

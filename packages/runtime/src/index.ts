@@ -1,4 +1,9 @@
-export { type AggregateServiceHandle, createAggregateService, startAggregateWorker } from './aggregate-role.js';
+export {
+  type AggregateServiceHandle,
+  createAggregateService,
+  createCaptionService,
+  startAggregateWorker,
+} from './aggregate-role.js';
 export { type EmbedWorker, startEmbedWorker } from './embed-role.js';
 export { startIngestWorker } from './ingest-role.js';
 export { configuredModel, pipelineConfigOf } from './model.js';

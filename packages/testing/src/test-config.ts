@@ -83,6 +83,8 @@ export function configToEnv(config: Config): Record<string, string> {
         .filter(([, days]) => days !== undefined)
         .map(([name, days]) => [name, String(days)]),
     ),
+    ...(config.caption.captioner ? { VAD_CAPTIONER: config.caption.captioner } : {}),
+    VAD_CAPTION_MAX_PER_DAY: String(config.caption.maxPerDay),
     VAD_SEARCH_EXACT_MAX_FRAMES: String(config.search.exactMaxFrames),
     VAD_SEARCH_CACHE_MB: String(Math.ceil(config.search.cacheBytes / 1024 / 1024)),
     VAD_SEARCH_INDEX: config.search.index,

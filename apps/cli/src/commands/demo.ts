@@ -16,6 +16,7 @@ import { waitForVideos } from '../wait-for-videos.js';
 
 const REAL_MODEL = 'clip-vit-base-patch32';
 const TEST_MODEL = 'vad-test-tiny';
+const TEST_CAPTIONER = 'vad-test-captioner';
 const TRUTH = { startMs: 20_000, endMs: 30_000 };
 
 export function registerDemo(program: Command, context: () => CliContext): void {
@@ -33,9 +34,13 @@ export function registerDemo(program: Command, context: () => CliContext): void 
       process.stderr.write(
         `model ${model}: ${getModelSpec(model).description} (from ${join(ctx.config.models.dir, model)})\n`,
       );
+      // Captions: the configured captioner, or with the synthetic model its tiny synthetic captioner.
+      const captioner = ctx.config.caption.captioner ?? (real ? undefined : TEST_CAPTIONER);
+      if (captioner === TEST_CAPTIONER) await buildModel(TEST_CAPTIONER, ctx.config.models.dir);
       // Its own queues, so workers of another model running on this Redis never see the demo's jobs.
       const config: Config = {
         ...ctx.config,
+        caption: { ...ctx.config.caption, captioner },
         queue: { ...ctx.config.queue, prefix: ctx.config.queue.prefix.replace(/\}$/, '-demo}') },
         models: { ...ctx.config.models, model },
         pipeline: { ...ctx.config.pipeline, model },
@@ -75,10 +80,13 @@ export function registerDemo(program: Command, context: () => CliContext): void 
         const run = await ctx.repos.scoring.latestRun(videoId);
         if (!run) throw new Error('no scoring run was written');
         reviewUrl = `http://${ctx.config.api.host}:${ctx.config.api.port}/videos/${videoId}`;
-        const [clips, events] = await Promise.all([
-          ctx.repos.scoring.clipsOf(run.id),
-          ctx.repos.scoring.eventsOf(run.id),
-        ]);
+        const clips = await ctx.repos.scoring.clipsOf(run.id);
+        // The aggregate worker captions the events just after it saved them: give it a moment.
+        let events = await ctx.repos.scoring.eventsOf(run.id);
+        for (let waited = 0; captioner && waited < 20_000 && events.some((e) => !e.caption); waited += 250) {
+          await new Promise((resolve) => setTimeout(resolve, 250));
+          events = await ctx.repos.scoring.eventsOf(run.id);
+        }
         process.stdout.write(`\nvideo ${videoId} (${video})\n`);
         process.stdout.write(`anomaly  ${sparkline(clips.map((c) => c.anomalyScore))}\n\n`);
         process.stdout.write(`known incident: ${formatDuration(TRUTH.startMs)} – ${formatDuration(TRUTH.endMs)}\n`);
@@ -88,6 +96,7 @@ export function registerDemo(program: Command, context: () => CliContext): void 
           process.stdout.write(
             `found event:    ${formatDuration(e.startMs)} – ${formatDuration(e.endMs)}  ${e.label}  peak ${e.peakScore.toFixed(2)}  overlap (IoU) ${((overlap / union) * 100).toFixed(0)}%  thumbnail ${e.thumbnailPath}\n`,
           );
+          if (e.caption) process.stdout.write(`  caption:      "${e.caption}" (${captioner})\n`);
         }
         if (events.length === 0) process.stdout.write('found no event\n');
         process.stdout.write(
@@ -95,7 +104,8 @@ export function registerDemo(program: Command, context: () => CliContext): void 
         );
         if (!real) {
           process.stdout.write(
-            `\nThis run used ${TEST_MODEL}, vad's synthetic test model (not CLIP): it only tells colours apart.\n` +
+            `\nThis run used ${TEST_MODEL}, vad's synthetic test model (not CLIP): it only tells colours apart` +
+              `${captioner === TEST_CAPTIONER ? `, and ${TEST_CAPTIONER}, vad's tiny synthetic test captioner, which names colours` : ''}.\n` +
               `For real anomaly detection, ${installHint(REAL_MODEL, getModelSpec(REAL_MODEL))} (then run the demo again).\n`,
           );
         }

@@ -14,6 +14,7 @@ const optionsSchema = (isoDate: ReturnType<CliContext['dateTimeOption']>) =>
     minScore: z.coerce.number().min(0).max(1).optional(),
     label: z.string().min(1).optional(),
     verdict: z.enum(['true', 'false', 'unreviewed'], { message: 'must be true, false or unreviewed' }).optional(),
+    captionText: z.string().trim().min(1).max(500).refine(storable, { message: 'must not contain NUL' }).optional(),
     limit: z.coerce.number().int().min(1).max(10_000).default(50),
     format: z.enum(['table', 'json', 'csv']).default('table'),
   });
@@ -92,6 +93,10 @@ export function registerEvents(program: Command, context: () => CliContext): voi
       '--verdict <verdict>',
       'true | false | unreviewed: only events reviewed as true or false alarms, or not yet',
     )
+    .option(
+      '--caption-text <words>',
+      'events whose caption has these words (full-text: stemmed, `smoke -car`, "a quoted phrase")',
+    )
     .option('--limit <n>', 'at most n events', '50')
     .option('--format <format>', 'table | json | csv', 'table')
     .action(async (raw: Record<string, unknown>) => {
@@ -117,6 +122,7 @@ export function registerEvents(program: Command, context: () => CliContext): voi
           'startMs',
           'endMs',
           'thumbnailPath',
+          'caption',
         ] as const;
         const reviewColumns = ['verdict', 'note', 'reviewedBy', 'reviewedAt'];
         process.stdout.write(`${[...columns, ...reviewColumns].join(',')}\n`);
@@ -125,7 +131,7 @@ export function registerEvents(program: Command, context: () => CliContext): voi
           process.stdout.write(`${cells.map((c) => csvCell(c, ctx.display)).join(',')}\n`);
         }
       } else {
-        const lines = [['start', 'end', 'camera', 'label', 'score', 'verdict', 'id', 'video', 'offset']];
+        const lines = [['start', 'end', 'camera', 'label', 'score', 'verdict', 'id', 'video', 'offset', 'caption']];
         for (const e of rows) {
           lines.push([
             ctx.time(e.startAt),
@@ -137,6 +143,7 @@ export function registerEvents(program: Command, context: () => CliContext): voi
             String(e.id),
             e.videoId,
             `${Math.round(e.startMs / 1000)}s`,
+            e.caption ?? '-',
           ]);
         }
         process.stdout.write(rows.length ? `${table(lines)}\n` : 'no events match\n');

@@ -52,7 +52,7 @@ export function registerResults(program: Command, context: () => CliContext): vo
         process.stdout.write(`no events (threshold ${threshold})\n`);
         return;
       }
-      const rows = [['#', 'from', 'to', 'peak', 'score', 'label', 'absolute start', 'thumbnail']];
+      const rows = [['#', 'from', 'to', 'peak', 'score', 'label', 'absolute start', 'thumbnail', 'caption']];
       for (const [i, e] of events.entries()) {
         rows.push([
           String(i + 1),
@@ -63,6 +63,7 @@ export function registerResults(program: Command, context: () => CliContext): vo
           e.label,
           ctx.time(e.startAt),
           e.thumbnailPath ?? '-',
+          e.caption ?? '-',
         ]);
       }
       process.stdout.write(`${table(rows)}\n`);

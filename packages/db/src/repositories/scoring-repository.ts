@@ -1,4 +1,18 @@
-import { type AnyColumn, and, desc, eq, gte, inArray, isNotNull, lt, type SQL, sql } from 'drizzle-orm';
+import {
+  type AnyColumn,
+  and,
+  count,
+  desc,
+  eq,
+  getTableColumns,
+  gte,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  type SQL,
+  sql,
+} from 'drizzle-orm';
 import type { Database } from '../client.js';
 import { dayHintsOf, readOnRunDays, rememberDay } from '../day-hints.js';
 import { videoDay, writeToDays } from '../partitions.js';
@@ -45,6 +59,8 @@ export interface EventQuery {
   videoId?: string | undefined;
   /** Events an operator marked a true or a false alarm, or events without a review. */
   verdict?: VerdictFilter | undefined;
+  /** Events whose caption matches these words (PostgreSQL full-text search, web-search syntax: `smoke -car`, "quoted phrase"). */
+  captionText?: string | undefined;
   limit: number;
   /** `time`: newest start first (events without an absolute time are left out); `score`: highest peak first. */
   order?: 'time' | 'score' | undefined;
@@ -65,6 +81,7 @@ const eventColumns = {
   peakScore: anomalyEvents.peakScore,
   label: anomalyEvents.label,
   thumbnailPath: anomalyEvents.thumbnailPath,
+  caption: anomalyEvents.caption,
   sourceUri: videos.sourceUri,
 };
 
@@ -89,6 +106,8 @@ export interface EventRow {
   peakScore: number;
   label: string;
   thumbnailPath: string | null;
+  /** What the image captioner saw at the peak; null until captioned (or with no captioner). */
+  caption: string | null;
   sourceUri: string;
   /** The operator's review of the event, if any. */
   review: EventReviewSummary | null;
@@ -247,8 +266,10 @@ export class ScoringRepository {
   }
 
   async eventsOf(runId: string) {
+    // Every column but the caption's search document (PostgreSQL's, not the caller's).
+    const { captionWords: _, ...columns } = getTableColumns(anomalyEvents);
     return this.db
-      .select()
+      .select(columns)
       .from(anomalyEvents)
       .where(eq(anomalyEvents.scoringRunId, runId))
       .orderBy(anomalyEvents.startMs);
@@ -277,6 +298,7 @@ export class ScoringRepository {
       query.videoId ? eq(e.videoId, query.videoId) : undefined,
       order === 'time' ? isNotNull(e.startAt) : undefined,
       verdictFilter(e.id, query.verdict),
+      query.captionText ? sql`${e.captionWords} @@ websearch_to_tsquery('english', ${query.captionText})` : undefined,
     ];
     if (query.after) {
       // Row comparison in the index's own order, read by the index as its start
@@ -329,6 +351,7 @@ export class ScoringRepository {
         peakScore: page.peakScore,
         label: page.label,
         thumbnailPath: page.thumbnailPath,
+        caption: page.caption,
         sourceUri: videos.sourceUri,
         ...reviewColumns,
       })
@@ -338,6 +361,46 @@ export class ScoringRepository {
       .leftJoin(eventReviews, eq(eventReviews.eventId, page.id))
       .orderBy(...ordering(page));
     return rows.map(withReview);
+  }
+
+  /** Stores an event's caption (the captioner's name and the time with it). */
+  async setCaption(id: number, caption: string, model: string): Promise<void> {
+    await this.db
+      .update(anomalyEvents)
+      .set({ caption, captionModel: model, captionedAt: sql`now()` })
+      .where(eq(anomalyEvents.id, id));
+  }
+
+  /** Captions written since `since` (the captioner's nightly budget). */
+  async countCaptionedSince(since: Date): Promise<number> {
+    const [row] = await this.db.select({ n: count() }).from(anomalyEvents).where(gte(anomalyEvents.captionedAt, since));
+    return row?.n ?? 0;
+  }
+
+  /** Current events without a caption, highest peak first (what a backfill captions first). */
+  async uncaptionedEvents(query: {
+    since?: Date | undefined;
+    camera?: string | undefined;
+    runId?: string | undefined;
+    limit: number;
+  }) {
+    const e = anomalyEvents;
+    return this.db
+      .select({ ...eventColumns, recordedAt: videos.recordedAt, sourceRemovedAt: videos.sourceRemovedAt })
+      .from(e)
+      .innerJoin(videos, eq(videos.id, e.videoId))
+      .leftJoin(cameras, eq(cameras.id, e.cameraId))
+      .where(
+        and(
+          sql`${e.current}`,
+          isNull(e.caption),
+          query.since ? gte(e.startAt, query.since) : undefined,
+          query.camera ? eq(cameras.name, query.camera) : undefined,
+          query.runId ? eq(e.scoringRunId, query.runId) : undefined,
+        ),
+      )
+      .orderBy(desc(e.peakScore), desc(e.id))
+      .limit(query.limit);
   }
 
   async getEvent(id: number): Promise<EventRow | undefined> {

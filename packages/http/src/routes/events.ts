@@ -34,10 +34,14 @@ export function registerEventRoutes(app: ZodApp, ctx: ApiContext): void {
       },
     },
     async (request) => {
-      const { cursor, ...query } = request.query;
+      const { cursor, caption, ...query } = request.query;
       const after = cursor ? decodeCursor(cursor, eventCursorSchema) : undefined;
       if (after && after.o !== query.order) throw badRequest('cursor: belongs to another order', 'cursor');
-      const rows = await repos.scoring.findEvents({ ...query, after: after && { key: after.k, id: after.id } });
+      const rows = await repos.scoring.findEvents({
+        ...query,
+        captionText: caption,
+        after: after && { key: after.k, id: after.id },
+      });
       return {
         items: rows.map(presentEvent),
         nextCursor: nextCursor(rows, query.limit, (last) => ({
