@@ -82,14 +82,19 @@ export const DEFAULT_MOMENT_OPTIONS: MomentOptions = { minRelative: 1, maxMoment
 export function findMoments(video: ScoredFrames, stats: ScoreStats, options: MomentOptions): Moment[] {
   const { frames, ptsMs, scores, mask, frameMs } = video;
   const n = frames.length;
-  const order = Array.from({ length: n }, (_, i) => i).filter((i) => !mask || mask[i]);
-  order.sort((a, b) => (scores[b] as number) - (scores[a] as number) || a - b);
+  // The best frames first. A page needs few moments: the best 4 × maxMoments + 64 frames are
+  // enough unless moments absorb most of them, and sorting those alone beats sorting the night.
+  const best = (count: number) => topFrames(scores, mask, count);
+  let order = best(4 * options.maxMoments + 64);
   const taken = new Uint8Array(n);
   const moments: Moment[] = [];
   const inside = (i: number, floor: number) =>
     i >= 0 && i < n && !taken[i] && (!mask || mask[i]) && relativeScore(scores[i] as number, stats) >= floor;
-  for (const seed of order) {
+  for (let k = 0; k < order.length; k++) {
     if (moments.length >= options.maxMoments) break;
+    const seed = order[k] as number;
+    // Out of candidates with moments still to find: every frame, in order (rare: long moments).
+    if (k === order.length - 1 && order.length < n) order = best(n);
     if (taken[seed]) continue;
     const score = scores[seed] as number;
     const relative = relativeScore(score, stats);
@@ -114,4 +119,45 @@ export function findMoments(video: ScoredFrames, stats: ScoreStats, options: Mom
     });
   }
   return moments;
+}
+
+/** Indices of the `count` highest scores (mask 1 only), best first, ties by index. */
+function topFrames(scores: Float32Array, mask: Uint8Array | undefined, count: number): number[] {
+  const n = scores.length;
+  const better = (a: number, b: number) =>
+    (scores[a] as number) > (scores[b] as number) || (scores[a] === scores[b] && a < b);
+  if (count >= n) {
+    const all = Array.from({ length: n }, (_, i) => i).filter((i) => !mask || mask[i]);
+    return all.sort((a, b) => (better(a, b) ? -1 : better(b, a) ? 1 : 0));
+  }
+  // A min-heap of the best `count` so far: its root is the worst of them.
+  const heap: number[] = [];
+  const down = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let worst = i;
+      if (l < heap.length && better(heap[worst] as number, heap[l] as number)) worst = l;
+      if (r < heap.length && better(heap[worst] as number, heap[r] as number)) worst = r;
+      if (worst === i) return;
+      [heap[i], heap[worst]] = [heap[worst] as number, heap[i] as number];
+      i = worst;
+    }
+  };
+  for (let i = 0; i < n; i++) {
+    if (mask && !mask[i]) continue;
+    if (heap.length < count) {
+      heap.push(i);
+      for (let j = heap.length - 1; j > 0; ) {
+        const parent = (j - 1) >> 1;
+        if (!better(heap[parent] as number, heap[j] as number)) break;
+        [heap[parent], heap[j]] = [heap[j] as number, heap[parent] as number];
+        j = parent;
+      }
+    } else if (better(i, heap[0] as number)) {
+      heap[0] = i;
+      down(0);
+    }
+  }
+  return heap.sort((a, b) => (better(a, b) ? -1 : better(b, a) ? 1 : 0));
 }

@@ -56,6 +56,22 @@ describe('findMoments', () => {
     ]);
   });
 
+  it('finds the next moment past a long one that takes in more frames than it first looked at', () => {
+    // 100 frames of one long match (more than the 72 best frames first looked at), then a shorter one.
+    const scores = new Float32Array(1000).fill(0.1);
+    for (let i = 0; i < 100; i++) scores[i] = 0.5 + (i % 3) * 0.001;
+    for (let i = 300; i < 305; i++) scores[i] = 0.45;
+    const s = stats(scores);
+    const moments = findMoments({ frames: frames(1000), ptsMs: pts(1000), scores, frameMs: 500 }, s, {
+      minRelative: 1,
+      maxMoments: 2,
+    });
+    expect(moments.map((m) => [m.firstRow, m.lastRow])).toEqual([
+      [0, 99],
+      [300, 304],
+    ]);
+  });
+
   it('gives a camera whose scores do not vary relative scores of 0, and single-frame moments', () => {
     const scores = new Float32Array(5).fill(0.3);
     const s = stats(scores);
