@@ -30,6 +30,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pipelineConfigSchema } from '@vad/config';
 import { encodeEmbedding, videos } from '@vad/db';
+import { searchSources } from '@vad/runtime';
 import { DotProducts } from '@vad/scoring';
 import { FrameIndex, SearchService, TextQueries, VectorCache } from '@vad/search';
 import { createTestDatabase, seedScoredVideo } from '@vad/testing';
@@ -207,12 +208,7 @@ out(
       repos.textEmbeddings,
     );
     const service = new SearchService({
-      sources: {
-        searchableVideos: (scope) => repos.search.searchableVideos(scope),
-        exclusions: (scope) => repos.search.exclusions(scope),
-        event: (id) => repos.search.event(id),
-        cameraByName: (name) => repos.cameras.findByName(name),
-      },
+      sources: searchSources(repos),
       texts,
       vectors: new VectorCache((id, model) => repos.frameEmbeddings.loadVectors(id, model), 2 ** 30),
       defaultModel: MODEL,

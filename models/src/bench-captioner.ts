@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import type { BuiltFile } from './build-models.js';
 import { GraphBuilder, SeededRandom } from './onnx-graph.js';
+import { specialToken } from './tokenizer-json.js';
 import { VIT_B32, type VitConfig, vitBlocks, vitTrunk } from './vit-b32-model.js';
 
 /**
@@ -99,17 +100,7 @@ export function benchCaptionerTokenizerJson(vocabSize: number = GPT2_SMALL.vocab
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: [
-      {
-        id: vocabSize - 1,
-        content: BENCH_END_TOKEN,
-        single_word: false,
-        lstrip: false,
-        rstrip: false,
-        normalized: false,
-        special: true,
-      },
-    ],
+    added_tokens: [specialToken(BENCH_END_TOKEN, vocabSize - 1)],
     normalizer: null,
     pre_tokenizer: { type: 'WhitespaceSplit' },
     post_processor: null,

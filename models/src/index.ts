@@ -13,6 +13,7 @@ export {
   writeBenchCaptioner,
 } from './bench-captioner.js';
 export { BUILT_MODELS, type BuiltFile, type BuiltModelName, buildModel } from './build-models.js';
+export { MANIFEST_PATH, readManifestJson } from './manifest-file.js';
 export { GraphBuilder, SeededRandom } from './onnx-graph.js';
 export {
   PREPROCESSING_KEY,

@@ -1,5 +1,6 @@
 import onnxProto from 'onnx-proto';
 import { GraphBuilder } from './onnx-graph.js';
+import { specialToken } from './tokenizer-json.js';
 
 /**
  * vad's tiny synthetic test captioner ("vad-test-captioner"): not a trained
@@ -66,20 +67,11 @@ export function tinyCaptionerVocabulary(): string[] {
 /** A word-level tokenizer.json (lower-cased, split on whitespace) with four special tokens. */
 export function tinyCaptionerTokenizerJson(): object {
   const vocabulary = tinyCaptionerVocabulary();
-  const special = (content: string, id: number) => ({
-    id,
-    content,
-    single_word: false,
-    lstrip: false,
-    rstrip: false,
-    normalized: false,
-    special: true,
-  });
   return {
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: Object.values(TINY_CAPTIONER_SPECIAL).map((token) => special(token, vocabulary.indexOf(token))),
+    added_tokens: Object.values(TINY_CAPTIONER_SPECIAL).map((token) => specialToken(token, vocabulary.indexOf(token))),
     normalizer: { type: 'Lowercase' },
     pre_tokenizer: { type: 'WhitespaceSplit' },
     post_processor: null,

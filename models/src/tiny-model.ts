@@ -1,5 +1,6 @@
 import { GraphBuilder } from './onnx-graph.js';
 import { preprocessingEntry, UINT8_INPUT, uint8Prelude } from './preprocessing.js';
+import { specialToken } from './tokenizer-json.js';
 
 /**
  * The tiny test pair ("vad-test-tiny"): not CLIP, but built so that its
@@ -78,20 +79,15 @@ export function tinyVocabulary(): string[] {
 /** A WordPiece tokenizer.json (whole words, lower-cased) that tokenizer libraries load like a real one. */
 export function tinyTokenizerJson(): object {
   const vocab = Object.fromEntries(tinyVocabulary().map((token, id) => [token, id]));
-  const special = (content: string, id: number) => ({
-    id,
-    content,
-    single_word: false,
-    lstrip: false,
-    rstrip: false,
-    normalized: false,
-    special: true,
-  });
   return {
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: [special(TINY_SPECIAL.start, 0), special(TINY_SPECIAL.end, 1), special(TINY_SPECIAL.unknown, 2)],
+    added_tokens: [
+      specialToken(TINY_SPECIAL.start, 0),
+      specialToken(TINY_SPECIAL.end, 1),
+      specialToken(TINY_SPECIAL.unknown, 2),
+    ],
     normalizer: { type: 'Lowercase' },
     pre_tokenizer: { type: 'BertPreTokenizer' },
     post_processor: {

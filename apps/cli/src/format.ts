@@ -53,6 +53,12 @@ export function formatTimeExact(date: Date, display: TimeDisplay): string {
   return formatDateTime(date, display.timeZone, { utc: display.utc, milliseconds: true });
 }
 
+/** A CSV cell: times as formatTimeExact writes them, quoted when the text needs it. */
+export function csvCell(value: unknown, display: TimeDisplay): string {
+  const text = value instanceof Date ? formatTimeExact(value, display) : String(value ?? '');
+  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
 /** JSON.stringify(value, null, 2), every Date in it written by formatTimeExact (not in UTC as toJSON would). */
 export function toJson(value: unknown, display: TimeDisplay): string {
   return JSON.stringify(

@@ -1,7 +1,7 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelFileSizeError, ModelNotInstalledError } from '@vad/clip';
+import { readManifestJson } from '@vad/models';
 import { z } from 'zod';
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex sha256');
@@ -93,8 +93,7 @@ let cached: CaptionerManifest | undefined;
 /** The `captioners` of models/manifest.json (or of the manifest at `path`), validated. */
 export function loadCaptionerManifest(path?: string): CaptionerManifest {
   if (!path && cached) return cached;
-  const file = path ?? createRequire(import.meta.url).resolve('@vad/models/manifest.json');
-  const manifest = captionerManifestSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+  const manifest = captionerManifestSchema.parse(readManifestJson(path));
   if (!path) cached = manifest;
   return manifest;
 }

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { readManifestJson } from '@vad/models';
 import { z } from 'zod';
 
 /** OpenAI CLIP's preprocessing, the default for an added model. */
@@ -72,11 +72,10 @@ export type ModelManifest = z.infer<typeof manifestSchema>;
 
 let cached: ModelManifest | undefined;
 
-/** models/manifest.json, validated. */
+/** models/manifest.json (its `models`), validated. */
 export function loadManifest(path?: string): ModelManifest {
   if (!path && cached) return cached;
-  const file = path ?? createRequire(import.meta.url).resolve('@vad/models/manifest.json');
-  const manifest = manifestSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+  const manifest = manifestSchema.parse(readManifestJson(path));
   if (!path) cached = manifest;
   return manifest;
 }

@@ -1,5 +1,6 @@
 import { extname } from 'node:path';
 import type { EventReview, EventReviewSummary, EventRow, Video } from '@vad/db';
+import type { SearchResult } from '@vad/search';
 import { browserPlayable, clipSpan } from '@vad/video';
 import type { Redact } from './redact.js';
 
@@ -82,5 +83,19 @@ export function presentReview(review: EventReview) {
     endMs: review.endMs,
     label: review.label,
     ...presentReviewSummary(review),
+  };
+}
+
+/** A search's answer: times as ISO 8601, each moment with the URL of its best frame's thumbnail. */
+export function presentSearchResult(result: SearchResult) {
+  return {
+    ...result,
+    moments: result.moments.map((m) => ({
+      ...m,
+      startAt: iso(m.startAt),
+      endAt: iso(m.endAt),
+      bestAt: iso(m.bestAt),
+      thumbnailUrl: `/v1/videos/${m.videoId}/frames/${m.bestFrame}/thumbnail`,
+    })),
   };
 }

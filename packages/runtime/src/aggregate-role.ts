@@ -1,15 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { ImageCaptioner } from '@vad/caption';
-import {
-  ClipTextEncoder,
-  headFile,
-  LearnedHead,
-  ModelCapabilityError,
-  resolveModelPaths,
-  resolveModelSpec,
-  type SessionOptions,
-  TemporalHead,
-} from '@vad/clip';
+import { headFile, LearnedHead, ModelCapabilityError, resolveModelSpec, TemporalHead } from '@vad/clip';
 import type { Config, Logger } from '@vad/config';
 import type { Repositories } from '@vad/db';
 import { childFailures, createQueues, type RunningWorker, UnrecoverableError } from '@vad/queue';
@@ -19,6 +10,7 @@ import { extractFrameAt, resolveFfmpegBinaries } from '@vad/video';
 import type { Job } from 'bullmq';
 import { openRoleResources } from './role-resources.js';
 import { type RoleOptions, startStageWorker } from './stage-worker.js';
+import { sessionOptionsOf, TextEncoders } from './text-encoders.js';
 
 export interface AggregateServiceHandle {
   service: AggregateService;
@@ -30,40 +22,20 @@ export interface AggregateServiceHandle {
 
 /** The aggregate service with its text encoders (loaded once per model, on first use), thumbnails and ffmpeg. */
 export function createAggregateService(config: Config, repos: Repositories, logger: Logger): AggregateServiceHandle {
-  const encoders = new Map<string, Promise<ClipTextEncoder>>();
+  const encoders = new TextEncoders(config);
   let head: Promise<TemporalHead> | undefined;
   const learnedHeads = learnedHeadCache(config.models.dir, config.embed.threads);
-  const sessionOptions = {
-    provider: config.embed.provider,
-    threads: config.embed.threads,
-    graphOptimization: config.embed.graphOptimization,
-  };
+  const sessionOptions = sessionOptionsOf(config);
   const specOf = (model: string) => resolveModelSpec(model, config.models.dir);
   const service = new AggregateService({
     config,
     repos,
-    promptEncoder: (model) => {
-      let encoder = encoders.get(model);
-      if (!encoder) {
-        encoder = Promise.resolve()
-          .then(() => {
-            const spec = specOf(model);
-            return ClipTextEncoder.load(
-              resolveModelPaths(config.models.dir, model, spec, ['text']),
-              spec,
-              sessionOptions,
-            );
-          })
-          .catch((error: unknown) => {
-            // An image-only model never scores prompts: fail the job at once, no retries.
-            if (error instanceof ModelCapabilityError) throw new UnrecoverableError(error.message);
-            throw error;
-          });
-        encoder.catch(() => encoders.delete(model));
-        encoders.set(model, encoder);
-      }
-      return encoder;
-    },
+    promptEncoder: (model) =>
+      encoders.get(model).catch((error: unknown) => {
+        // An image-only model never scores prompts: fail the job at once, no retries.
+        if (error instanceof ModelCapabilityError) throw new UnrecoverableError(error.message);
+        throw error;
+      }),
     logitScale: (model) => specOf(model).logitScale,
     temporalHead: () => {
       const path = config.scoring.temporalHead;
@@ -88,13 +60,13 @@ export function createAggregateService(config: Config, repos: Repositories, logg
     binaries: resolveFfmpegBinaries(config.ffmpeg),
     logger,
   });
-  const captions = createCaptionService(config, repos, logger, sessionOptions);
+  const captions = createCaptionService(config, repos, logger);
   return {
     service,
     captions: captions?.service,
     async close() {
       await captions?.close();
-      for (const encoder of encoders.values()) await encoder.then((e) => e.close()).catch(() => {});
+      await encoders.close();
       await head?.then((h) => h.close()).catch(() => {});
       await learnedHeads.close();
     },
@@ -106,7 +78,6 @@ export function createCaptionService(
   config: Config,
   repos: Repositories,
   logger: Logger,
-  sessionOptions: SessionOptions,
 ): { service: CaptionService; close(): Promise<void> } | undefined {
   const name = config.caption.captioner;
   if (!name) return undefined;
@@ -116,7 +87,7 @@ export function createCaptionService(
     repos,
     captioner: () => {
       if (!captioner) {
-        const loading = ImageCaptioner.load(config.models.dir, name, sessionOptions);
+        const loading = ImageCaptioner.load(config.models.dir, name, sessionOptionsOf(config));
         loading.catch(() => {
           if (captioner === loading) captioner = undefined;
         });

@@ -11,5 +11,12 @@ export { ProducerContext, type ProducerOptions } from './producer-context.js';
 export { runRoleProcess } from './role-process.js';
 export { isRoleName, ROLES, type RoleName, startRole, startRoles } from './roles.js';
 export { startScheduler } from './scheduler-role.js';
-export { createSearchContext, type SearchContext, searchIndexRoot } from './search-context.js';
+export {
+  createSearchContext,
+  createSearchIndexService,
+  type SearchContext,
+  searchIndexRoot,
+  searchSources,
+} from './search-context.js';
 export type { RoleOptions } from './stage-worker.js';
+export { sessionOptionsOf, TextEncoders } from './text-encoders.js';

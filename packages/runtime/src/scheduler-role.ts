@@ -15,7 +15,7 @@ import {
 import { EventClipStore, SegmentStore, ThumbnailStore } from '@vad/storage';
 import { logRedisState } from './outage-watch.js';
 import { openRoleResources } from './role-resources.js';
-import { createSearchContext } from './search-context.js';
+import { createSearchIndexService } from './search-context.js';
 
 /**
  * The scheduler role: keeps the daily retention job scheduled (BullMQ job
@@ -52,13 +52,13 @@ export async function startScheduler(config: Config, logger: Logger): Promise<Ru
     logger,
   });
   const reconciler = new Reconciler({ config, repos, queues, logger });
-  const search = createSearchContext(config, repos, logger);
+  const searchIndexes = createSearchIndexService(config, repos);
   // One handler per job name, checked here: a maintenance job nobody handles fails at once.
   const handlers: Record<MaintenanceJobName, () => Promise<unknown>> = {
     retention: () => retention.run(),
     reconcile: () => reconciler.run(),
     'search-index': async () => {
-      const update = await search.indexes.maintain(config.models.model, config.search.exactMaxFrames);
+      const update = await searchIndexes.maintain(config.models.model, config.search.exactMaxFrames);
       if (update) logger.info({ ...update }, 'search index updated');
       return (
         update ?? {
@@ -95,7 +95,6 @@ export async function startScheduler(config: Config, logger: Logger): Promise<Ru
   return {
     async close() {
       await worker.close();
-      await search.close();
       await closeQueues();
       logger.info('scheduler stopped');
     },

@@ -17,7 +17,6 @@ import { createCaptionService, pipelineConfigOf } from '../src/index.js';
 let database: TestDatabase;
 let config: Config;
 const logger = createLogger({ log: { level: 'silent' } }, 'test');
-const session = { provider: 'cpu' as const, threads: 1, graphOptimization: 'all' as const };
 
 const solidJpeg = (rgb: [number, number, number]) =>
   sharp({ create: { width: 320, height: 180, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } })
@@ -74,17 +73,12 @@ afterAll(async () => {
 describe('the caption stage', () => {
   it('is off without VAD_CAPTIONER', () => {
     expect(
-      createCaptionService(
-        { ...config, caption: { ...config.caption, captioner: undefined } },
-        database.repos,
-        logger,
-        session,
-      ),
+      createCaptionService({ ...config, caption: { ...config.caption, captioner: undefined } }, database.repos, logger),
     ).toBeUndefined();
   });
 
   it('captions the highest-scoring events first, within the day budget, from thumbnails or the source', async () => {
-    const captions = createCaptionService(config, database.repos, logger, session);
+    const captions = createCaptionService(config, database.repos, logger);
     if (!captions) throw new Error('no caption service');
     try {
       const first = await captions.service.captionEvents({ camera: 'yard' });

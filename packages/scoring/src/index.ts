@@ -34,5 +34,6 @@ export {
   poolNormalityFeature,
   STANDARDISATION_SAMPLE,
 } from './normality.js';
+export { cachedPromptEmbeddings, type PromptEmbeddingStore } from './prompt-cache.js';
 export { expandPrompts, type PromptList, type PromptSet, promptSetSchema, UCF_CRIME_PROMPTS } from './prompts.js';
 export { dot, normalize, softmax, type Vector, weightedMean } from './vectors.js';

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import usearch from 'usearch';
 
@@ -177,10 +177,6 @@ export class FrameIndex {
     const metaPath = join(folder, 'index.json');
     await writeFile(`${metaPath}.tmp`, JSON.stringify(this.meta));
     await rename(`${metaPath}.tmp`, metaPath);
-  }
-
-  static async remove(folder: string): Promise<void> {
-    await rm(folder, { recursive: true, force: true });
   }
 
   private track(video: IndexedVideo): void {

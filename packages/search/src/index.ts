@@ -27,6 +27,6 @@ export {
   type SearchServiceDeps,
   type SearchSources,
 } from './search-service.js';
-export { type PromptCache, SEARCH_TEMPLATES, type TextEncoderPort, TextQueries } from './text-queries.js';
+export { SEARCH_TEMPLATES, type TextEncoderPort, TextQueries } from './text-queries.js';
 export { VectorCache } from './vector-cache.js';
 export { type StoredFrame, VideoVectors } from './video-vectors.js';

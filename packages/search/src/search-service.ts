@@ -1,4 +1,3 @@
-import type { Logger } from '@vad/config';
 import type { SearchableVideo, SearchEvent, SearchExclusions, SearchScope } from '@vad/db';
 import { SearchError } from './errors.js';
 import type { FrameIndex } from './frame-index.js';
@@ -28,7 +27,6 @@ export interface SearchServiceDeps {
   defaultModel: string;
   /** Searches over at most this many frames compare with every one; larger ones use the index. */
   exactMaxFrames: number;
-  logger?: Logger;
 }
 
 /** One result: a stretch of adjacent sampled frames of one video that matches the query. */
@@ -284,7 +282,13 @@ export class SearchService {
       if (until !== undefined && start + pts >= until) return true;
       return exclude?.videoId === video.id && pts + frameMs > exclude.fromMs && pts < exclude.toMs;
     };
-    for (let i = 0; i < vectors.frameCount; i++) {
+    // Most videos lie wholly inside the range: no frame to look at one by one.
+    const lastEnd = start + (vectors.ptsMs[vectors.frameCount - 1] ?? 0) + frameMs;
+    const clipped =
+      (since !== undefined && start < since) ||
+      (until !== undefined && lastEnd > until) ||
+      exclude?.videoId === video.id;
+    for (let i = 0; clipped && i < vectors.frameCount; i++) {
       if (!out(i)) continue;
       mask ??= new Uint8Array(vectors.frameCount).fill(1);
       mask[i] = 0;

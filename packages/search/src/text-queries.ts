@@ -1,4 +1,10 @@
-import { normalize, UCF_CRIME_PROMPTS, weightedMean } from '@vad/scoring';
+import {
+  cachedPromptEmbeddings,
+  normalize,
+  type PromptEmbeddingStore,
+  UCF_CRIME_PROMPTS,
+  weightedMean,
+} from '@vad/scoring';
 import { SearchError } from './errors.js';
 
 /**
@@ -17,19 +23,13 @@ export interface TextEncoderPort {
   contextLength: number;
 }
 
-/** The cache of prompt embeddings (text_embeddings), shared with scoring. */
-export interface PromptCache {
-  getMany(model: string, prompts: readonly string[]): Promise<Map<string, Float32Array>>;
-  insertMany(model: string, entries: readonly [string, Float32Array][]): Promise<void>;
-}
-
 /** Search text → query vector of a model: templates, the model's tokenizer and text encoder, cached in memory and in the database. */
 export class TextQueries {
   private readonly memory = new Map<string, Float32Array>();
 
   constructor(
     private readonly encoder: (model: string) => Promise<TextEncoderPort>,
-    private readonly cache: PromptCache,
+    private readonly cache: PromptEmbeddingStore,
     private readonly maxMemoryEntries = 1000,
   ) {}
 
@@ -38,9 +38,8 @@ export class TextQueries {
     const known = this.memory.get(key);
     if (known) return known;
     const prompts = SEARCH_TEMPLATES.map((t) => t.replaceAll('{}', text));
-    const cached = await this.cache.getMany(model, prompts);
-    const missing = prompts.filter((p) => !cached.has(p));
-    if (missing.length) {
+    // The same cache as the class prompts (text_embeddings), shared with scoring.
+    const embeddings = await cachedPromptEmbeddings(this.cache, model, prompts, async (missing) => {
       const encoder = await this.encoder(model);
       // The longest filled template must fit: a longer one would be cut, and the search would silently ignore its end.
       const tokens = Math.max(...missing.map((p) => encoder.tokenCount(p)));
@@ -53,12 +52,9 @@ export class TextQueries {
           'text',
         );
       }
-      const vectors = await encoder.encode(missing);
-      const entries = missing.map((p, i) => [p, vectors[i] as Float32Array] as [string, Float32Array]);
-      await this.cache.insertMany(model, entries);
-      for (const [p, v] of entries) cached.set(p, v);
-    }
-    const vector = normalize(weightedMean(prompts.map((p) => normalize(cached.get(p) as Float32Array))));
+      return encoder.encode(missing);
+    });
+    const vector = normalize(weightedMean(embeddings.map(normalize)));
     if (this.memory.size >= this.maxMemoryEntries) this.memory.delete(this.memory.keys().next().value as string);
     this.memory.set(key, vector);
     return vector;

@@ -81,7 +81,10 @@ export class VideoVectors {
   /** Cosine of each frame with `query`. */
   frameScores(query: Float32Array): Float32Array {
     const rows = this.rowScores(query);
-    return Float32Array.from(this.rowOf, (r) => rows[r] as number);
+    if (rows.length === this.frameCount) return rows; // every frame holds its own vector, in order
+    const scores = new Float32Array(this.frameCount);
+    for (let i = 0; i < scores.length; i++) scores[i] = rows[this.rowOf[i] as number] as number;
+    return scores;
   }
 
   /** The vector of the frame nearest `ptsMs` (a copy), and that frame. */

@@ -11,6 +11,7 @@ import {
   type ClassScore,
   type ClassSpace,
   type Clip,
+  cachedPromptEmbeddings,
   cutTimedClips,
   expandPrompts,
   extractEvents,
@@ -416,16 +417,8 @@ export class AggregateService {
 
   /** Prompt embeddings from the cache, encoding (and caching) only the prompts not seen before. */
   private async promptEmbeddings(model: string, prompts: readonly string[]): Promise<Float32Array[]> {
-    const unique = [...new Set(prompts)];
-    const cached = await this.deps.repos.textEmbeddings.getMany(model, unique);
-    const missing = unique.filter((p) => !cached.has(p));
-    if (missing.length) {
-      const encoder = await this.deps.promptEncoder(model);
-      const vectors = await encoder.encode(missing);
-      const entries = missing.map((p, i) => [p, vectors[i] as Float32Array] as [string, Float32Array]);
-      await this.deps.repos.textEmbeddings.insertMany(model, entries);
-      for (const [p, v] of entries) cached.set(p, v);
-    }
-    return prompts.map((p) => cached.get(p) as Float32Array);
+    return cachedPromptEmbeddings(this.deps.repos.textEmbeddings, model, prompts, async (missing) =>
+      (await this.deps.promptEncoder(model)).encode(missing),
+    );
   }
 }

@@ -1,8 +1,9 @@
 import { createCaptionService } from '@vad/runtime';
-import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { CliContext } from '../context.js';
+import { optionOf } from '../options.js';
+import { stepProgress } from '../progress-bar.js';
 
 const optionsSchema = (isoDate: ReturnType<CliContext['dateTimeOption']>) =>
   z.object({
@@ -26,42 +27,26 @@ export function registerCaption(program: Command, context: () => CliContext): vo
       const parsed = optionsSchema(ctx.dateTimeOption()).safeParse(raw);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        program.error(`error: option --${String(issue?.path[0])}: ${issue?.message}`, { exitCode: 2 });
+        program.error(`error: option ${optionOf(issue)}: ${issue?.message}`, { exitCode: 2 });
       }
       const { config } = ctx;
-      const captions = createCaptionService(config, ctx.repos, ctx.logger, {
-        provider: config.embed.provider,
-        threads: config.embed.threads,
-        graphOptimization: config.embed.graphOptimization,
-      });
+      const captions = createCaptionService(config, ctx.repos, ctx.logger);
       if (!captions) {
         program.error(
           'error: no captioner configured: set VAD_CAPTIONER (e.g. vit-gpt2-image-captioning; see README "Captions")',
           { exitCode: 2 },
         );
       }
-      const bar = new cliProgress.SingleBar(
-        { format: 'captioning {bar} {value}/{total} events', stream: process.stderr, hideCursor: true },
-        cliProgress.Presets.shades_classic,
-      );
-      let started = false;
+      const progress = stepProgress('captioning {bar} {value}/{total} events');
       try {
-        const result = await captions.service.captionEvents({
-          ...parsed.data,
-          onProgress: (done, total) => {
-            if (!process.stderr.isTTY) return;
-            if (!started) bar.start(total, 0);
-            started = true;
-            bar.update(done);
-          },
-        });
-        if (started) bar.stop();
+        const result = await captions.service.captionEvents({ ...parsed.data, onProgress: progress.update });
         process.stdout.write(
           `captioned ${result.captioned} events with ${config.caption.captioner}` +
             `${result.failed ? `, ${result.failed} failed (see the log)` : ''}` +
             `${result.overBudget ? `, ${result.overBudget} left for later: VAD_CAPTION_MAX_PER_DAY (${config.caption.maxPerDay}) reached` : ''}\n`,
         );
       } finally {
+        progress.stop();
         await captions.close();
       }
     });

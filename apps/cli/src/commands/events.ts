@@ -3,7 +3,8 @@ import type { EventReviewSummary } from '@vad/db';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { CliContext } from '../context.js';
-import { formatTimeExact, type TimeDisplay, table } from '../format.js';
+import { csvCell, table } from '../format.js';
+import { optionOf } from '../options.js';
 
 /** The options; times without an offset are read in VAD_TIMEZONE (`isoDate`). */
 const optionsSchema = (isoDate: ReturnType<CliContext['dateTimeOption']>) =>
@@ -60,15 +61,6 @@ function osUser(): string {
     return process.env.USER || process.env.LOGNAME || 'unknown';
   }
 }
-
-const csvCell = (value: unknown, display: TimeDisplay) => {
-  const text = value instanceof Date ? formatTimeExact(value, display) : String(value ?? '');
-  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-};
-
-/** An option's name as typed, from a zod issue's path (`minScore` → `--min-score`). */
-const optionOf = (issue: z.core.$ZodIssue | undefined) =>
-  `--${String(issue?.path[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 /** The review as the CSV's review columns, in order: verdict, note, reviewedBy, reviewedAt. */
 const reviewCells = (review: EventReviewSummary | null) => [

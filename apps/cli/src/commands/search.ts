@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { SEARCH_MAX_LIMIT, SEARCH_MAX_OFFSET, SearchError, type SearchResult } from '@vad/search';
-import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { CliContext } from '../context.js';
-import { formatTimeExact, type TimeDisplay, table } from '../format.js';
+import { csvCell, table } from '../format.js';
+import { optionOf } from '../options.js';
+import { stepProgress } from '../progress-bar.js';
 
 const optionsSchema = (isoDate: ReturnType<CliContext['dateTimeOption']>) =>
   z.object({
@@ -22,14 +23,6 @@ const optionsSchema = (isoDate: ReturnType<CliContext['dateTimeOption']>) =>
     thumbnails: z.boolean().default(false),
     format: z.enum(['table', 'json', 'csv']).default('table'),
   });
-
-const optionOf = (issue: z.core.$ZodIssue | undefined) =>
-  `--${String(issue?.path[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-
-const csvCell = (value: unknown, display: TimeDisplay) => {
-  const text = value instanceof Date ? formatTimeExact(value, display) : String(value ?? '');
-  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-};
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(ms % 1000 ? 1 : 0)}s`;
 
@@ -154,21 +147,10 @@ export function registerSearch(program: Command, context: () => CliContext): voi
     .action(async (options: { model?: string; rebuild?: boolean }) => {
       const ctx = context();
       const model = options.model ?? ctx.config.models.model;
-      const bar = new cliProgress.SingleBar(
-        { format: 'indexing {bar} {value}/{total} videos', stream: process.stderr, hideCursor: true },
-        cliProgress.Presets.shades_classic,
-      );
-      let started = false;
-      const update = await ctx.search.indexes.update(model, {
-        rebuild: options.rebuild,
-        onProgress: (done, total) => {
-          if (!process.stderr.isTTY) return;
-          if (!started) bar.start(total, 0);
-          started = true;
-          bar.update(done);
-        },
-      });
-      if (started) bar.stop();
+      const progress = stepProgress('indexing {bar} {value}/{total} videos');
+      const update = await ctx.search.indexes
+        .update(model, { rebuild: options.rebuild, onProgress: progress.update })
+        .finally(() => progress.stop());
       process.stdout.write(
         `index of ${model}: ${update.videos} videos, ${update.vectors} vectors ` +
           `(${update.added} added, ${update.removed} removed${update.rebuilt ? ', rebuilt' : ''}) in ${(update.tookMs / 1000).toFixed(1)} s\n`,

@@ -1,4 +1,4 @@
-import { and, eq, gt, inArray, isNotNull, isNull, lt, ne, type SQL, sql } from 'drizzle-orm';
+import { and, eq, gt, isNotNull, isNull, lt, ne, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../client.js';
 import { anomalyEvents, cameras, videos } from '../schema.js';
 
@@ -65,11 +65,6 @@ function inScope(scope: Omit<SearchScope, 'model'>): SQL | undefined {
 export class SearchRepository {
   constructor(private readonly db: Database) {}
 
-  /** Finished videos of the model, in scope, whose frame embeddings are still stored; oldest first. */
-  async searchableVideos(scope: SearchScope): Promise<SearchableVideo[]> {
-    return this.searchableWhere(scope.model, inScope(scope));
-  }
-
   /** Videos in the scope a search of `model` leaves out, counted by reason. */
   async exclusions(scope: SearchScope): Promise<SearchExclusions> {
     const [row] = await this.db
@@ -87,13 +82,8 @@ export class SearchRepository {
     };
   }
 
-  /** The videos of these ids that are still searchable (finished, embeddings kept), as searchableVideos gives them. */
-  async searchableByIds(model: string, ids: readonly string[]): Promise<SearchableVideo[]> {
-    if (ids.length === 0) return [];
-    return this.searchableWhere(model, inArray(videos.id, [...ids]));
-  }
-
-  private async searchableWhere(model: string, where: SQL | undefined): Promise<SearchableVideo[]> {
+  /** Finished videos of the model, in scope, whose frame embeddings are still stored; oldest first. */
+  async searchableVideos(scope: SearchScope): Promise<SearchableVideo[]> {
     const rows = await this.db
       .select({
         id: videos.id,
@@ -111,11 +101,11 @@ export class SearchRepository {
       .leftJoin(cameras, eq(cameras.id, videos.cameraId))
       .where(
         and(
-          eq(videos.model, model),
+          eq(videos.model, scope.model),
           eq(videos.status, 'done'),
           isNull(videos.embeddingsRemovedAt),
           gt(videos.framesDecoded, 0),
-          where,
+          inScope(scope),
         ),
       )
       .orderBy(startsAt, videos.id);

@@ -1,15 +1,14 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SearchError, type SearchMoment } from '@vad/search';
+import { SearchError } from '@vad/search';
 import type { ApiContext } from '../api-context.js';
 import { badRequest, HttpError, notFound } from '../http-errors.js';
+import { presentSearchResult } from '../presenters.js';
 import { errorSchema, frameParams, requestSchemas, searchResultSchema } from '../schemas.js';
 import type { ZodApp } from '../zod-app.js';
 
 const statusOf: Record<SearchError['kind'], number> = { 'bad-input': 400, 'not-found': 404, gone: 410 };
-
-const thumbnailUrl = (m: SearchMoment) => `/v1/videos/${m.videoId}/frames/${m.bestFrame}/thumbnail`;
 
 /** Search over stored frame embeddings (read scope), and thumbnails of any sampled frame, made on demand. */
 export function registerSearchRoutes(app: ZodApp, ctx: ApiContext): void {
@@ -36,17 +35,9 @@ export function registerSearchRoutes(app: ZodApp, ctx: ApiContext): void {
     async (request) => {
       const { q, ...query } = request.query;
       try {
-        const result = await ctx.search().service.search({ ...query, ...(q !== undefined ? { text: q } : {}) });
-        return {
-          ...result,
-          moments: result.moments.map((m) => ({
-            ...m,
-            startAt: m.startAt?.toISOString() ?? null,
-            endAt: m.endAt?.toISOString() ?? null,
-            bestAt: m.bestAt?.toISOString() ?? null,
-            thumbnailUrl: thumbnailUrl(m),
-          })),
-        };
+        return presentSearchResult(
+          await ctx.search().service.search({ ...query, ...(q !== undefined ? { text: q } : {}) }),
+        );
       } catch (error) {
         if (error instanceof SearchError) {
           const field = error.field === 'text' ? 'q' : error.field;
