@@ -36,7 +36,7 @@ import {
 } from '@vad/clip';
 import { type Config, createLogger, hashPipelineConfig } from '@vad/config';
 import { buildModel, buildVitImageModel, VIT_B32 } from '@vad/models';
-import { addEmbedJob, addVideoFlow, createQueues, createRedisConnection } from '@vad/queue';
+import { addEmbedJob, addVideoFlow, createQueues, queueConnectionOf } from '@vad/queue';
 import { pipelineConfigOf, startEmbedWorker } from '@vad/runtime';
 import { SegmentStore } from '@vad/storage';
 import { createTestConfig, createTestDatabase, createTestRedis, waitFor } from '@vad/testing';
@@ -140,7 +140,7 @@ async function workerPath(batch: number, concurrency: number, path: Path): Promi
       VAD_INFERENCE_PARALLEL_RUNS: args['parallel-runs'],
     },
   });
-  const connection = createRedisConnection(redis.url, 'worker');
+  const connection = queueConnectionOf(config, 'worker');
   const queues = createQueues(config, connection);
   const segments = new SegmentStore(config.storage.root);
   const { video } = await db.repos.videos.insertOrGet({
@@ -195,7 +195,7 @@ async function workerPath(batch: number, concurrency: number, path: Path): Promi
   await worker.close();
   await queues.ingest.obliterate({ force: true });
   await queues.close();
-  connection.disconnect();
+  await connection.close();
   return {
     fps: (count * segmentFrames) / seconds,
     preprocess: (after.preprocessMs - before.preprocessMs) / frames,

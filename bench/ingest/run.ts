@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '@vad/config';
 import { SubmitService } from '@vad/operations';
-import { createQueues, createRedisConnection, createWorker, jobIds } from '@vad/queue';
+import { createQueues, createWorker, jobIds, queueConnectionOf } from '@vad/queue';
 import { pipelineConfigOf } from '@vad/runtime';
 import { SegmentStore } from '@vad/storage';
 import { configToEnv, createTestConfig, createTestDatabase, createTestRedis } from '@vad/testing';
@@ -42,7 +42,7 @@ const pipeline = pipelineConfigOf(config);
 const { sampleFps, inputSize } = pipeline;
 const binaries = resolveFfmpegBinaries();
 const logger = createLogger({ log: { level: 'silent' } }, 'bench');
-const connection = createRedisConnection(redis.url, 'worker');
+const connection = queueConnectionOf(config, 'worker');
 const queues = createQueues(config, connection);
 const segments = new SegmentStore(config.storage.root);
 const submit = new SubmitService({ config, pipeline, repos: db.repos, queues, binaries, logger });
@@ -156,6 +156,6 @@ try {
   await new Promise((r) => worker.once('exit', r));
   await consumer.close();
   await queues.close();
-  connection.disconnect();
+  await connection.close();
   await Promise.all([db.destroy(), redis.destroy()]);
 }

@@ -44,7 +44,7 @@ import { parseArgs } from 'node:util';
 import { createLogger } from '@vad/config';
 import { createDatabase, nextDay, partitionName, type Repositories } from '@vad/db';
 import { RetentionService } from '@vad/operations';
-import { createQueues, createRedisConnection } from '@vad/queue';
+import { createQueues, queueConnectionOf } from '@vad/queue';
 import { EventClipStore, SegmentStore, ThumbnailStore } from '@vad/storage';
 import { createTestConfig, createTestDatabase, createTestRedis } from '@vad/testing';
 
@@ -85,11 +85,11 @@ const config = createTestConfig({
   prefix: redis.prefix,
   env: { VAD_RETAIN_EMBEDDINGS_DAYS: String(RETAIN_DAYS) },
 });
-const connection = createRedisConnection(config.redis.url, 'worker');
+const connection = queueConnectionOf(config, 'worker');
 const queues = createQueues(config, connection);
 const cleanups: (() => Promise<unknown>)[] = [
   () => queues.close(),
-  async () => connection.disconnect(),
+  async () => connection.close(),
   () => database.destroy(),
   () => redis.destroy(),
   () => rm(config.storage.root, { recursive: true, force: true }),

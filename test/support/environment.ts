@@ -1,5 +1,5 @@
 import type { Repositories } from '@vad/db';
-import { createQueues, createRedisConnection, type Queues } from '@vad/queue';
+import { createQueues, type Queues, queueConnectionOf } from '@vad/queue';
 import {
   configToEnv,
   createTestEnvironment,
@@ -24,8 +24,8 @@ export async function createE2eEnvironment(
   options: Omit<TestEnvironmentOptions, 'env'> = {},
 ): Promise<E2eEnvironment> {
   const base = await createTestEnvironment({ tinyModel: false, ...options, env: overrides });
-  const connection = createRedisConnection(base.config.redis.url, 'worker');
-  base.track({ close: () => connection.disconnect() });
+  const connection = queueConnectionOf(base.config, 'worker');
+  base.track({ close: () => connection.close() });
   const queues = base.track(createQueues(base.config, connection));
   return {
     ...base,

@@ -1,7 +1,12 @@
 import { createLogger, loadConfigOrExit } from '@vad/config';
 import { startApi } from '@vad/http';
 import { runUntilStopped } from '@vad/queue';
+import { startWithServices } from '@vad/runtime';
 
 const config = loadConfigOrExit();
 const logger = createLogger(config, 'api');
-runUntilStopped(startApi(config, logger), logger, 'api');
+runUntilStopped(
+  startWithServices(config, logger, (resolved) => startApi(resolved, logger)),
+  logger,
+  'api',
+);

@@ -1,4 +1,4 @@
-import { createLogger, loadConfigOrExit } from '@vad/config';
+import { type Config, createLogger, loadConfigOrExit } from '@vad/config';
 import { createSearchContext, ProducerContext, type SearchContext } from '@vad/runtime';
 import { dateTimeSchema } from '@vad/schedule';
 import { formatTime, type TimeDisplay, toJson } from './format.js';
@@ -6,6 +6,8 @@ import { formatTime, type TimeDisplay, toJson } from './format.js';
 export interface CliOptions {
   /** `vad --utc`: print times in UTC instead of VAD_TIMEZONE. */
   utc?: boolean;
+  /** The configuration with its services resolved (see resolveServices); loaded from the environment when unset. */
+  config?: Config;
 }
 
 /**
@@ -18,7 +20,7 @@ export class CliContext extends ProducerContext {
   readonly display: TimeDisplay;
 
   constructor(options: CliOptions = {}) {
-    const config = loadConfigOrExit();
+    const config = options.config ?? loadConfigOrExit();
     // The CLI talks to people on stdout/stderr; its structured logs only say what went wrong.
     const logger = createLogger({ log: { level: process.env.VAD_LOG_LEVEL ? config.log.level : 'warn' } }, 'cli', 2);
     super(config, logger, { poolSize: 2, applicationName: 'vad-cli' });

@@ -1,3 +1,5 @@
+import { createLogger, loadConfigOrExit } from '@vad/config';
+import { EXIT_UNAVAILABLE, type ResolvedServices, resolveServices, ServiceUnavailableError } from '@vad/runtime';
 import { Command } from 'commander';
 import { registerApi } from './commands/api.js';
 import { registerCameras } from './commands/cameras.js';
@@ -22,10 +24,18 @@ import { registerWorkers } from './commands/workers.js';
 import { CliContext } from './context.js';
 
 let context: CliContext | undefined;
+let services: ResolvedServices | undefined;
 const getContext = () => {
-  context ??= new CliContext({ utc: program.opts<{ utc?: boolean }>().utc });
+  context ??= new CliContext({ utc: program.opts<{ utc?: boolean }>().utc, config: services?.config });
   return context;
 };
+
+/** Commands that touch neither PostgreSQL nor the queues. */
+const OFFLINE_COMMANDS = new Set(['tokens', 'models', 'classify', 'help']);
+/** Commands that only read or write PostgreSQL (a missing Redis does not stop them). */
+const DATABASE_ONLY_COMMANDS = new Set(['db', 'results', 'events', 'search', 'caption', 'eval', 'train', 'cameras']);
+/** Long-running commands: they wait for a service that does not answer yet instead of stopping. */
+const SERVING_COMMANDS = new Set(['workers', 'api', 'watch']);
 
 const program = new Command()
   .name('vad')
@@ -37,8 +47,25 @@ const program = new Command()
     '\nTimes: a time typed without an offset (2026-11-30T08:00, or a date 2026-11-30 for midnight) is in VAD_TIMEZONE;\n' +
       'with one (2026-11-30T08:00:00+01:00, ...Z) it is taken as is. Times are printed in VAD_TIMEZONE with the offset.',
   )
+  .hook('preAction', async (_program, action) => {
+    let command = action;
+    while (command.parent && command.parent !== program) command = command.parent;
+    const name = command.name();
+    if (OFFLINE_COMMANDS.has(name)) return;
+    const config = loadConfigOrExit();
+    const logger = createLogger({ log: { level: process.env.VAD_LOG_LEVEL ? config.log.level : 'warn' } }, 'cli', 2);
+    services = await resolveServices(config, {
+      logger,
+      unreachable: name === 'doctor' ? 'skip' : SERVING_COMMANDS.has(name) ? 'wait' : 'fail',
+      queues: !DATABASE_ONLY_COMMANDS.has(name),
+    });
+    // Said once, where it is news: the embedded server, or queues in PostgreSQL.
+    if (services.embedded || services.config.queue.backend === 'postgres')
+      process.stderr.write(`${services.summary}\n`);
+  })
   .hook('postAction', async () => {
     await context?.close();
+    await services?.release();
   });
 
 registerSubmit(program, getContext);
@@ -66,7 +93,8 @@ try {
   await program.parseAsync();
 } catch (error) {
   await context?.close().catch(() => {});
+  await services?.release();
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`error: ${message}\n`);
-  process.exitCode = 1;
+  process.exitCode = error instanceof ServiceUnavailableError ? EXIT_UNAVAILABLE : 1;
 }

@@ -18,7 +18,6 @@ function queue(name: QueueHealth['name'], held: QueueHealth['held']): QueueHealt
       delayed: held.jobs,
       failed: 0,
       completed: 0,
-      paused: 0,
       waitingChildren: 0,
     },
     oldestWaitingMs: null,

@@ -7,9 +7,14 @@ import { type Env, envSchema } from './env-schema.js';
 import type { PipelineSettings } from './pipeline-config.js';
 
 export interface Config {
-  redis: { url: string };
-  database: { url: string };
+  /** `explicit`: set by the user (environment or .env), so no embedded fallback replaces it. */
+  redis: { url: string; explicit: boolean };
+  database: { url: string; explicit: boolean };
+  /** The embedded PostgreSQL server for a machine with only Node.js (see @vad/embedded). */
+  embedded: { mode: 'auto' | 'on' | 'off'; dir: string; port: number };
   queue: {
+    /** Where the queues live; `auto` is resolved at start (see resolveServices in @vad/runtime). */
+    backend: 'auto' | 'redis' | 'postgres';
     prefix: string;
     attempts: number;
     backoffMs: number;
@@ -161,9 +166,15 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
   const env = parsed.data;
   return {
-    redis: { url: env.VAD_REDIS_URL },
-    database: { url: env.VAD_DATABASE_URL },
+    redis: { url: env.VAD_REDIS_URL, explicit: raw.VAD_REDIS_URL !== undefined },
+    database: { url: env.VAD_DATABASE_URL, explicit: raw.VAD_DATABASE_URL !== undefined },
+    embedded: {
+      mode: env.VAD_EMBEDDED,
+      dir: resolve(cwd, env.VAD_EMBEDDED_DIR),
+      port: env.VAD_EMBEDDED_PORT,
+    },
     queue: {
+      backend: env.VAD_QUEUE_BACKEND,
       prefix: env.VAD_QUEUE_PREFIX,
       attempts: env.VAD_JOB_ATTEMPTS,
       backoffMs: env.VAD_JOB_BACKOFF_MS,

@@ -5,6 +5,7 @@ import { samplingModeSchema } from './pipeline-config.js';
 
 const positiveInt = (min = 1) => z.coerce.number().int().min(min);
 const positiveNumber = z.coerce.number().positive();
+const EMBEDDED_MODES = { auto: 'auto', on: 'on', off: 'off', '1': 'on', '0': 'off', true: 'on', false: 'off' } as const;
 
 function isTimeZone(name: string): boolean {
   try {
@@ -31,6 +32,19 @@ export const envSchema = z
         'must be a hash-tagged name in braces, e.g. {vad}, so Redis Cluster keeps a queue on one slot',
       )
       .default('{vad}'),
+    VAD_QUEUE_BACKEND: z
+      .enum(['auto', 'redis', 'postgres'], {
+        error: "must be redis (queues in Redis), postgres (queues in vad's PostgreSQL database) or auto",
+      })
+      .default('auto'),
+    VAD_EMBEDDED: z
+      .enum(['auto', 'on', 'off', '1', '0', 'true', 'false'], {
+        error: 'must be auto (start the embedded PostgreSQL when nothing is configured or answering), on or off',
+      })
+      .default('auto')
+      .transform((value) => EMBEDDED_MODES[value]),
+    VAD_EMBEDDED_DIR: z.string().min(1).default('./var/postgres'),
+    VAD_EMBEDDED_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
     VAD_STORAGE_DIR: z.string().min(1).default('./var/storage'),
     VAD_MODEL_DIR: z.string().min(1).default('./var/models'),
     VAD_MODEL: z

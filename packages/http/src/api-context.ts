@@ -1,9 +1,8 @@
 import type { Config, Logger } from '@vad/config';
 import type { DatabaseHandle, Repositories } from '@vad/db';
 import type { QueueControl, QueueMonitor, SubmitService } from '@vad/operations';
-import { createRedisConnection, type Queues } from '@vad/queue';
+import { type QueueConnection, type Queues, queueConnectionOf } from '@vad/queue';
 import { createSearchContext, ProducerContext, type SearchContext } from '@vad/runtime';
-import type { Redis } from 'ioredis';
 import { ApiMetrics } from './metrics.js';
 import type { PathPresenter } from './presenters.js';
 import { createRedactor, storagePath } from './redact.js';
@@ -14,7 +13,8 @@ export interface ApiContext {
   logger: Logger;
   database: DatabaseHandle;
   repos: Repositories;
-  redis: Redis;
+  /** The producer's queue connection (Redis, or the postgres pool of the queue schema). */
+  queueConnection: QueueConnection;
   queues: Queues;
   submit: SubmitService;
   monitor: QueueMonitor;
@@ -33,15 +33,17 @@ export function createApiContext(config: Config, logger: Logger): ApiContext {
   const producer = new ProducerContext(config, logger, { poolSize: 10, applicationName: 'vad-api' });
   const { repos, queues } = producer;
   const metrics = new ApiMetrics(queues, repos, logger);
-  // Event streams block on their connection: each gets its own, waiting out Redis outages.
-  const listenerConnections: Redis[] = [];
+  // Event streams block on their connection: on Redis each gets its own, waiting out outages; on
+  // PostgreSQL they share one pool (each holds one of its connections for LISTEN).
+  const listenerConnections: QueueConnection[] = [];
   const listening = metrics.start(() => {
-    const connection = createRedisConnection(config.redis.url, 'worker');
+    if (config.queue.backend === 'postgres' && listenerConnections[0]) return listenerConnections[0];
+    const connection = queueConnectionOf(config, 'worker', { name: 'vad-api-events', poolSize: 8 });
     let lastLogged = 0;
-    connection.on('error', (error: Error) => {
+    connection.on('error', (error) => {
       if (Date.now() - lastLogged < 30_000) return;
       lastLogged = Date.now();
-      logger.warn({ err: error, role: 'queue-events' }, 'redis connection error');
+      logger.warn({ err: error, role: 'queue-events', backend: connection.backend }, 'queue connection error');
     });
     listenerConnections.push(connection);
     return connection;
@@ -53,7 +55,7 @@ export function createApiContext(config: Config, logger: Logger): ApiContext {
     logger,
     database: producer.db,
     repos,
-    redis: producer.redis,
+    queueConnection: producer.queueConnection,
     queues,
     submit: producer.submit,
     monitor: producer.monitor,
@@ -70,9 +72,9 @@ export function createApiContext(config: Config, logger: Logger): ApiContext {
     },
     async close() {
       await search?.close();
-      // With Redis gone, BullMQ's close waits for a connection that never comes: bound it.
+      // With the queue backend gone, BullMQ's close waits for a connection that never comes: bound it.
       await Promise.race([metrics.close(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
-      for (const connection of listenerConnections) connection.disconnect();
+      await Promise.all(listenerConnections.map((connection) => connection.close()));
       await producer.close();
     },
   };

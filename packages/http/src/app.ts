@@ -25,7 +25,7 @@ import type { ApiContext } from './api-context.js';
 import { registerAuth } from './auth.js';
 import { answerFor, errorBody, registerErrorHandler } from './error-handler.js';
 import { badRequest } from './http-errors.js';
-import { redisReachable, UnavailableError } from './outage.js';
+import { queueDependency, queuesReachable, UnavailableError } from './outage.js';
 import { registerCameraRoutes } from './routes/cameras.js';
 import { registerEventMediaRoutes } from './routes/event-media.js';
 import { registerEventRoutes } from './routes/events.js';
@@ -96,7 +96,7 @@ export async function buildApp(ctx: ApiContext, options: AppOptions = {}): Promi
   let webApp: WebApp | undefined;
   const errors = {
     redact: ctx.paths.redact,
-    redis: ctx.redis,
+    queues: ctx.queueConnection,
     fallback: (request: FastifyRequest, reply: FastifyReply) => webApp?.fallback(request, reply) ?? false,
   };
   registerErrorHandler(app, errors);
@@ -131,7 +131,8 @@ export async function buildApp(ctx: ApiContext, options: AppOptions = {}): Promi
         throw badRequest('body: must not contain NUL', 'body');
     }
     const needsRedis = request.routeOptions.config.needsRedis || boardApi(request);
-    if (needsRedis && !(await redisReachable(ctx.redis))) throw new UnavailableError('redis');
+    if (needsRedis && !(await queuesReachable(ctx.queueConnection)))
+      throw new UnavailableError(queueDependency(ctx.queueConnection));
   });
 
   webApp = await registerWebApp(app, options.webDir ?? ctx.config.api.webDir ?? defaultWebDir());

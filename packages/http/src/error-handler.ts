@@ -1,6 +1,6 @@
+import type { QueueConnection } from '@vad/queue';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
-import type { Redis } from 'ioredis';
 import { HttpError } from './http-errors.js';
 import { NotQueuedError, outageOf, RETRY_AFTER_S } from './outage.js';
 import type { Redact } from './redact.js';
@@ -30,8 +30,8 @@ const reasons: Record<number, string> = {
 export interface ErrorHandlerOptions {
   /** Takes absolute paths out of every message (see createRedactor). */
   redact: Redact;
-  /** The producer's Redis connection: errors while it is down are an outage (503), not a bug. */
-  redis: Pick<Redis, 'status'>;
+  /** The producer's queue connection: errors while it is down are an outage (503), not a bug. */
+  queues: Pick<QueueConnection, 'status' | 'backend'>;
   /** Answers a request no route matched instead of the 404 (the review app's deep links); true when it did. */
   fallback?: (request: FastifyRequest, reply: FastifyReply) => boolean;
 }
@@ -101,7 +101,7 @@ export function answerFor(error: FastifyError, options: ErrorHandlerOptions, log
     log.error({ err: error, issues: error.cause.issues }, 'response does not match its schema');
     return answer(500, 'internal error');
   }
-  const outage = outageOf(error, options.redis);
+  const outage = outageOf(error, options.queues);
   if (outage) {
     log.warn({ err: error, dependency: outage }, 'dependency unreachable');
     return answer(503, `${outage}: unreachable`);

@@ -1,13 +1,19 @@
 import type { Logger } from '@vad/config';
 import type { Repositories } from '@vad/db';
 import type { RetentionResult } from '@vad/operations';
-import { MAINTENANCE_QUEUE, parseJobId, QUEUE_NAMES, type QueueName, type Queues } from '@vad/queue';
+import {
+  MAINTENANCE_QUEUE,
+  parseJobId,
+  QUEUE_NAMES,
+  type QueueConnection,
+  type QueueName,
+  type Queues,
+} from '@vad/queue';
 import type { EmbedResult } from '@vad/stages';
 import { QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
-const JOB_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed', 'paused'] as const;
+const JOB_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed'] as const;
 
 /** A job's return value as QueueEvents delivers it (JSON text, or already parsed); undefined if unreadable. */
 function parseReturn(value: unknown): unknown {
@@ -120,9 +126,10 @@ export class ApiMetrics {
   }
 
   /** Starts listening to the queues' event streams (one blocking connection each). */
-  async start(connection: () => Redis): Promise<void> {
+  async start(connection: () => QueueConnection): Promise<void> {
     for (const name of QUEUE_NAMES) {
-      const events = new QueueEvents(name, { connection: connection(), prefix: this.queues.prefix });
+      const { options, factory } = connection().bull;
+      const events = new QueueEvents(name, options, factory);
       events.on('completed', ({ jobId, returnvalue }) => {
         void this.onCompleted(name, jobId, returnvalue).catch((error: unknown) =>
           this.logger.warn({ err: error, queue: name, jobId }, 'metrics: completed event not counted'),
@@ -135,7 +142,8 @@ export class ApiMetrics {
       events.on('error', (error) => this.logger.warn({ err: error, queue: name }, 'metrics: queue events error'));
       this.listeners.push(events);
     }
-    const maintenance = new QueueEvents(MAINTENANCE_QUEUE, { connection: connection(), prefix: this.queues.prefix });
+    const listener = connection().bull;
+    const maintenance = new QueueEvents(MAINTENANCE_QUEUE, listener.options, listener.factory);
     maintenance.on('completed', ({ returnvalue }) => {
       const result = parseReturn(returnvalue) as Returned<RetentionResult> | undefined;
       if (!result || typeof result !== 'object' || result.jobsRemoved === undefined) return;

@@ -1,5 +1,5 @@
 import { QueueingError } from '@vad/operations';
-import type { Redis } from 'ioredis';
+import type { QueueConnection } from '@vad/queue';
 import { HttpError } from './http-errors.js';
 
 /** A dependency the API cannot answer without. */
@@ -31,8 +31,14 @@ export class NotQueuedError extends UnavailableError {
   }
 }
 
+/** The connection state outage checks read. */
+type ConnectionState = Pick<QueueConnection, 'status' | 'backend'>;
+
+/** What a 503 names when the queues are unreachable: the backend they live in. */
+export const queueDependency = (connection: Pick<QueueConnection, 'backend'>): Dependency => connection.backend;
+
 /** The producer connection is down or (re)connecting: a queue command now fails, or waits for it. */
-export const redisDown = (redis: Pick<Redis, 'status'>) => redis.status !== 'ready';
+export const queuesDown = (connection: Pick<QueueConnection, 'status'>) => connection.status !== 'ready';
 
 /** How long a request waits for a connection that is (re)connecting, e.g. just after the API started. */
 export const REDIS_GRACE_MS = 1000;
@@ -41,8 +47,8 @@ export const REDIS_GRACE_MS = 1000;
 const waits = new WeakMap<object, Promise<boolean>>();
 
 /** Whether the connection is ready, or becomes ready within `graceMs`. */
-export function redisReachable(
-  redis: Pick<Redis, 'status' | 'once' | 'off'>,
+export function queuesReachable(
+  redis: Pick<QueueConnection, 'status' | 'once' | 'off'>,
   graceMs = REDIS_GRACE_MS,
 ): Promise<boolean> {
   if (redis.status === 'ready') return Promise.resolve(true);
@@ -135,18 +141,18 @@ function fromPostgres(error: unknown): boolean {
  * query that could not reach PostgreSQL, or anything failing while the Redis
  * connection is down. Undefined for every other error (a bug: 500).
  */
-export function outageOf(error: unknown, redis: Pick<Redis, 'status'>): Dependency | undefined {
+export function outageOf(error: unknown, queues: ConnectionState): Dependency | undefined {
   if (error instanceof UnavailableError) return error.dependency;
   if (fromPostgres(error)) return isConnectionFailure(error) ? 'postgres' : undefined;
   // A programming error stays one, whatever else is down.
   const bug = error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError;
-  if (!bug && (redisDown(redis) || isLostRedisConnection(error))) return 'redis';
+  if (!bug && (queuesDown(queues) || isLostRedisConnection(error))) return queueDependency(queues);
   return undefined;
 }
 
 /** A failure to reach Redis (not PostgreSQL): the connection is down, or the error says it was lost. */
-export function isRedisFailure(error: unknown, redis: Pick<Redis, 'status'>): boolean {
-  return outageOf(error, redis) === 'redis';
+export function isQueueFailure(error: unknown, queues: ConnectionState): boolean {
+  return outageOf(error, queues) === queueDependency(queues) && (queues.backend === 'redis' || queuesDown(queues));
 }
 
 /** The video id of a submit that recorded its video but could not queue it; undefined otherwise. */

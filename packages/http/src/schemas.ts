@@ -448,7 +448,6 @@ const queueHealthSchema = z.object({
     delayed: z.number(),
     failed: z.number(),
     completed: z.number(),
-    paused: z.number(),
     waitingChildren: z.number(),
   }),
   oldestWaitingMs: z.number().nullable(),

@@ -567,7 +567,7 @@ describe('metrics', () => {
   it('serves a Prometheus scrape that parses, with the pipeline counters', async () => {
     // A retention run (the scheduler role) is counted too.
     const scheduler = await startScheduler(config, logger);
-    const maintenance = createMaintenanceQueue(config, ctx.redis);
+    const maintenance = createMaintenanceQueue(ctx.queueConnection);
     try {
       const retentionRun = await maintenance.add('retention', {});
       await waitForCompleted('retention ran', retentionRun);

@@ -74,7 +74,7 @@ describe('Redis goes down while the API runs', () => {
     await proxy.cut();
     await waitFor(
       'redis connection lost',
-      async () => api.ctx.redis.status,
+      async () => api.ctx.queueConnection.status,
       (status) => status !== 'ready',
       10_000,
     );
@@ -185,7 +185,7 @@ describe('Redis goes down while the API runs', () => {
     await proxy.start();
     await waitFor(
       'redis connection back',
-      async () => api.ctx.redis.status,
+      async () => api.ctx.queueConnection.status,
       (status) => status === 'ready',
       15_000,
     );

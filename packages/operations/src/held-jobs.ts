@@ -1,5 +1,5 @@
 import type { Logger } from '@vad/config';
-import { delayedKey, holdMarkOf, type QueueName, type Queues, releaseTimeOfScore } from '@vad/queue';
+import { holdMarkOf, type QueueName, type Queues } from '@vad/queue';
 import type { ProcessingGate } from '@vad/schedule';
 import { Job } from 'bullmq';
 
@@ -33,18 +33,13 @@ export async function retimeHeldJobs(
   logger: Logger,
 ): Promise<RetimeResult> {
   const queue = queues[name];
-  // A snapshot of the delayed set: ids and release times.
-  const flat = await queues.redis.zrange(delayedKey(queue), 0, -1, 'WITHSCORES');
+  // A snapshot of the delayed jobs: ids and release times.
+  const delayed = await queues.connection.delayed(queue);
   const result: RetimeResult = { queue: name, held: 0, released: 0, retimed: 0 };
   const releaseAt = gate?.releaseAt();
-  for (let i = 0; i < flat.length; i += 2 * BATCH) {
-    const slice = flat.slice(i, i + 2 * BATCH);
-    const entries: { id: string; at: number }[] = [];
-    for (let j = 0; j < slice.length; j += 2) {
-      entries.push({ id: slice[j] ?? '', at: releaseTimeOfScore(slice[j + 1] ?? 0).getTime() });
-    }
+  for (let i = 0; i < delayed.length; i += BATCH) {
     await Promise.all(
-      entries.map(async ({ id, at }) => {
+      delayed.slice(i, i + BATCH).map(async ({ id, releaseAt: at }) => {
         const job = await Job.fromId(queue, id);
         if (!job || !holdMarkOf(job.progress)) return;
         result.held += 1;
@@ -53,7 +48,7 @@ export async function retimeHeldJobs(
           if (!releaseAt || urgent) {
             await job.promote();
             result.released += 1;
-          } else if (Math.abs(at - releaseAt.getTime()) > SAME_TIME_MS) {
+          } else if (Math.abs(at.getTime() - releaseAt.getTime()) > SAME_TIME_MS) {
             await job.changeDelay(Math.max(0, releaseAt.getTime() - Date.now()));
             await job.updateProgress({
               ...(job.progress as object),

@@ -1,5 +1,5 @@
 import type { RecentThroughput, Repositories } from '@vad/db';
-import { delayedFrom, QUEUE_NAMES, type QueueName, type Queues } from '@vad/queue';
+import { QUEUE_NAMES, type QueueName, type Queues } from '@vad/queue';
 import type { ProcessingWindow } from '@vad/schedule';
 import type { Job } from 'bullmq';
 
@@ -11,7 +11,6 @@ export interface JobCounts {
   delayed: number;
   failed: number;
   completed: number;
-  paused: number;
   waitingChildren: number;
 }
 
@@ -301,22 +300,13 @@ export class QueueMonitor {
     const queue = this.deps.queues[name];
     const nowMs = this.now();
     const [raw, isPaused, metrics, recent, failed, workers, oldestWait, prioritized] = await Promise.all([
-      queue.getJobCounts(
-        'waiting',
-        'prioritized',
-        'active',
-        'delayed',
-        'failed',
-        'completed',
-        'paused',
-        'waiting-children',
-      ),
+      queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed', 'waiting-children'),
       queue.isPaused(),
       queue.getMetrics('completed', 0, HISTORY_MINUTES - 1),
       queue.getJobs(['completed'], 0, RECENT_JOBS - 1) as Promise<Job[]>,
       queue.getJobs(['failed'], 0, FAILED_SAMPLE - 1) as Promise<Job[]>,
       queue.getWorkersCount(),
-      queue.getJobs(['wait', 'paused'], 0, 0, true) as Promise<Job[]>,
+      queue.getJobs(['wait'], 0, 0, true) as Promise<Job[]>,
       queue.getJobs(['prioritized'], 0, 99, true) as Promise<Job[]>,
     ]);
     const durations = recent
@@ -336,7 +326,6 @@ export class QueueMonitor {
         delayed: raw.delayed ?? 0,
         failed: raw.failed ?? 0,
         completed: raw.completed ?? 0,
-        paused: raw.paused ?? 0,
         waitingChildren: raw['waiting-children'] ?? 0,
       },
       oldestWaitingMs: Number.isFinite(oldest) ? Math.max(0, nowMs - oldest) : null,
@@ -366,12 +355,13 @@ export class QueueMonitor {
     const now = new Date(nowMs);
     if (!window || window.isOpen(now)) return { jobs: 0, until: null };
     const { opensAt } = window.next(now);
-    const { jobs, first } = await delayedFrom(
-      this.deps.queues.redis,
-      this.deps.queues[name],
-      new Date(opensAt.getTime() - 1_000),
-    );
-    return { jobs, until: jobs > 0 ? first : null };
+    const { connection, [name]: queue } = this.deps.queues;
+    const from = new Date(opensAt.getTime() - 1_000);
+    const [jobs, [first]] = await Promise.all([
+      connection.delayedCount(queue, from),
+      connection.delayed(queue, { from, limit: 1 }),
+    ]);
+    return { jobs, until: jobs > 0 && first ? first.releaseAt : null };
   }
 
   /** Work ahead in video time, and when it will be done at the rate videos finished recently. */

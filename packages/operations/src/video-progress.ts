@@ -1,5 +1,5 @@
 import type { Video } from '@vad/db';
-import { holdMarkOf, jobIds, type Queues, releaseTime } from '@vad/queue';
+import { holdMarkOf, jobIds, type Queues } from '@vad/queue';
 import type { Job } from 'bullmq';
 
 export interface VideoProgress {
@@ -22,7 +22,7 @@ async function heldUntil(
   const { ingest, aggregate } = jobs;
   const held = async (job: Job | undefined, queue: Queues['ingest' | 'embed' | 'aggregate']) => {
     const mark = job?.id ? holdMarkOf(job.progress) : undefined;
-    const until = mark && job?.id ? await releaseTime(queues.redis, queue, job.id) : undefined;
+    const until = mark && job?.id ? await queues.connection.releaseTime(queue, job.id) : undefined;
     return mark && until ? { until, window: mark.heldBy } : undefined;
   };
   if (states.ingest === 'delayed') return held(ingest, queues.ingest);

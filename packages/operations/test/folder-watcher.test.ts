@@ -1,7 +1,7 @@
 import { appendFile, copyFile, mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@vad/config';
-import { createQueues, createRedisConnection, type Queues } from '@vad/queue';
+import { createQueues, type Queues, queueConnectionOf } from '@vad/queue';
 import { sha256File } from '@vad/storage';
 import { generateVideo, useTestEnvironment, waitFor, writeTextAsVideo } from '@vad/testing';
 import { resolveFfmpegBinaries } from '@vad/video';
@@ -13,8 +13,8 @@ let submit: SubmitService;
 let queues: Queues;
 
 beforeAll(() => {
-  const connection = createRedisConnection(env.config.redis.url, 'worker');
-  env.track({ close: () => connection.disconnect() });
+  const connection = queueConnectionOf(env.config, 'worker');
+  env.track({ close: () => connection.close() });
   queues = env.track(createQueues(env.config, connection));
   const pipeline = { ...env.config.pipeline, inputSize: 224 };
   submit = new SubmitService({

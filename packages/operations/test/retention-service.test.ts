@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '@vad/config';
 import { ensureDayPartitions, listDayPartitions, toBytes } from '@vad/db';
-import { createQueues, createRedisConnection, type Queues } from '@vad/queue';
+import { createQueues, type Queues, queueConnectionOf } from '@vad/queue';
 import { EventClipStore, SegmentStore, ThumbnailStore } from '@vad/storage';
 import { createTestEnvironment, type TestEnvironment } from '@vad/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,8 +14,8 @@ function setUp() {
   const t = {} as { env: TestEnvironment; queues: Queues };
   beforeAll(async () => {
     t.env = await createTestEnvironment({ tinyModel: false });
-    const connection = createRedisConnection(t.env.config.redis.url, 'worker');
-    t.env.track({ close: () => connection.disconnect() });
+    const connection = queueConnectionOf(t.env.config, 'worker');
+    t.env.track({ close: () => connection.close() });
     t.queues = createQueues(t.env.config, connection);
     t.env.track({ close: () => t.queues.close() });
   });

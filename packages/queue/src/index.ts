@@ -1,15 +1,6 @@
 export { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 export { type ChildFailure, childFailures, failedForGood } from './child-failures.js';
-export { type ConnectionRole, createRedisConnection } from './connection.js';
-export {
-  delayedFrom,
-  delayedKey,
-  type HoldMark,
-  holdJob,
-  holdMarkOf,
-  releaseTime,
-  releaseTimeOfScore,
-} from './held-jobs.js';
+export { type HoldMark, holdJob, holdMarkOf } from './held-jobs.js';
 export {
   createMaintenanceQueue,
   createMaintenanceWorker,
@@ -37,6 +28,18 @@ export {
   type ScoringOverrides,
   scoringOverridesSchema,
 } from './payloads.js';
+export {
+  type ConnectionRole,
+  createQueueConnection,
+  type DelayedEntry,
+  migrateQueueSchema,
+  PostgresQueueConnection,
+  type QueueBackendName,
+  type QueueConnection,
+  type QueueConnectionSettings,
+  queueConnectionOf,
+  queueSchemaOf,
+} from './queue-connection.js';
 export {
   addEmbedJob,
   addVideoFlow,

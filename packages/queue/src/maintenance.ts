@@ -1,6 +1,6 @@
 import type { Config } from '@vad/config';
 import { type Job, Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { QueueConnection } from './queue-connection.js';
 import { workerSettings } from './worker.js';
 
 /** Housekeeping jobs (retention), apart from the pipeline's stages. */
@@ -13,12 +13,15 @@ export const SEARCH_INDEX_SCHEDULER_ID = 'search-index-hourly';
 export const MAINTENANCE_JOBS = ['retention', 'reconcile', 'search-index'] as const;
 export type MaintenanceJobName = (typeof MAINTENANCE_JOBS)[number];
 
-export function createMaintenanceQueue(config: Pick<Config, 'queue'>, connection: Redis): Queue {
-  return new Queue(MAINTENANCE_QUEUE, {
-    connection,
-    prefix: config.queue.prefix,
-    defaultJobOptions: { removeOnComplete: { count: 60 }, removeOnFail: { count: 60 }, attempts: 3 },
-  });
+export function createMaintenanceQueue(connection: QueueConnection): Queue {
+  return new Queue(
+    MAINTENANCE_QUEUE,
+    {
+      ...connection.bull.options,
+      defaultJobOptions: { removeOnComplete: { count: 60 }, removeOnFail: { count: 60 }, attempts: 3 },
+    },
+    connection.bull.factory,
+  );
 }
 
 /**
@@ -62,11 +65,12 @@ export async function scheduleSearchIndex(queue: Queue, enabled: boolean): Promi
 export function createMaintenanceWorker(
   processor: (job: Job) => Promise<unknown>,
   config: Pick<Config, 'queue'>,
-  connection: Redis,
+  connection: QueueConnection,
 ): Worker {
   return new Worker(
     MAINTENANCE_QUEUE,
     processor,
     workerSettings(config, connection, { concurrency: 1, lockDurationMs: 10 * 60_000 }),
+    connection.bull.factory,
   );
 }

@@ -1,8 +1,8 @@
 import type { Config } from '@vad/config';
 import { type DefaultJobOptions, FlowProducer, type JobsOptions, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { jobIds, QUEUE_NAMES, type QueueName } from './names.js';
 import type { EmbedJobData, JobData } from './payloads.js';
+import type { QueueConnection } from './queue-connection.js';
 
 export type VadQueue<Q extends QueueName> = Queue<JobData[Q], unknown, Q>;
 
@@ -12,8 +12,8 @@ export interface Queues {
   aggregate: VadQueue<'aggregate'>;
   flows: FlowProducer;
   prefix: string;
-  /** The connection the queues share, for reads BullMQ has no method for (see held-jobs.ts). */
-  redis: Redis;
+  /** The connection the queues share, for reads BullMQ has no method for (delayed jobs' release times). */
+  connection: QueueConnection;
   close(): Promise<void>;
 }
 
@@ -34,16 +34,15 @@ export function defaultJobOptions(config: Pick<Config, 'queue'>): DefaultJobOpti
  */
 export function createQueues(
   config: Pick<Config, 'queue'>,
-  connection: Redis,
+  connection: QueueConnection,
   onError: (error: Error) => void = () => {},
 ): Queues {
-  const options = { connection, prefix: config.queue.prefix, defaultJobOptions: defaultJobOptions(config) };
-  const [ingest, embed, aggregate] = QUEUE_NAMES.map((name) => new Queue(name, options).on('error', onError)) as [
-    VadQueue<'ingest'>,
-    VadQueue<'embed'>,
-    VadQueue<'aggregate'>,
-  ];
-  const flows = new FlowProducer({ connection, prefix: config.queue.prefix });
+  const { options: base, factory } = connection.bull;
+  const options = { ...base, defaultJobOptions: defaultJobOptions(config) };
+  const [ingest, embed, aggregate] = QUEUE_NAMES.map((name) =>
+    new Queue(name, options, factory).on('error', onError),
+  ) as [VadQueue<'ingest'>, VadQueue<'embed'>, VadQueue<'aggregate'>];
+  const flows = new FlowProducer(base, factory);
   flows.on('error', onError);
   return {
     ingest,
@@ -51,7 +50,7 @@ export function createQueues(
     aggregate,
     flows,
     prefix: config.queue.prefix,
-    redis: connection,
+    connection,
     async close() {
       await Promise.all([ingest.close(), embed.close(), aggregate.close(), flows.close()]);
     },

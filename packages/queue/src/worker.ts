@@ -1,8 +1,8 @@
 import type { Config } from '@vad/config';
 import { type WorkerOptions as BullWorkerOptions, type Job, MetricsTime, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { QueueName } from './names.js';
 import type { JobData } from './payloads.js';
+import type { QueueConnection } from './queue-connection.js';
 
 export type VadProcessor<Q extends QueueName> = (
   job: Job<JobData[Q], unknown, Q>,
@@ -23,13 +23,12 @@ export interface WorkerOptions {
  */
 export function workerSettings(
   config: Pick<Config, 'queue'>,
-  connection: Redis,
+  connection: QueueConnection,
   options: WorkerOptions,
 ): BullWorkerOptions {
   const lockDuration = options.lockDurationMs ?? config.queue.lockDurationMs;
   return {
-    connection,
-    prefix: config.queue.prefix,
+    ...connection.bull.options,
     concurrency: options.concurrency,
     lockDuration,
     stalledInterval: lockDuration,
@@ -44,8 +43,13 @@ export function createWorker<Q extends QueueName>(
   queue: Q,
   processor: VadProcessor<Q>,
   config: Pick<Config, 'queue'>,
-  connection: Redis,
+  connection: QueueConnection,
   options: WorkerOptions,
 ): Worker<JobData[Q], unknown, Q> {
-  return new Worker<JobData[Q], unknown, Q>(queue, processor, workerSettings(config, connection, options));
+  return new Worker<JobData[Q], unknown, Q>(
+    queue,
+    processor,
+    workerSettings(config, connection, options),
+    connection.bull.factory,
+  );
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '@vad/config';
-import { createTestRedis, waitFor } from '@vad/testing';
+import { createTestDatabase, createTestRedis, TEST_QUEUE_BACKEND, waitFor } from '@vad/testing';
 import { UnrecoverableError, type Worker } from 'bullmq';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
@@ -8,23 +8,35 @@ import {
   addVideoFlow,
   childFailures,
   createQueues,
-  createRedisConnection,
   createWorker,
   jobExists,
   jobIds,
+  migrateQueueSchema,
   parseJobData,
   parseJobId,
   type QueueName,
+  queueConnectionOf,
+  queueSchemaOf,
   type VadProcessor,
 } from '../src/index.js';
 
+// Run on Redis, and on PostgreSQL with VAD_TEST_QUEUE_BACKEND=postgres (npm test runs both).
 const redis = createTestRedis();
+const database = TEST_QUEUE_BACKEND === 'postgres' ? await createTestDatabase() : undefined;
 const config = loadConfig({
   envFile: false,
-  env: { VAD_QUEUE_PREFIX: redis.prefix, VAD_JOB_ATTEMPTS: '3', VAD_JOB_BACKOFF_MS: '50' },
+  env: {
+    VAD_REDIS_URL: redis.url,
+    ...(database ? { VAD_DATABASE_URL: database.url } : {}),
+    VAD_QUEUE_BACKEND: TEST_QUEUE_BACKEND,
+    VAD_QUEUE_PREFIX: redis.prefix,
+    VAD_JOB_ATTEMPTS: '3',
+    VAD_JOB_BACKOFF_MS: '50',
+  },
 });
-const producer = createRedisConnection(redis.url, 'producer');
-const workerConnection = createRedisConnection(redis.url, 'worker');
+await migrateQueueSchema(config);
+const producer = queueConnectionOf(config, 'producer');
+const workerConnection = queueConnectionOf(config, 'worker');
 const queues = createQueues(config, producer);
 const workers: Pick<Worker, 'run' | 'close'>[] = [];
 
@@ -47,9 +59,10 @@ afterEach(async () => {
 });
 afterAll(async () => {
   await queues.close();
-  producer.disconnect();
-  workerConnection.disconnect();
+  await producer.close();
+  await workerConnection.close();
   await redis.destroy();
+  await database?.destroy();
 });
 
 describe('parseJobData', () => {
@@ -81,9 +94,16 @@ describe('parseJobId', () => {
 });
 
 describe('video flow', () => {
-  it('uses one hash-tagged prefix for every queue', () => {
+  it.runIf(TEST_QUEUE_BACKEND === 'redis')('uses one hash-tagged prefix for every queue', () => {
     expect(queues.ingest.qualifiedName).toBe(`${redis.prefix}:ingest`);
     expect(queues.aggregate.qualifiedName).toBe(`${redis.prefix}:aggregate`);
+  });
+
+  it.runIf(TEST_QUEUE_BACKEND === 'postgres')('keeps the queues in the schema the prefix names', async () => {
+    expect(queues.connection.backend).toBe('postgres');
+    const schema = queueSchemaOf(redis.prefix);
+    const rows = await database?.pool.query('select count(*)::int as n from pg_namespace where nspname = $1', [schema]);
+    expect(rows?.rows[0]).toEqual({ n: 1 });
   });
 
   it('runs aggregate only after ingest and every embed job added during ingest', async () => {

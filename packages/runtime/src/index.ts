@@ -18,5 +18,14 @@ export {
   searchIndexRoot,
   searchSources,
 } from './search-context.js';
+export {
+  EXIT_UNAVAILABLE,
+  type ResolvedServices,
+  type ResolveServicesOptions,
+  resolveServices,
+  type ServiceName,
+  ServiceUnavailableError,
+  startWithServices,
+} from './services.js';
 export type { RoleOptions } from './stage-worker.js';
 export { sessionOptionsOf, TextEncoders } from './text-encoders.js';

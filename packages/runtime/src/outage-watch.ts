@@ -1,7 +1,7 @@
 import type { Logger } from '@vad/config';
 import { type DatabaseHandle, isDatabaseUnavailable } from '@vad/db';
+import type { QueueConnection } from '@vad/queue';
 import type { OutageGuard } from '@vad/stages';
-import type { Redis } from 'ioredis';
 
 interface Pausable {
   pause(doNotWaitActive?: boolean): Promise<void>;
@@ -75,32 +75,34 @@ export class DatabaseWatch implements OutageGuard {
   }
 }
 
-const REDIS_UNAVAILABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|Connection is closed/;
+const QUEUES_UNAVAILABLE =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|Connection is closed|Connection terminated|57P0[123]|0800[0-6]/;
 /** What a worker says when Redis lost a job's lock (Redis restarted, or the worker stalled): the job runs again. */
 const LOCK_LOST = /could not renew lock|Missing lock for job/;
 
-/** Whether an error a worker or queue reports is its Redis connection being down. */
-export function isRedisUnavailable(error: Error): boolean {
-  return REDIS_UNAVAILABLE.test(`${(error as { code?: string }).code ?? ''} ${error.message}`);
+/** Whether an error a worker or queue reports is its queue backend's connection being down. */
+export function isQueueBackendUnavailable(error: Error): boolean {
+  return QUEUES_UNAVAILABLE.test(`${(error as { code?: string }).code ?? ''} ${error.message}`);
 }
 
 /**
- * One log line when a Redis connection goes down and one when it is back,
- * instead of one per reconnection attempt (BullMQ reports each). Returns the
- * handler for other errors to be logged as they come.
+ * One log line when the queue backend's connection goes down and one when it
+ * is back, instead of one per reconnection attempt (BullMQ reports each).
+ * Returns the handler for other errors to be logged as they come.
  */
-export function logRedisState(connection: Redis, logger: Logger, what: string): (error: Error) => void {
+export function logQueueState(connection: QueueConnection, logger: Logger, what: string): (error: Error) => void {
   let down = false;
+  const backend = `${connection.backend} at ${connection.address}`;
   connection.on('ready', () => {
     if (!down) return;
     down = false;
-    logger.info(`${what}: redis reachable again`);
+    logger.info(`${what}: queues (${backend}) reachable again`);
   });
   return (error: Error) => {
-    if (isRedisUnavailable(error)) {
+    if (isQueueBackendUnavailable(error)) {
       if (down) return;
       down = true;
-      logger.warn({ reason: error.message }, `${what}: redis unreachable, waiting for it`);
+      logger.warn({ reason: error.message }, `${what}: queues (${backend}) unreachable, waiting for them`);
       return;
     }
     if (LOCK_LOST.test(error.message)) {

@@ -1,10 +1,9 @@
 import type { Config, Logger } from '@vad/config';
 import { createDatabase, createRepositories, type DatabaseHandle, type Repositories } from '@vad/db';
 import { QueueControl, QueueMonitor, Reconciler, SubmitService } from '@vad/operations';
-import { createQueues, createRedisConnection, type Queues } from '@vad/queue';
+import { createQueues, type QueueConnection, type Queues, queueConnectionOf } from '@vad/queue';
 import { processingWindow } from '@vad/schedule';
 import { resolveFfmpegBinaries } from '@vad/video';
-import type { Redis } from 'ioredis';
 import { pipelineConfigOf } from './model.js';
 
 export interface ProducerOptions {
@@ -17,20 +16,20 @@ export interface ProducerOptions {
 /**
  * The producer side of vad, for the CLI and the HTTP API: repositories,
  * queues and the operations services, each built on first use and closed
- * once, so a command that needs only PostgreSQL never connects to Redis.
- * Its Redis connection fails fast (a person is waiting) instead of queueing
+ * once, so a command that needs only PostgreSQL never connects to the queues.
+ * Its queue connection fails fast (a person is waiting) instead of queueing
  * commands through an outage; errors are logged at most every 30 s.
  */
 export class ProducerContext {
   private database?: DatabaseHandle;
   private repositories?: Repositories;
-  private connection?: Redis;
+  private connection?: QueueConnection;
   private queueSet?: Queues;
   private submitService?: SubmitService;
   private controlService?: QueueControl;
   private monitorService?: QueueMonitor;
   private reconcilerService?: Reconciler;
-  private lastRedisError = 0;
+  private lastQueueError = 0;
   private closed = false;
 
   constructor(
@@ -52,16 +51,18 @@ export class ProducerContext {
     return this.repositories;
   }
 
-  get redis(): Redis {
+  /** The queue backend's connection (Redis, or the postgres pool of the queue schema). */
+  get queueConnection(): QueueConnection {
     if (!this.connection) {
-      this.connection = createRedisConnection(this.config.redis.url, 'producer');
-      this.connection.on('error', (error: Error) => this.onRedisError(error));
+      const connection = queueConnectionOf(this.config, 'producer', { name: this.options.applicationName });
+      connection.on('error', (error) => this.onQueueError(error));
+      this.connection = connection;
     }
     return this.connection;
   }
 
   get queues(): Queues {
-    this.queueSet ??= createQueues(this.config, this.redis, (error) => this.onRedisError(error));
+    this.queueSet ??= createQueues(this.config, this.queueConnection, (error) => this.onQueueError(error));
     return this.queueSet;
   }
 
@@ -107,7 +108,7 @@ export class ProducerContext {
   }
 
   /**
-   * Closes what was opened, Redis before PostgreSQL. Queues are closed only
+   * Closes what was opened, the queues before PostgreSQL. Queues are closed only
    * once their connection is ready (at most 3 s): BullMQ's close of a queue
    * whose shared connection is still being set up drops its error listeners
    * while the set-up can still fail, which would crash the process after a
@@ -123,20 +124,20 @@ export class ProducerContext {
         await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
       }
     } finally {
-      this.connection?.disconnect();
+      await this.connection?.close();
       await this.database?.close();
     }
   }
 
-  private onRedisError(error: Error): void {
-    if (Date.now() - this.lastRedisError < 30_000) return;
-    this.lastRedisError = Date.now();
-    this.logger.warn({ err: error }, 'redis connection error');
+  private onQueueError(error: Error | undefined): void {
+    if (Date.now() - this.lastQueueError < 30_000) return;
+    this.lastQueueError = Date.now();
+    this.logger.warn({ err: error, backend: this.connection?.backend }, 'queue connection error');
   }
 }
 
 /** Whether the connection is (or becomes, within `withinMs`) ready for commands. */
-async function ready(connection: Redis, withinMs: number): Promise<boolean> {
+async function ready(connection: QueueConnection, withinMs: number): Promise<boolean> {
   if (connection.status === 'ready') return true;
   if (connection.status === 'end' || connection.status === 'close') return false;
   return new Promise<boolean>((resolve) => {

@@ -1,5 +1,5 @@
 import type { Config, Logger } from '@vad/config';
-import type { RunningWorker } from '@vad/queue';
+import { migrateQueueSchema, type RunningWorker } from '@vad/queue';
 import { startAggregateWorker } from './aggregate-role.js';
 import { startEmbedWorker } from './embed-role.js';
 import { startIngestWorker } from './ingest-role.js';
@@ -53,6 +53,7 @@ export async function startRoles(
     if (failures.length > 1) throw new AggregateError(failures, `${failures.length} roles failed to close`);
   };
   try {
+    await migrateQueueSchema(config);
     for (const role of ROLES.filter((r) => roles.includes(r)))
       started.push(await startRole(role, config, logger, options));
   } catch (error) {

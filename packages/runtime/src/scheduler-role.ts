@@ -13,7 +13,7 @@ import {
   UnrecoverableError,
 } from '@vad/queue';
 import { EventClipStore, SegmentStore, ThumbnailStore } from '@vad/storage';
-import { logRedisState } from './outage-watch.js';
+import { logQueueState } from './outage-watch.js';
 import { openRoleResources } from './role-resources.js';
 import { createSearchIndexService } from './search-context.js';
 
@@ -28,7 +28,7 @@ export async function startScheduler(config: Config, logger: Logger): Promise<Ru
   const resources = openRoleResources(config, 'scheduler', 2, logger);
   const { repos, connection } = resources;
   const queues = createQueues(config, connection);
-  const maintenance = createMaintenanceQueue(config, connection);
+  const maintenance = createMaintenanceQueue(connection);
   const closeQueues = async () => {
     await maintenance.close();
     await queues.close();
@@ -76,7 +76,7 @@ export async function startScheduler(config: Config, logger: Logger): Promise<Ru
     config,
     connection,
   );
-  worker.on('error', logRedisState(connection, logger, 'scheduler worker'));
+  worker.on('error', logQueueState(connection, logger, 'scheduler worker'));
   // A maintenance job that fails runs again at its next time; a database outage is only noted.
   worker.on('failed', (job, error) =>
     isDatabaseUnavailable(error)

@@ -1,11 +1,11 @@
 import type { Config, Logger } from '@vad/config';
 import { retimeHeldJobs } from '@vad/operations';
+import type { QueueConnection } from '@vad/queue';
 import { createQueues, createWorker, type QueueName } from '@vad/queue';
 import { processingGate } from '@vad/schedule';
 import { createJobProcessor, type JobHandler } from '@vad/stages';
 import type { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { type DatabaseWatch, logRedisState } from './outage-watch.js';
+import { type DatabaseWatch, logQueueState } from './outage-watch.js';
 
 /** What tests change in every stage role. */
 export interface RoleOptions {
@@ -15,7 +15,7 @@ export interface RoleOptions {
 
 export interface StageWorkerOptions extends RoleOptions {
   config: Config;
-  connection: Redis;
+  connection: QueueConnection;
   logger: Logger;
   concurrency: number;
   /** Pauses the worker while the database is unreachable; its jobs wait without spending attempts. */
@@ -36,7 +36,7 @@ export function startStageWorker<Q extends QueueName, R>(
   const processor = createJobProcessor(handler, logger, { gate, outage: databaseWatch });
   const worker = createWorker(handler.queue, processor, config, connection, { concurrency });
   databaseWatch.watch(worker);
-  worker.on('error', logRedisState(connection, logger, `${handler.queue} worker`));
+  worker.on('error', logQueueState(connection, logger, `${handler.queue} worker`));
   const queues = createQueues(config, connection);
   void retimeHeldJobs(queues, handler.queue, gate, logger)
     .catch((error: unknown) => logger.warn({ err: error, queue: handler.queue }, 'could not re-time held jobs'))

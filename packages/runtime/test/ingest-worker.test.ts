@@ -6,7 +6,15 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type Config, hashPipelineConfig, type Logger } from '@vad/config';
 import { SubmitError, type SubmitService } from '@vad/operations';
-import { addVideoFlow, createRedisConnection, createWorker, jobIds, type Queues, type RunningWorker } from '@vad/queue';
+import {
+  addVideoFlow,
+  createWorker,
+  jobIds,
+  type QueueConnection,
+  type Queues,
+  queueConnectionOf,
+  type RunningWorker,
+} from '@vad/queue';
 import { type Segment, SegmentStore } from '@vad/storage';
 import {
   createTestEnvironment,
@@ -20,7 +28,6 @@ import {
 } from '@vad/testing';
 import { decodeFrames, MotionGate, resolveFfmpegBinaries } from '@vad/video';
 import type { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProducerContext, pipelineConfigOf, startIngestWorker } from '../src/index.js';
 
@@ -39,7 +46,7 @@ const files = {
 let env: TestEnvironment;
 let db: TestDatabase;
 let config: Config;
-let connection: Redis;
+let connection: QueueConnection;
 let queues: Queues;
 let submit: SubmitService;
 let segments: SegmentStore;
@@ -75,7 +82,7 @@ beforeAll(async () => {
   ({ db, config, logger } = env);
   const producer = env.track(new ProducerContext(config, logger, { poolSize: 2, applicationName: 'vad-test' }));
   ({ queues, submit } = producer);
-  connection = createRedisConnection(config.redis.url, 'worker');
+  connection = queueConnectionOf(config, 'worker');
   segments = new SegmentStore(config.storage.root);
   await Promise.all([
     generateVideo(files.good, { durationS: 10, width: 320, height: 240 }),
@@ -90,7 +97,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  connection.disconnect();
+  await connection.close();
   await env.destroy();
   await rm(fixtures, { recursive: true, force: true });
 });

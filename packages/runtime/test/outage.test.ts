@@ -18,7 +18,7 @@ let proxied: Config;
 beforeAll(async () => {
   process.on('unhandledRejection', onUnhandled);
   await proxy.start();
-  proxied = { ...t.config, database: { url: proxy.urlFor(t.config.database.url) } };
+  proxied = { ...t.config, database: { url: proxy.urlFor(t.config.database.url), explicit: true } };
   const sink = new Writable({
     write(chunk, _encoding, done) {
       for (const line of String(chunk).trim().split('\n')) lines.push(JSON.parse(line));

@@ -8,7 +8,8 @@ import { RetentionService } from '@vad/operations';
 import {
   createMaintenanceQueue,
   createQueues,
-  createRedisConnection,
+  type QueueConnection,
+  queueConnectionOf,
   RECONCILE_SCHEDULER_ID,
   RETENTION_SCHEDULER_ID,
   SEARCH_INDEX_SCHEDULER_ID,
@@ -16,7 +17,6 @@ import {
 import { EventClipStore, SegmentStore, ThumbnailStore } from '@vad/storage';
 import { createTestEnvironment, type TestDatabase, type TestEnvironment, waitForCompleted } from '@vad/testing';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScheduler } from '../src/index.js';
 
@@ -24,7 +24,7 @@ let env: TestEnvironment;
 let logger: Logger;
 let db: TestDatabase;
 let config: Config;
-let connection: Redis;
+let connection: QueueConnection;
 let maintenance: Queue;
 
 /** A finished video, `daysAgo` old, with 4 frame embeddings, one event with a thumbnail and a clip, and its source file. */
@@ -96,9 +96,9 @@ beforeAll(async () => {
     },
   });
   ({ db, config, logger } = env);
-  connection = createRedisConnection(config.redis.url, 'worker');
-  maintenance = createMaintenanceQueue(config, connection);
-  env.track({ close: () => connection.disconnect() });
+  connection = queueConnectionOf(config, 'worker');
+  maintenance = createMaintenanceQueue(connection);
+  env.track({ close: () => connection.close() });
   env.track(maintenance);
   env.track(await startScheduler(config, logger));
 });

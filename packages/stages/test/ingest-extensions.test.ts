@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { hashPipelineConfig, type PipelineConfig } from '@vad/config';
-import { addVideoFlow, createQueues, createRedisConnection, jobIds, type Queues } from '@vad/queue';
+import { addVideoFlow, createQueues, jobIds, type Queues, queueConnectionOf } from '@vad/queue';
 import { SegmentStore } from '@vad/storage';
 import { generateVideoWithExtension, useTestEnvironment } from '@vad/testing';
 import { resolveFfmpegBinaries, VIDEO_EXTENSIONS } from '@vad/video';
@@ -24,8 +24,8 @@ let service: IngestService;
 let pipeline: PipelineConfig;
 
 beforeAll(async () => {
-  const connection = createRedisConnection(env.config.redis.url, 'worker');
-  env.track({ close: () => connection.disconnect() });
+  const connection = queueConnectionOf(env.config, 'worker');
+  env.track({ close: () => connection.close() });
   queues = env.track(createQueues(env.config, connection));
   segments = new SegmentStore(env.config.storage.root);
   pipeline = { ...env.config.pipeline, inputSize: 32 };

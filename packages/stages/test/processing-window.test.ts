@@ -1,26 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger, loadConfig } from '@vad/config';
-import { createQueues, createRedisConnection, createWorker, type Queues } from '@vad/queue';
+import { createQueues, createWorker, type QueueConnection, type Queues, queueConnectionOf } from '@vad/queue';
 import { processingGate } from '@vad/schedule';
 import { createTestRedis, type TestRedis, waitFor } from '@vad/testing';
-import type { Redis } from 'ioredis';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJobProcessor } from '../src/index.js';
 
 const logger = createLogger({ log: { level: 'silent' } }, 'test');
 let redis: TestRedis;
-let connection: Redis;
+let connection: QueueConnection;
 let queues: Queues;
 
 beforeAll(() => {
   redis = createTestRedis();
-  connection = createRedisConnection(redis.url, 'worker');
+  connection = queueConnectionOf(
+    loadConfig({ envFile: false, env: { VAD_REDIS_URL: redis.url, VAD_QUEUE_PREFIX: redis.prefix } }),
+    'worker',
+  );
 });
 
 afterAll(async () => {
   await queues?.close();
-  connection.disconnect();
+  await connection.close();
   await redis.destroy();
 });
 
@@ -51,7 +53,7 @@ describe('the processing window across real BullMQ workers', () => {
       { gate },
     );
     // Two workers, as on two machines: both apply the same window.
-    const connections = [connection.duplicate(), connection.duplicate()];
+    const connections = [queueConnectionOf(config, 'worker'), queueConnectionOf(config, 'worker')];
     const workers = connections.map((c) => createWorker('ingest', processor, config, c, { concurrency: 2 }));
     for (const worker of workers) void worker.run();
     try {
@@ -86,7 +88,7 @@ describe('the processing window across real BullMQ workers', () => {
       expect(await done?.getState()).toBe('completed');
     } finally {
       for (const worker of workers) await worker.close();
-      for (const c of connections) c.disconnect();
+      for (const c of connections) await c.close();
     }
   });
 

@@ -24,7 +24,7 @@ export {
 } from './seed-embedded-video.js';
 export { type SeedScoredVideo, seedScoredVideo } from './seed-scored-video.js';
 export { TcpProxy } from './tcp-proxy.js';
-export { configToEnv, createTestConfig, type TestConfigOptions } from './test-config.js';
+export { configToEnv, createTestConfig, TEST_QUEUE_BACKEND, type TestConfigOptions } from './test-config.js';
 export { createTestDatabase, TEST_DATABASE_SERVER, type TestDatabase } from './test-database.js';
 export {
   createTestEnvironment,

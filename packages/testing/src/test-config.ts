@@ -10,6 +10,8 @@ export interface TestConfigOptions {
   env?: Record<string, string>;
 }
 
+export const TEST_QUEUE_BACKEND = process.env.VAD_TEST_QUEUE_BACKEND === 'postgres' ? 'postgres' : 'redis';
+
 /** The configuration a test process runs with: its own database, prefix and storage folder. */
 export function createTestConfig(options: TestConfigOptions): Config {
   const storage = mkdtempSync(join(tmpdir(), 'vad-test-storage-'));
@@ -19,6 +21,9 @@ export function createTestConfig(options: TestConfigOptions): Config {
       VAD_DATABASE_URL: options.databaseUrl,
       VAD_REDIS_URL: options.redisUrl,
       VAD_QUEUE_PREFIX: options.prefix,
+      // The queue backend under test: redis unless VAD_TEST_QUEUE_BACKEND=postgres (CI runs the core e2e tests on both).
+      VAD_QUEUE_BACKEND: TEST_QUEUE_BACKEND,
+      VAD_EMBEDDED: 'off',
       VAD_STORAGE_DIR: storage,
       VAD_MODEL_DIR: join(storage, 'models'),
       VAD_LOG_LEVEL: 'silent',
@@ -34,6 +39,8 @@ export function configToEnv(config: Config): Record<string, string> {
     VAD_DATABASE_URL: config.database.url,
     VAD_REDIS_URL: config.redis.url,
     VAD_QUEUE_PREFIX: config.queue.prefix,
+    VAD_QUEUE_BACKEND: config.queue.backend,
+    VAD_EMBEDDED: config.embedded.mode,
     VAD_STORAGE_DIR: config.storage.root,
     VAD_MODEL_DIR: config.models.dir,
     VAD_MODEL: config.models.model,

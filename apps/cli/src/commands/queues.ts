@@ -42,7 +42,7 @@ export function renderHealth(report: HealthReport, display: TimeDisplay = { time
     rows.push([
       q.name,
       q.isPaused ? 'PAUSED' : 'running',
-      String(counts.waiting + counts.prioritized + counts.paused),
+      String(counts.waiting + counts.prioritized),
       String(counts.active),
       String(counts.delayed),
       String(counts.failed),

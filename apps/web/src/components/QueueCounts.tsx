@@ -9,7 +9,7 @@ export function queueCount(queue: QueueHealth, state: QueueState): number {
   const { counts } = queue;
   switch (state) {
     case 'waiting':
-      return counts.waiting + counts.prioritized + counts.paused;
+      return counts.waiting + counts.prioritized;
     case 'held':
       return queue.held.jobs;
     default:

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ApiContext } from '../api-context.js';
-import { redisReachable } from '../outage.js';
+import { queuesReachable } from '../outage.js';
 import type { ZodApp } from '../zod-app.js';
 
 const CHECK_TIMEOUT_MS = 2000;
@@ -14,7 +14,8 @@ function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
   ]);
 }
 
-const checkSchema = z.enum(['ok', 'unreachable']);
+/** `unused`: the queues live in PostgreSQL (VAD_QUEUE_BACKEND=postgres), so Redis is not needed. */
+const checkSchema = z.enum(['ok', 'unreachable', 'unused']);
 const readySchema = z.object({
   ready: z.boolean(),
   checks: z.object({ redis: checkSchema, postgres: checkSchema }),
@@ -59,17 +60,22 @@ export function registerHealthRoutes(app: ZodApp, ctx: ApiContext): void {
       },
     },
     async (_request, reply) => {
+      const queues = ctx.queueConnection;
+      // A connection still (re)connecting gets a moment, then the ping says whether the queues answer.
+      const queuesAnswer = () =>
+        queuesReachable(queues).then((reachable) =>
+          reachable ? queues.ping() : Promise.reject(new Error(`${queues.backend} connection ${queues.status}`)),
+        );
       const [redis, postgres] = await Promise.all([
-        // A connection still (re)connecting gets a moment, then the ping says whether Redis answers.
+        queues.backend === 'redis' ? check(queuesAnswer(), 'redis') : Promise.resolve('unused' as const),
         check(
-          redisReachable(ctx.redis).then((reachable) =>
-            reachable ? ctx.redis.ping() : Promise.reject(new Error(`redis connection ${ctx.redis.status}`)),
-          ),
-          'redis',
+          queues.backend === 'postgres'
+            ? Promise.all([ctx.database.pool.query('select 1'), queuesAnswer()])
+            : ctx.database.pool.query('select 1'),
+          'postgres',
         ),
-        check(ctx.database.pool.query('select 1'), 'postgres'),
       ]);
-      const ready = redis === 'ok' && postgres === 'ok';
+      const ready = redis !== 'unreachable' && postgres === 'ok';
       return reply.code(ready ? 200 : 503).send({ ready, checks: { redis, postgres } });
     },
   );

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { ApiContext } from '../api-context.js';
 import type { AppOptions } from '../app.js';
 import { badRequest, HttpError, unprocessable } from '../http-errors.js';
-import { isRedisFailure, NotQueuedError, unqueuedVideoId } from '../outage.js';
+import { isQueueFailure, NotQueuedError, unqueuedVideoId } from '../outage.js';
 import { DATE_TIME_RULE, errorSchema, requestSchemas, submitResponseSchema } from '../schemas.js';
 import type { ZodApp } from '../zod-app.js';
 
@@ -220,7 +220,7 @@ export function registerUploadRoute(app: ZodApp, ctx: ApiContext, options: AppOp
       const reported = unqueuedVideoId(error);
       if (reported) throw Object.assign(new NotQueuedError(reported), { cause: error });
       const { row, answered } = await recordedRow(input.path);
-      if (row?.status === 'queued' && isRedisFailure(error, ctx.redis)) {
+      if (row?.status === 'queued' && isQueueFailure(error, ctx.queueConnection)) {
         throw Object.assign(new NotQueuedError(row.id), { cause: error });
       }
       // Otherwise nothing refers to an upload, unless the database could not be asked (then it stays).
