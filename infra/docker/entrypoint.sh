@@ -43,6 +43,10 @@ case "$role" in
     usage
     exit 0
     ;;
+  '')
+    usage >&2
+    exit 64
+    ;;
   *)
     echo "vad: unknown role '$role'" >&2
     usage >&2

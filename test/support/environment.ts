@@ -1,5 +1,5 @@
 import type { Repositories } from '@vad/db';
-import { createQueues, type Queues, queueConnectionOf } from '@vad/queue';
+import { createQueues, migrateQueueSchema, type Queues, queueConnectionOf } from '@vad/queue';
 import {
   configToEnv,
   createTestEnvironment,
@@ -24,6 +24,8 @@ export async function createE2eEnvironment(
   options: Omit<TestEnvironmentOptions, 'env'> = {},
 ): Promise<E2eEnvironment> {
   const base = await createTestEnvironment({ tinyModel: false, ...options, env: overrides });
+  // On the postgres backend (VAD_TEST_QUEUE_BACKEND=postgres) the queue schema exists before the test looks into it.
+  await migrateQueueSchema(base.config);
   const connection = queueConnectionOf(base.config, 'worker');
   base.track({ close: () => connection.close() });
   const queues = base.track(createQueues(base.config, connection));
