@@ -8,6 +8,8 @@ export interface CliOptions {
   utc?: boolean;
   /** The configuration with its services resolved (see resolveServices); loaded from the environment when unset. */
   config?: Config;
+  /** Lets go of the embedded server after close (long-running commands exit from their signal handler). */
+  release?: () => Promise<void>;
 }
 
 /**
@@ -25,7 +27,10 @@ export class CliContext extends ProducerContext {
     const logger = createLogger({ log: { level: process.env.VAD_LOG_LEVEL ? config.log.level : 'warn' } }, 'cli', 2);
     super(config, logger, { poolSize: 2, applicationName: 'vad-cli' });
     this.display = { timeZone: config.schedule.timeZone, utc: options.utc ?? false };
+    this.release = options.release;
   }
+
+  private readonly release: (() => Promise<void>) | undefined;
 
   private searchContext: SearchContext | undefined;
 
@@ -36,9 +41,13 @@ export class CliContext extends ProducerContext {
   }
 
   override async close(): Promise<void> {
-    await this.searchContext?.close();
-    this.searchContext = undefined;
-    await super.close();
+    try {
+      await this.searchContext?.close();
+      this.searchContext = undefined;
+      await super.close();
+    } finally {
+      await this.release?.();
+    }
   }
 
   /** A time as the CLI prints it: `2026-11-30T23:15:02+01:00` in VAD_TIMEZONE (or UTC with --utc); `none` for none. */

@@ -26,7 +26,11 @@ import { CliContext } from './context.js';
 let context: CliContext | undefined;
 let services: ResolvedServices | undefined;
 const getContext = () => {
-  context ??= new CliContext({ utc: program.opts<{ utc?: boolean }>().utc, config: services?.config });
+  context ??= new CliContext({
+    utc: program.opts<{ utc?: boolean }>().utc,
+    config: services?.config,
+    release: async () => services?.release(),
+  });
   return context;
 };
 

@@ -1,5 +1,6 @@
 import type { Config, Logger } from '@vad/config';
 import { migrateDatabase } from '@vad/db';
+import { migrateQueueSchema } from '@vad/queue';
 import type { FastifyInstance } from 'fastify';
 import { type ApiContext, createApiContext } from './api-context.js';
 import { buildApp } from './app.js';
@@ -16,6 +17,7 @@ export interface RunningApi {
 export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
   // The API is the front door: it brings the schema up to date (under an advisory lock, safe with replicas).
   await migrateDatabase(config.database.url);
+  await migrateQueueSchema(config);
   const context = createApiContext(config, logger);
   const app = await buildApp(context);
   const url = await app.listen({ host: config.api.host, port: config.api.port });

@@ -3,6 +3,7 @@ import { mkdir, symlink } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Config, createApiToken, type Logger } from '@vad/config';
+import { migrateQueueSchema } from '@vad/queue';
 import {
   createTestConfig,
   createTestEnvironment,
@@ -43,6 +44,7 @@ export interface TestApi {
 
 /** An API context and app on `config` (not listening; use app.inject or app.listen). */
 export async function openApi(config: Config, logger: Logger, options: AppOptions = {}): Promise<TestApi> {
+  await migrateQueueSchema(config);
   const ctx = createApiContext(config, logger);
   const app = await buildApp(ctx, options);
   return {

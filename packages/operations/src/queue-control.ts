@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Config, Logger } from '@vad/config';
 import type { Repositories } from '@vad/db';
-import { addVideoFlow, jobIds, parseJobId, type QueueName, type Queues, type ScoringOverrides } from '@vad/queue';
+import {
+  addVideoFlow,
+  jobIds,
+  parseJobId,
+  type QueueName,
+  type Queues,
+  removeVideoFlow,
+  type ScoringOverrides,
+} from '@vad/queue';
 import { fairPriority } from '@vad/schedule';
 import type { Job } from 'bullmq';
 
@@ -88,10 +96,7 @@ export class QueueControl {
     const video = await repos.videos.get(videoId);
     if (video?.status !== 'failed') return false;
     const state = await queues.aggregate.getJobState(jobIds.aggregate(videoId));
-    if (
-      state !== 'unknown' &&
-      (await queues.aggregate.remove(jobIds.aggregate(videoId), { removeChildren: true })) !== 1
-    ) {
+    if (state !== 'unknown' && !(await removeVideoFlow(queues, videoId))) {
       return false;
     }
     await repos.videos.requeue(videoId);

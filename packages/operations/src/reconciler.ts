@@ -1,6 +1,14 @@
 import type { Config, Logger } from '@vad/config';
 import type { Repositories, Video } from '@vad/db';
-import { addVideoFlow, childFailures, failedForGood, jobIds, parseJobId, type Queues } from '@vad/queue';
+import {
+  addVideoFlow,
+  childFailures,
+  failedForGood,
+  jobIds,
+  parseJobId,
+  type Queues,
+  removeVideoFlow,
+} from '@vad/queue';
 import { fairPriority } from '@vad/schedule';
 
 /** What the reconciler did, or would do, about one video. */
@@ -121,7 +129,7 @@ export class Reconciler {
       const id = jobIds.aggregate(video.id);
       // A failed or finished flow is removed whole first; BullMQ refuses while one of its jobs is locked.
       if ((await queues.aggregate.getJobState(id)) !== 'unknown') {
-        if ((await queues.aggregate.remove(id, { removeChildren: true })) !== 1) {
+        if (!(await removeVideoFlow(queues, video.id))) {
           throw new Error('its old flow could not be removed (a job of it is still locked)');
         }
       }

@@ -46,6 +46,7 @@ export {
   createQueues,
   defaultJobOptions,
   jobExists,
+  removeVideoFlow,
   type Queues,
   type VadQueue,
   type VideoFlowOptions,

@@ -238,7 +238,14 @@ export class PostgresQueueConnection extends EventEmitter implements QueueConnec
     };
     this.pool = new pg.Pool({ ...common, max: 2, options: `-c search_path=${this.schema}` });
     this.pool.on('error', (error) => this.lost(error));
-    const bullConnection: PostgresPoolConfig = { ...common, max: settings.poolSize ?? 4, schema: this.schema };
+    // migrate: each BullMQ object brings the schema up to date on connecting (a no-op once it is), so none
+    // meets a missing schema, whatever the order processes start in.
+    const bullConnection: PostgresPoolConfig = {
+      ...common,
+      max: settings.poolSize ?? 4,
+      schema: this.schema,
+      migrate: true,
+    };
     this.bull = {
       options: { connection: bullConnection as unknown as ConnectionOptions, prefix: settings.prefix },
       factory: createPostgresBackend as unknown as VadBackendFactory,

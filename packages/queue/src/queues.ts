@@ -107,6 +107,15 @@ export async function addEmbedJob(queues: Queues, data: EmbedJobData, options: P
   });
 }
 
+/**
+ * Removes a video's flow whole (the aggregate job and its children); false
+ * when BullMQ refuses because a job of it is locked (running). Redis answers
+ * 1 for a removal, PostgreSQL the number of jobs removed.
+ */
+export async function removeVideoFlow(queues: Pick<Queues, 'aggregate'>, videoId: string): Promise<boolean> {
+  return (await queues.aggregate.remove(jobIds.aggregate(videoId), { removeChildren: true })) >= 1;
+}
+
 /** Whether a job with this id is known to the queue (in any state). */
 export async function jobExists(queue: Queue, jobId: string): Promise<boolean> {
   return (await queue.getJobState(jobId)) !== 'unknown';

@@ -21,20 +21,20 @@ export class ServiceUnavailableError extends Error {
     readonly service: ServiceName,
     readonly address: string,
     readonly variable: string,
-    explicit: boolean,
+    hint: string,
   ) {
-    super(`${service} at ${address} does not answer (${variable}). ${howToStart(service, explicit)}`);
+    super(`${service} at ${address} does not answer (${variable}). ${hint}`);
   }
 }
 
-function howToStart(service: ServiceName, explicit: boolean): string {
-  const start =
-    service === 'PostgreSQL'
-      ? 'Start it (docker compose -f infra/docker-compose.yml up -d postgres, or: apt install postgresql)'
-      : 'Start it (docker compose -f infra/docker-compose.yml up -d redis, or: apt install redis-server), or set VAD_QUEUE_BACKEND=postgres';
-  return explicit
-    ? `${start}, or unset VAD_DATABASE_URL and VAD_REDIS_URL to use the embedded PostgreSQL.`
-    : `${start}.`;
+/** How to get a service that does not answer: start it, or do without it. */
+function howToStart(service: ServiceName, config: Config, embedded: boolean): string {
+  if (service === 'Redis') {
+    return 'Start it (docker compose -f infra/docker-compose.yml up -d redis, or: apt install redis-server), or set VAD_QUEUE_BACKEND=postgres to keep the queues in PostgreSQL.';
+  }
+  const start = 'Start it (docker compose -f infra/docker-compose.yml up -d postgres, or: apt install postgresql)';
+  if (embedded || config.embedded.mode === 'off') return `${start}.`;
+  return `${start}, or unset VAD_DATABASE_URL${config.redis.explicit ? ' and VAD_REDIS_URL' : ''} to use the embedded PostgreSQL.`;
 }
 
 /** What a process runs on once its services are resolved. */
@@ -115,10 +115,10 @@ export async function resolveServices(config: Config, options: ResolveServicesOp
   };
   try {
     if (!embedded && options.unreachable !== 'skip') {
-      await reachable('PostgreSQL', database, 'VAD_DATABASE_URL', config.database.explicit, options);
+      await reachable('PostgreSQL', database, 'VAD_DATABASE_URL', howToStart('PostgreSQL', config, false), options);
     }
     if (backend === 'redis' && options.queues !== false && options.unreachable !== 'skip') {
-      await reachable('Redis', redis, 'VAD_REDIS_URL', config.redis.explicit, options);
+      await reachable('Redis', redis, 'VAD_REDIS_URL', howToStart('Redis', config, useEmbedded), options);
     }
     // A server this process started may be new: its database gets vad's tables before anything queries them.
     if (embedded?.startedHere) await migrateDatabase(databaseUrl);
@@ -147,11 +147,11 @@ async function reachable(
   service: ServiceName,
   address: { host: string; port: number; text: string },
   variable: string,
-  explicit: boolean,
+  hint: string,
   options: ResolveServicesOptions,
 ): Promise<void> {
   if (await isPortOpen(address.host, address.port, PROBE_MS)) return;
-  if (options.unreachable === 'fail') throw new ServiceUnavailableError(service, address.text, variable, explicit);
+  if (options.unreachable === 'fail') throw new ServiceUnavailableError(service, address.text, variable, hint);
   options.logger.warn(`${service} at ${address.text} does not answer (${variable}): waiting for it`);
   const since = Date.now();
   while (!(await isPortOpen(address.host, address.port, PROBE_MS))) {
