@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Config } from '@vad/config';
 import { jobIds } from '@vad/queue';
-import { generateVideo, TcpProxy, waitFor } from '@vad/testing';
+import { generateVideo, TcpProxy, TEST_QUEUE_BACKEND, waitFor } from '@vad/testing';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRoles } from '../src/index.js';
@@ -53,14 +53,17 @@ describe('a PostgreSQL outage in the middle of a video', () => {
     expect(video?.status).toBe('done');
     const frames = await t.db.repos.frameEmbeddings.listFrames(videoId, t.config.models.model);
     expect(frames.map((f) => f.frameIndex)).toEqual([...Array(60).keys()]);
-    // No attempt was spent on the outage: the jobs completed on their first counted attempt.
+    // On Redis no attempt was spent on the outage: the jobs completed on their first counted attempt. With the
+    // queues in PostgreSQL (VAD_TEST_QUEUE_BACKEND=postgres) the outage takes the queues down too: the running
+    // ingest can neither finish nor be held, its lock runs out, and it is taken again with one attempt spent.
     const ingest = await t.producer.queues.ingest.getJob(jobIds.ingest(videoId));
-    expect(ingest?.attemptsMade).toBe(1);
+    if (TEST_QUEUE_BACKEND === 'redis') expect(ingest?.attemptsMade).toBe(1);
+    else expect(ingest?.attemptsMade).toBeLessThanOrEqual(2);
     expect(unhandled).toEqual([]);
     const outage = lines.filter((l) => /database unreachable/.test(l.msg));
     const back = lines.filter((l) => /database answers again/.test(l.msg));
     expect(outage.length).toBeGreaterThanOrEqual(1);
     expect(outage.length).toBeLessThanOrEqual(3); // at most once per role
     expect(back.length).toBe(outage.length);
-  });
+  }, 180_000);
 });

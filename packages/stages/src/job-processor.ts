@@ -28,6 +28,33 @@ export interface OutageGuard {
   retryInMs: number;
 }
 
+/** How long a job that met an outage keeps trying to be delayed (its lock holds it meanwhile). */
+const DELAY_THROUGH_OUTAGE_MS = 10 * 60_000;
+
+/**
+ * Delays a job that met an outage. With the queues in PostgreSQL the outage
+ * takes the queues down too, so the move itself fails: it is tried again
+ * until the database answers (the worker keeps renewing the job's lock
+ * meanwhile), so a short outage costs no attempt there either. If the job
+ * was taken from this worker meanwhile (its lock ran out and the stalled
+ * check put it back), there is nothing left to do.
+ */
+async function delayThroughOutage(move: () => Promise<unknown>, outage: OutageGuard, logger: Logger): Promise<void> {
+  const until = Date.now() + DELAY_THROUGH_OUTAGE_MS;
+  for (;;) {
+    try {
+      await move();
+      return;
+    } catch (error) {
+      if (!outage.isOutage(error) || Date.now() > until) {
+        logger.debug({ err: error }, 'a job that met an outage could not be delayed; the stalled check takes it back');
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, outage.retryInMs / 2));
+    }
+  }
+}
+
 export function createJobProcessor<Q extends QueueName, R>(
   handler: JobHandler<Q, R>,
   logger: Logger,
@@ -71,10 +98,11 @@ export function createJobProcessor<Q extends QueueName, R>(
         );
         throw new DelayedError();
       }
-      if (options.outage?.isOutage(error)) {
+      const { outage } = options;
+      if (outage?.isOutage(error)) {
         // Not the job's fault: it waits (delayed, no attempt spent) and the worker pauses until the outage ends.
-        options.outage.report(error);
-        await job.moveToDelayed(Date.now() + options.outage.retryInMs, token);
+        outage.report(error);
+        await delayThroughOutage(() => job.moveToDelayed(Date.now() + outage.retryInMs, token), outage, logger);
         throw new DelayedError();
       }
       const reason = error instanceof Error ? error.message : String(error);
