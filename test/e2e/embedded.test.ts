@@ -1,9 +1,9 @@
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ensureTinyModel, generateIncidentVideo } from '@vad/testing';
+import { ensureTinyModel, folderSnapshot, freePorts, generateIncidentVideo } from '@vad/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CommandResult, runVad, startWorkerProcess, type WorkerProcess, waitFor } from '../support/processes.js';
 
@@ -39,23 +39,6 @@ async function listen(port: number): Promise<Server> {
 }
 
 const close = (server: Server) => new Promise<void>((resolve) => server.close(() => resolve()));
-
-/** Free ports, all different, none of them listened on afterwards. */
-async function freePorts(count: number): Promise<number[]> {
-  const servers: Server[] = [];
-  for (let i = 0; i < count; i++) {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    servers.push(server);
-  }
-  const ports = servers.map((server) => {
-    const address = server.address();
-    if (!address || typeof address === 'string') throw new Error('no port');
-    return address.port;
-  });
-  await Promise.all(servers.map(close));
-  return ports;
-}
 
 function isPortOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -146,16 +129,6 @@ async function timedVad(args: string[], env: Record<string, string>): Promise<Co
   const started = Date.now();
   const result = await runVad(args, env, 30_000);
   return { ...result, ms: Date.now() - started };
-}
-
-/** Every file under `dir` with its size and modification time, to show nothing was touched. */
-function snapshot(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .sort()
-    .map((name) => {
-      const file = statSync(join(dir, name));
-      return `${name} ${file.size} ${file.mtimeMs}`;
-    });
 }
 
 interface EventRow {
@@ -363,7 +336,7 @@ describe('vad with only the embedded PostgreSQL (no PostgreSQL, no Redis reachab
 
     it('the embedded port taken by another program: one line saying so, the data folder untouched', async () => {
       await stopLeftoverServer();
-      const before = snapshot(dataDir);
+      const before = folderSnapshot(dataDir);
       const log = readFileSync(`${dataDir}.log`, 'utf8');
       const other = await listen(embeddedPort);
       try {
@@ -378,7 +351,7 @@ describe('vad with only the embedded PostgreSQL (no PostgreSQL, no Redis reachab
       } finally {
         await close(other);
       }
-      expect(snapshot(dataDir)).toEqual(before);
+      expect(folderSnapshot(dataDir)).toEqual(before);
       expect(readFileSync(`${dataDir}.log`, 'utf8')).toBe(log);
       expect(postmasterPid()).toBeUndefined();
       expect(existsSync(`${dataDir}.lock`)).toBe(false);

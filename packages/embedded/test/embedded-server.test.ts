@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@vad/config';
+import { folderSnapshot, freePort } from '@vad/testing';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -78,24 +79,6 @@ async function listen(port: number): Promise<Server> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return server;
-}
-
-async function freePort(): Promise<number> {
-  const server = await listen(0);
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-/** Every file under `dir` with its size and modification time, to show nothing was touched. */
-function snapshot(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .sort()
-    .map((name) => {
-      const file = statSync(join(dir, name));
-      return `${name} ${file.size} ${file.mtimeMs}`;
-    });
 }
 
 async function failure(promise: Promise<unknown>): Promise<EmbeddedPostgresError> {
@@ -189,7 +172,7 @@ describe('startEmbeddedPostgres', () => {
   });
 
   it('says the port is taken by another program, and leaves the data folder alone', async () => {
-    const before = snapshot(dataDir);
+    const before = folderSnapshot(dataDir);
     const other = await listen(port);
     try {
       const error = await failure(start(dataDir, port));
@@ -199,7 +182,7 @@ describe('startEmbeddedPostgres', () => {
     } finally {
       await new Promise((resolve) => other.close(resolve));
     }
-    expect(snapshot(dataDir)).toEqual(before);
+    expect(folderSnapshot(dataDir)).toEqual(before);
   });
 
   it('refuses a folder that is not a PostgreSQL 18 data folder, and leaves it alone', async () => {
@@ -207,11 +190,11 @@ describe('startEmbeddedPostgres', () => {
     mkdirSync(join(junk, 'photos'), { recursive: true });
     writeFileSync(join(junk, 'notes.txt'), 'mine');
     writeFileSync(join(junk, 'photos', 'cat.jpg'), 'meow');
-    const before = snapshot(junk);
+    const before = folderSnapshot(junk);
     const error = await failure(start(junk, await freePort()));
     expect(error.reason).toBe('corrupt-data');
     expect(error.message).toContain(`${junk} is not a PostgreSQL 18 data folder`);
-    expect(snapshot(junk)).toEqual(before);
+    expect(folderSnapshot(junk)).toEqual(before);
 
     writeFileSync(join(junk, 'PG_VERSION'), '16\n');
     const older = await failure(start(junk, await freePort()));

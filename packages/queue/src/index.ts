@@ -46,8 +46,8 @@ export {
   createQueues,
   defaultJobOptions,
   jobExists,
-  removeVideoFlow,
   type Queues,
+  removeVideoFlow,
   type VadQueue,
   type VideoFlowOptions,
 } from './queues.js';

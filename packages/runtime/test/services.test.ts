@@ -2,19 +2,10 @@ import { createServer, type Server } from 'node:net';
 import { Writable } from 'node:stream';
 import { createLogger, loadConfig } from '@vad/config';
 import { queueSchemaOf } from '@vad/queue';
-import { createTestDatabase, createTestRedis, type TestDatabase } from '@vad/testing';
+import { createTestDatabase, createTestRedis, freePort, type TestDatabase } from '@vad/testing';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveServices, ServiceUnavailableError } from '../src/index.js';
-
-/** A port nothing listens on (it was free a moment ago). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const silent = createLogger({ log: { level: 'silent' } }, 'test');
 const redis = createTestRedis();
@@ -32,7 +23,7 @@ const configOf = (env: Record<string, string>) => loadConfig({ envFile: false, e
 
 describe('resolveServices', () => {
   it('stops a one-shot command at once when the configured PostgreSQL does not answer, naming it', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const config = configOf({ VAD_DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/vad` });
     const started = Date.now();
     const error = await resolveServices(config, { logger: silent, unreachable: 'fail' }).catch((e: unknown) => e);
@@ -44,7 +35,7 @@ describe('resolveServices', () => {
   });
 
   it('requires the Redis that is configured, unless the queues live in PostgreSQL', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const env = {
       VAD_DATABASE_URL: database.url,
       VAD_REDIS_URL: `redis://127.0.0.1:${port}`,
@@ -81,7 +72,7 @@ describe('resolveServices', () => {
   });
 
   it('makes a long-running process wait for its service: one line when waiting starts, one when it answers', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const lines: { level: number; msg: string }[] = [];
     const logger = pino(
       { level: 'info' },

@@ -6,6 +6,8 @@ export {
   muxDhav,
   splitAccessUnits,
 } from './dhav-writer.js';
+export { folderSnapshot } from './folder-snapshot.js';
+export { freePort, freePorts } from './free-ports.js';
 export {
   frameLabelsCsv,
   generateLabelledFootage,
