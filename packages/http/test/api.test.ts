@@ -187,6 +187,16 @@ describe('auth', () => {
     expect(challenge.headers['www-authenticate']).toMatch(/^Basic/);
   });
 
+  it("serves Bull Board's own API on the queue backend in use", async () => {
+    const { status, body } = await api<{ queues: { name: string; counts: Record<string, number> }[] }>(
+      'GET',
+      '/admin/queues/api/queues?activeQueue=embed&status=latest&page=1',
+    );
+    expect(status).toBe(200);
+    expect(body.queues.map((queue) => queue.name).sort()).toEqual(['aggregate', 'embed', 'ingest']);
+    for (const queue of body.queues) expect(typeof queue.counts.completed).toBe('number');
+  });
+
   it('documents every route in OpenAPI', async () => {
     const { body } = await api<{ openapi: string; paths: Record<string, unknown> }>('GET', '/docs/json');
     expect(body.openapi).toMatch(/^3\./);
