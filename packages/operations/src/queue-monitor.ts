@@ -302,7 +302,7 @@ export class QueueMonitor {
     const [raw, isPaused, metrics, recent, failed, workers, oldestWait, prioritized] = await Promise.all([
       queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed', 'waiting-children'),
       queue.isPaused(),
-      queue.getMetrics('completed', 0, HISTORY_MINUTES - 1),
+      this.deps.queues.connection.metrics(queue, 'completed', 0, HISTORY_MINUTES - 1),
       queue.getJobs(['completed'], 0, RECENT_JOBS - 1) as Promise<Job[]>,
       queue.getJobs(['failed'], 0, FAILED_SAMPLE - 1) as Promise<Job[]>,
       queue.getWorkersCount(),

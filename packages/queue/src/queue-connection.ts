@@ -5,6 +5,7 @@ import {
   type ConnectionOptions,
   createPostgresBackend,
   createRedisBackend,
+  type Metrics,
   type PostgresPoolConfig,
   type Queue,
   type RedisQueueBackend,
@@ -52,6 +53,8 @@ export interface QueueConnection {
   delayedCount(queue: Queue, from: Date): Promise<number>;
   /** When a delayed job is released; undefined when it is not delayed. */
   releaseTime(queue: Queue, jobId: string): Promise<Date | undefined>;
+  /** BullMQ's per-minute metrics of finished jobs, newest minute first (Queue.getMetrics, complete on both backends). */
+  metrics(queue: Queue, type: 'completed' | 'failed', start: number, end: number): Promise<Metrics>;
   /** Events: `ready` (commands go through again), `end` (closed), `error` (a connection error). */
   on(event: 'ready' | 'end' | 'error', listener: (error?: Error) => void): this;
   once(event: 'ready' | 'end', listener: () => void): this;
@@ -199,6 +202,10 @@ class RedisQueueConnection extends EventEmitter implements QueueConnection {
     return score === null ? undefined : releaseTimeOfScore(score);
   }
 
+  metrics(queue: Queue, type: 'completed' | 'failed', start: number, end: number): Promise<Metrics> {
+    return queue.getMetrics(type, start, end);
+  }
+
   async close(): Promise<void> {
     this.redis.disconnect();
   }
@@ -300,6 +307,27 @@ export class PostgresQueueConnection extends EventEmitter implements QueueConnec
       [queue.name, jobId],
     );
     return rows[0] ? new Date(Number(rows[0].at)) : undefined;
+  }
+
+  /**
+   * BullMQ 6.7's PostgreSQL backend returns the per-minute points but not
+   * when the newest was taken (prevTS) nor the count then (prevCount),
+   * which the points are relative to: they are read from its table here.
+   */
+  async metrics(queue: Queue, type: 'completed' | 'failed', start: number, end: number): Promise<Metrics> {
+    const [metrics, { rows }] = await Promise.all([
+      queue.getMetrics(type, start, end),
+      this.pool.query<{ prev_ts: string | null; prev_count: string }>(
+        'select prev_ts, prev_count from metrics where queue = $1 and kind = $2',
+        [queue.name, type],
+      ),
+    ]);
+    const row = rows[0];
+    if (!row || metrics.meta.prevTS) return metrics;
+    return {
+      ...metrics,
+      meta: { ...metrics.meta, prevTS: Number(row.prev_ts ?? 0), prevCount: Number(row.prev_count) },
+    };
   }
 
   async close(): Promise<void> {

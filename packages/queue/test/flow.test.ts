@@ -140,6 +140,13 @@ describe('video flow', () => {
     expect(order.at(-1)).toBe('aggregate');
     expect(order.filter((o) => o.startsWith('embed')).sort()).toEqual(['embed 0', 'embed 1', 'embed 2']);
     expect(order).toHaveLength(5);
+
+    // The workers' throughput metrics (queue health's rates and chart) say when the count was last taken, on
+    // either backend (BullMQ 6.7's PostgreSQL backend leaves that out; QueueConnection.metrics reads it).
+    const metrics = await queues.connection.metrics(queues.embed, 'completed', 0, 59);
+    expect(metrics.meta.count).toBeGreaterThanOrEqual(3);
+    expect(metrics.meta.prevTS).toBeGreaterThan(Date.now() - 60_000);
+    expect(metrics.meta.prevTS).toBeLessThanOrEqual(Date.now());
   });
 
   it('fails the parent when a child fails for good, without retrying bad input; the parent names the child', async () => {
