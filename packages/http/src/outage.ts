@@ -41,32 +41,32 @@ export const queueDependency = (connection: Pick<QueueConnection, 'backend'>): D
 export const queuesDown = (connection: Pick<QueueConnection, 'status'>) => connection.status !== 'ready';
 
 /** How long a request waits for a connection that is (re)connecting, e.g. just after the API started. */
-export const REDIS_GRACE_MS = 1000;
+export const QUEUES_GRACE_MS = 1000;
 
 /** One wait per connection, shared by the requests that arrive meanwhile (one listener, not one each). */
 const waits = new WeakMap<object, Promise<boolean>>();
 
 /** Whether the connection is ready, or becomes ready within `graceMs`. */
 export function queuesReachable(
-  redis: Pick<QueueConnection, 'status' | 'once' | 'off'>,
-  graceMs = REDIS_GRACE_MS,
+  connection: Pick<QueueConnection, 'status' | 'once' | 'off'>,
+  graceMs = QUEUES_GRACE_MS,
 ): Promise<boolean> {
-  if (redis.status === 'ready') return Promise.resolve(true);
-  if (redis.status === 'end') return Promise.resolve(false);
-  let wait = waits.get(redis);
+  if (connection.status === 'ready') return Promise.resolve(true);
+  if (connection.status === 'end') return Promise.resolve(false);
+  let wait = waits.get(connection);
   if (!wait) {
     wait = new Promise<boolean>((resolve) => {
       const onReady = () => done(true);
       const timer = setTimeout(() => done(false), graceMs);
       function done(ready: boolean) {
         clearTimeout(timer);
-        redis.off('ready', onReady);
-        waits.delete(redis);
+        connection.off('ready', onReady);
+        waits.delete(connection);
         resolve(ready);
       }
-      redis.once('ready', onReady);
+      connection.once('ready', onReady);
     });
-    waits.set(redis, wait);
+    waits.set(connection, wait);
   }
   return wait;
 }
