@@ -162,6 +162,12 @@ afterAll(async () => {
   process.stdout.write(`\nchaos (${FULL ? 'full' : 'short'}):\n${table}\n`);
   for (const r of results) {
     for (const message of r.errorMessages) process.stdout.write(`  ${r.scenario}: ${message}\n`);
+    if (r.done < r.videos || r.exactRows < r.videos || r.oneRun < r.videos) {
+      // The workers' own account of a failed scenario, for whoever reads the CI log next.
+      const file = join(tmpdir(), `vad-chaos-${r.scenario.replace(/\W+/g, '-')}-${Date.now()}.log`);
+      writeFileSync(file, `${r.lines.join('\n')}\n`);
+      process.stdout.write(`  ${r.scenario}: ${r.fault ?? ''}; the workers' log lines are in ${file}\n`);
+    }
   }
   if (FULL) {
     const header = `# Chaos results (npm run chaos)\n\n${new Date().toISOString()}, ${JSON.stringify(settings)}\n\n`;
@@ -185,15 +191,18 @@ describe(`chaos (${FULL ? 'full' : 'short'}: ${JSON.stringify(settings)})`, () =
     async () => {
       const result = await scenario(`kill -9 × ${settings.kills}`, async (run) => {
         const roles = Object.keys(ROLE_APPS) as Role[];
+        // VAD_CHAOS_KILLS=ingest,ingest,embed replays a draw (the roles in order) instead of a random one.
+        const replay = process.env.VAD_CHAOS_KILLS?.split(',').map((role) => role.trim() as Role);
+        const kills = replay?.length ?? settings.kills;
         const killed: Role[] = [];
-        while (killed.length < settings.kills && (await run.unfinished())) {
+        while (killed.length < kills && (await run.unfinished())) {
           await sleep(1000 + Math.random() * 1500);
-          const role = roles[Math.floor(Math.random() * roles.length)] as Role;
+          const role = replay?.[killed.length] ?? (roles[Math.floor(Math.random() * roles.length)] as Role);
           await run.cluster.killAndRestart(role);
           killed.push(role);
         }
         const count = (role: Role) => killed.filter((r) => r === role).length;
-        return `${killed.length} kills (${roles.map((r) => `${r} ${count(r)}`).join(', ')})`;
+        return `${killed.length} kills (${roles.map((r) => `${r} ${count(r)}`).join(', ')}; in order ${killed.join(',')})`;
       });
       expectAllWell(result);
     },

@@ -47,6 +47,7 @@ export {
   defaultJobOptions,
   jobExists,
   type Queues,
+  queuedSegmentFrames,
   removeVideoFlow,
   type VadQueue,
   type VideoFlowOptions,

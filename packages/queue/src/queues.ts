@@ -116,6 +116,19 @@ export async function removeVideoFlow(queues: Pick<Queues, 'aggregate'>, videoId
   return (await queues.aggregate.remove(jobIds.aggregate(videoId), { removeChildren: true })) >= 1;
 }
 
+/**
+ * The frames of a segment whose embed job is queued (in any state, completed
+ * included): its job's frame count; undefined when no such job is known.
+ */
+export async function queuedSegmentFrames(
+  queues: Pick<Queues, 'embed'>,
+  videoId: string,
+  segmentIndex: number,
+): Promise<number | undefined> {
+  const job = await queues.embed.getJob(jobIds.embed(videoId, segmentIndex));
+  return job?.data.frameCount;
+}
+
 /** Whether a job with this id is known to the queue (in any state). */
 export async function jobExists(queue: Queue, jobId: string): Promise<boolean> {
   return (await queue.getJobState(jobId)) !== 'unknown';

@@ -14,7 +14,9 @@ import {
   type Queues,
   queueConnectionOf,
   type RunningWorker,
+  removeVideoFlow,
 } from '@vad/queue';
+import { IngestService, type JobContext } from '@vad/stages';
 import { type Segment, SegmentStore } from '@vad/storage';
 import {
   createTestEnvironment,
@@ -388,6 +390,52 @@ describe('shutdown and restart', () => {
     } finally {
       await second.close();
       await consumer.close();
+    }
+  });
+
+  it('an attempt killed after it queued the last, shorter segment: the retry decodes nothing and keeps the frame count', async () => {
+    // 10 s at 2 fps: 20 frames, segments of 8, 8 and 4.
+    const path = join(fixtures, 'short-tail.mp4');
+    await generateVideo(path, { durationS: 10, source: 'color=c=navy', filters: 'noise=alls=8:allf=t' });
+    const { videoId } = await submit.submit({ path });
+    const service = new IngestService({
+      config,
+      repos: db.repos,
+      queues,
+      segments,
+      binaries: resolveFfmpegBinaries(),
+      logger,
+    });
+    const context = (attemptsMade: number): JobContext => ({
+      jobId: jobIds.ingest(videoId),
+      attemptsMade,
+      maxAttempts: 3,
+      updateProgress: async () => {},
+    });
+    const consumer = startSegmentConsumer();
+    try {
+      const first = await service.ingest({ videoId }, context(0));
+      expect(first).toMatchObject({ frames: 20, segments: 3, framesThisAttempt: 20 });
+      // As a kill -9 between queueing the last segment and recording the video as ingested leaves it.
+      await db.pool.query("update videos set status = 'ingesting' where id = $1", [videoId]);
+      const retry = await service.ingest({ videoId }, context(1));
+      expect(retry).toEqual({
+        videoId,
+        frames: 20,
+        segments: 3,
+        segmentsSkipped: 3,
+        framesThisAttempt: 0,
+        framesEncodedThisAttempt: 0,
+      });
+      expect(await db.repos.videos.get(videoId)).toMatchObject({
+        status: 'embedding',
+        framesDecoded: 20,
+        segmentsWritten: 3,
+      });
+      expect(await queues.embed.getJob(jobIds.embed(videoId, 3))).toBeUndefined();
+    } finally {
+      await consumer.close();
+      await removeVideoFlow(queues, videoId);
     }
   });
 });

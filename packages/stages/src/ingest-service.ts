@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Config, type Logger, type MotionSettings, type PipelineConfig, pipelineConfigSchema } from '@vad/config';
 import type { Repositories, Video } from '@vad/db';
-import { addEmbedJob, type IngestJobData, jobExists, jobIds, type Queues, UnrecoverableError } from '@vad/queue';
+import { addEmbedJob, type IngestJobData, type Queues, queuedSegmentFrames, UnrecoverableError } from '@vad/queue';
 import { isStorageFull, type SegmentStore } from '@vad/storage';
 import {
   type DecodedFrame,
@@ -66,6 +66,16 @@ function motionSettings(pipeline: PipelineConfig): MotionSettings {
   return pipeline.motion;
 }
 
+/** How far earlier attempts of an ingest got (see `IngestService.resumePoint`). */
+interface ResumePoint {
+  /** The first segment none of them queued or embedded. */
+  segment: number;
+  /** The frame it starts at. */
+  frame: number;
+  /** Whether they queued the video's last segment: nothing is left to decode. */
+  finished: boolean;
+}
+
 /** One attempt's job and log, and the progress it last reported. */
 interface Attempt {
   context: JobContext;
@@ -121,12 +131,14 @@ export class IngestService {
       height: probe.height,
       codec: probe.codec,
     });
-    const startSegment = await this.firstSegmentToDo(video.id, pipeline);
-    log.info({ probe, startSegment }, 'ingest started');
+    const resume = await this.resumePoint(video.id, pipeline);
+    log.info({ probe, startSegment: resume.segment }, 'ingest started');
 
-    const progress = { framesDecoded: startSegment * pipeline.segmentFrames, segmentsWritten: startSegment };
+    const progress = { framesDecoded: resume.frame, segmentsWritten: resume.segment };
     const attempt: Attempt = { context, log, progress };
-    const result = await this.decodeIntoSegments(video, pipeline, probe, attempt, startSegment).catch(asBadInput);
+    const result = resume.finished
+      ? this.decodedEarlier(video.id, resume, log)
+      : await this.decodeIntoSegments(video, pipeline, probe, attempt, resume.segment).catch(asBadInput);
     if (result.frames === 0) throw new UnrecoverableError('no frames could be decoded from the video');
     await repos.videos.markIngested(video.id, result.frames, result.segments);
     await context.updateProgress({ percent: 100, framesDecoded: result.frames, segmentsWritten: result.segments });
@@ -145,33 +157,61 @@ export class IngestService {
   }
 
   /**
-   * The first segment that no earlier attempt queued or embedded: decoding
-   * resumes at its first frame. Segments are written in order, so those
-   * before it are done; one of the earlier attempts' segments that is not
-   * recognised as done (the last, shorter one, whose job was trimmed) is
-   * decoded again, and found done when it is about to be written.
+   * Where earlier attempts stopped: the first segment that none of them
+   * queued or embedded, and the frame it starts at. Segments are written in
+   * order, so those before it are done. When the video's last, shorter
+   * segment is among them (an attempt killed between queueing it and
+   * recording the video as ingested), nothing is left to decode, and the
+   * video's frame count is theirs. A last segment that is queued no more and
+   * only partly recognised (its job trimmed) is decoded again, and found done
+   * when it is about to be written.
    */
-  private async firstSegmentToDo(videoId: string, pipeline: PipelineConfig): Promise<number> {
+  private async resumePoint(videoId: string, pipeline: PipelineConfig): Promise<ResumePoint> {
     const { segmentFrames, model } = pipeline;
     let segment = 0;
-    while (await this.segmentDone(videoId, model, segment, segment * segmentFrames, segmentFrames)) segment += 1;
-    return segment;
+    let frame = 0;
+    for (;;) {
+      const done = await this.framesDone(videoId, model, segment, frame, segmentFrames);
+      if (done === undefined) return { segment, frame, finished: false };
+      segment += 1;
+      frame += done;
+      if (done < segmentFrames) return { segment, frame, finished: true };
+    }
   }
 
-  /** Whether an earlier attempt queued the segment's embed job, or its frames are embedded. */
-  private async segmentDone(
+  /** The result of an attempt that finds every segment done by earlier ones: it decodes nothing. */
+  private decodedEarlier(videoId: string, resume: ResumePoint, log: Logger): IngestResult {
+    log.info(
+      { frames: resume.frame, segments: resume.segment },
+      'earlier attempts queued every segment: nothing left to decode',
+    );
+    return {
+      videoId,
+      frames: resume.frame,
+      segments: resume.segment,
+      segmentsSkipped: resume.segment,
+      framesThisAttempt: 0,
+      framesEncodedThisAttempt: 0,
+    };
+  }
+
+  /**
+   * The frames of a segment an earlier attempt queued (its embed job's frame
+   * count) or embedded (all `frameCount` of them); undefined when it did neither.
+   */
+  private async framesDone(
     videoId: string,
     model: string,
     segmentIndex: number,
     firstFrameIndex: number,
     frameCount: number,
-  ): Promise<boolean> {
+  ): Promise<number | undefined> {
     const { queues, repos } = this.deps;
+    const queued = await queuedSegmentFrames(queues, videoId, segmentIndex);
+    if (queued !== undefined) return queued;
     const lastFrameIndex = firstFrameIndex + frameCount - 1;
-    return (
-      (await jobExists(queues.embed, jobIds.embed(videoId, segmentIndex))) ||
-      (await repos.frameEmbeddings.countInRange(videoId, model, firstFrameIndex, lastFrameIndex)) === frameCount
-    );
+    const embedded = await repos.frameEmbeddings.countInRange(videoId, model, firstFrameIndex, lastFrameIndex);
+    return embedded === frameCount ? frameCount : undefined;
   }
 
   private async decodeIntoSegments(
@@ -288,7 +328,8 @@ export class IngestService {
     const { model, inputSize: size } = pipeline;
     const { id: videoId, priority, urgent } = video;
     const firstFrameIndex = frames[0]?.index ?? 0;
-    if (await this.segmentDone(videoId, model, segmentIndex, firstFrameIndex, frames.length)) return false;
+    if ((await this.framesDone(videoId, model, segmentIndex, firstFrameIndex, frames.length)) !== undefined)
+      return false;
 
     // The window closed: stop before this segment (the next attempt resumes at it), so that no worker
     // slot is held through the day while this video's queued segments wait for the window too.
