@@ -10,7 +10,7 @@ import { startWorkerProcess, type WorkerProcess, waitFor } from '../support/proc
 import { ROLE_APPS, type Role, WorkerCluster } from './cluster.js';
 import { IsolatedHost } from './isolated-host.js';
 import { RedisInstance } from './redis-instance.js';
-import { makeVideos, renderResults, type ScenarioResult, settle, submitAll } from './scenario.js';
+import { describeUnfinished, makeVideos, renderResults, type ScenarioResult, settle, submitAll } from './scenario.js';
 
 /**
  * Faults a night can bring, against real processes: workers killed with
@@ -135,6 +135,7 @@ async function scenario(
     const lines = () => [...cluster.lines(), ...(extra?.lines() ?? [])];
     const result = await settle(env, name, ids, ended, lines, settings.deadlineS * 1000);
     result.fault = `${did} over ${Math.round((ended - started) / 1000)} s`;
+    if (result.done < result.videos) result.unfinished = await describeUnfinished(env, producer.queues, ids);
     // When the last video was done, from the database (finished_at is the first completion).
     const { rows } = await env.db.pool.query<{ last: Date | null }>(
       'select max(finished_at) as last from videos where id = any($1)',
@@ -165,7 +166,8 @@ afterAll(async () => {
     if (r.done < r.videos || r.exactRows < r.videos || r.oneRun < r.videos) {
       // The workers' own account of a failed scenario, for whoever reads the CI log next.
       const file = join(tmpdir(), `vad-chaos-${r.scenario.replace(/\W+/g, '-')}-${Date.now()}.log`);
-      writeFileSync(file, `${r.lines.join('\n')}\n`);
+      writeFileSync(file, `${[...r.unfinished, '', ...r.lines].join('\n')}\n`);
+      for (const line of r.unfinished) process.stdout.write(`  ${r.scenario}: ${line}\n`);
       process.stdout.write(`  ${r.scenario}: ${r.fault ?? ''}; the workers' log lines are in ${file}\n`);
     }
   }

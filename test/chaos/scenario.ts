@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { jobIds, type Queues } from '@vad/queue';
 import type { ProducerContext } from '@vad/runtime';
 import type { TestEnvironment } from '@vad/testing';
 import { generateVideo, waitFor } from '@vad/testing';
@@ -24,6 +25,8 @@ export interface ScenarioResult {
   errorMessages: string[];
   /** Every log line of the workers during the scenario. */
   lines: string[];
+  /** Where each unfinished video's jobs stood at the deadline (see `describeUnfinished`). */
+  unfinished: string[];
   failures: string[];
 }
 
@@ -77,6 +80,7 @@ export async function settle(
     errorLines: 0,
     errorMessages: [],
     lines: [],
+    unfinished: [],
     failures: [],
   };
   for (const id of ids) {
@@ -129,4 +133,37 @@ export function renderResults(results: ScenarioResult[]): string {
     );
   }
   return rows.join('\n');
+}
+
+/**
+ * Where an unfinished video's flow stands, for whoever reads a failed run:
+ * its row, its aggregate job's state and children, and each child's state.
+ */
+export async function describeUnfinished(env: TestEnvironment, queues: Queues, ids: string[]): Promise<string[]> {
+  const lines: string[] = [];
+  for (const id of ids) {
+    const video = await env.db.repos.videos.get(id);
+    if (video?.status === 'done') continue;
+    lines.push(
+      `video ${id}: ${video?.status} frames ${video?.framesDecoded} segments ${video?.segmentsWritten} error ${video?.error ?? '-'}`,
+    );
+    const parent = await queues.aggregate.getJob(jobIds.aggregate(id));
+    lines.push(
+      `  aggregate: ${await queues.aggregate.getJobState(jobIds.aggregate(id))} ${parent?.failedReason ?? ''}`,
+    );
+    if (!parent) continue;
+    const deps = await parent.getDependencies({ processed: {}, unprocessed: {}, failed: {}, ignored: {} });
+    lines.push(
+      `  children: processed ${Object.keys(deps.processed ?? {}).length}, unprocessed ${JSON.stringify(deps.unprocessed ?? [])}, failed ${JSON.stringify(deps.failed ?? [])}`,
+    );
+    for (const key of deps.unprocessed ?? []) {
+      const jobId = key.slice(key.lastIndexOf(':') + 1);
+      const queue = jobId.startsWith('ingest.') ? queues.ingest : queues.embed;
+      const job = await queue.getJob(jobId);
+      lines.push(
+        `  ${queue.name} ${jobId}: ${await queue.getJobState(jobId)}, attempts ${job?.attemptsMade}/${job?.attemptsStarted}, stalled ${job?.stalledCounter}, progress ${JSON.stringify(job?.progress)}`,
+      );
+    }
+  }
+  return lines;
 }

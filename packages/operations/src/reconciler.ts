@@ -44,8 +44,9 @@ const BATCH = 500;
 /**
  * Finds videos whose status is not final but that have no live job in any
  * queue — stranded when recording a failure itself failed (a database
- * outage), when a job failed for stalling too often, or when a submit wrote
- * the row while Redis was down — and puts each back on its way: its flow is
+ * outage), when a job failed for stalling too often, when a submit wrote
+ * the row while Redis was down, or when the flow's parent waits on children
+ * that are gone — and puts each back on its way: its flow is
  * added again (embedded segments are skipped as on any retry), at most
  * VAD_MAX_RECOVERIES times; after that, or at once when its stage failed on
  * bad input, the video fails with the stage's own reason. A rescore left
@@ -90,7 +91,8 @@ export class Reconciler {
     const { queues, config } = this.deps;
     if (rescoring.has(video.id)) return undefined;
     const id = jobIds.aggregate(video.id);
-    const state = await queues.aggregate.getJobState(id);
+    let state: string = await queues.aggregate.getJobState(id);
+    if (state === 'waiting-children' && (await this.waitsOnLostChildren(id))) state = 'waiting on lost children';
     if (LIVE_STATES.has(state)) return undefined;
     const act = (action: ReconcileAction['action'], reason: string): ReconcileAction => ({
       videoId: video.id,
@@ -140,6 +142,33 @@ export class Reconciler {
       });
     }
     logger.info({ ...action }, `reconciler: ${action.action}`);
+  }
+
+  /**
+   * Whether a flow's parent waits on children none of which is on its way:
+   * each is gone from its queue or finished without the parent hearing of it
+   * (a queue store that lost writes, e.g. Redis restarted from an
+   * append-only file that missed its last second). BullMQ would keep such a
+   * parent waiting for ever. A child vad cannot name counts as on its way,
+   * and the parent is read again last, so that a child finishing meanwhile
+   * is not taken for a lost one.
+   */
+  private async waitsOnLostChildren(parentId: string): Promise<boolean> {
+    const { queues } = this.deps;
+    const parent = await queues.aggregate.getJob(parentId);
+    if (!parent) return false;
+    const page = await parent.getDependencies({ unprocessed: { count: BATCH } });
+    const unprocessed = page.unprocessed ?? [];
+    // Only a parent whose children were all seen in one page is judged (a scan may return fewer than asked).
+    if (page.nextUnprocessedCursor || unprocessed.length >= BATCH) return false;
+    for (const key of unprocessed) {
+      const childId = key.slice(key.lastIndexOf(':') + 1);
+      const kind = parseJobId(childId)?.kind;
+      if (kind !== 'ingest' && kind !== 'embed') return false;
+      const queue = kind === 'ingest' ? queues.ingest : queues.embed;
+      if (LIVE_STATES.has(await queue.getJobState(childId))) return false;
+    }
+    return (await queues.aggregate.getJobState(parentId)) === 'waiting-children';
   }
 
   /** Videos with a rescore job still waiting or running. */

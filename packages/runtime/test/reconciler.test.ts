@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { Reconciler } from '@vad/operations';
-import { jobIds } from '@vad/queue';
+import { addVideoFlow, jobIds } from '@vad/queue';
 import { generateVideo } from '@vad/testing';
+import { Redis } from 'ioredis';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pipelineConfigOf, startRoles } from '../src/index.js';
 import { finished, useRuntimeEnvironment } from './support.js';
@@ -80,5 +81,31 @@ describe('the reconciler', () => {
       status: 'failed',
       error: 'no job in any queue (still after 2 recoveries)',
     });
+  });
+
+  it('requeues a flow whose parent waits on a child the queue store lost', async () => {
+    const { queues } = t.producer;
+    await queues.ingest.pause();
+    const id = await strandedRow('d');
+    await addVideoFlow(queues, t.config, id);
+    // As Redis restarted from an append-only file that missed its last second can leave it: the child is gone.
+    const redis = new Redis(t.config.redis.url);
+    try {
+      await redis.del(queues.ingest.toKey(jobIds.ingest(id)));
+      await redis.lrem(queues.ingest.keys.wait ?? queues.ingest.toKey('wait'), 0, jobIds.ingest(id));
+    } finally {
+      redis.disconnect();
+    }
+    expect(await queues.ingest.getJobState(jobIds.ingest(id))).toBe('unknown');
+    expect(await queues.aggregate.getJobState(jobIds.aggregate(id))).toBe('waiting-children');
+
+    const dry = await reconciler.run({ dryRun: true });
+    expect(dry.actions.filter((a) => a.videoId === id)).toEqual([
+      { videoId: id, status: 'queued', action: 'requeue', reason: 'its flow is waiting on lost children' },
+    ]);
+    await queues.ingest.resume();
+    await reconciler.run();
+    const video = await finished(t, id);
+    expect(video).toMatchObject({ status: 'done', recoveries: 1 });
   });
 });
