@@ -139,6 +139,11 @@ async function reachableRunAs(dataDir: string, binaries: PostgresBinaries, logge
   return runAs;
 }
 
+/** How each vad process names the connection it holds (see connectPresence). */
+const PRESENCE_NAME = 'vad (pid %)';
+/** How long release() waits for connections closing as it looks (this process's own pools, a command that just ended). */
+const CLOSING_GRACE_MS = 3_000;
+
 /** This process's connection, counted by the other processes' release(). */
 async function connectPresence(adminUrl: string, logger: Logger): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: adminUrl, application_name: `vad (pid ${process.pid})` });
@@ -148,19 +153,40 @@ async function connectPresence(adminUrl: string, logger: Logger): Promise<pg.Cli
   return client;
 }
 
+/**
+ * The server's other clients: other vad processes (by their presence
+ * connection) and any connection at all. A connection closed a moment ago
+ * (this process's own pools, which close before release; a command that
+ * just ended) can still be listed while its backend exits, so clients that
+ * are not vad processes are given a moment to go before they count.
+ */
+async function otherClients(presence: pg.Client): Promise<{ vad: number; all: number }> {
+  const until = Date.now() + CLOSING_GRACE_MS;
+  for (;;) {
+    const { rows } = await presence.query<{ vad: number; all: number }>(
+      `SELECT count(*) FILTER (WHERE application_name LIKE $1)::int AS vad, count(*)::int AS "all"
+         FROM pg_stat_activity
+        WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`,
+      [PRESENCE_NAME],
+    );
+    const others = { vad: rows[0]?.vad ?? 0, all: rows[0]?.all ?? 0 };
+    if (others.vad > 0 || others.all === 0 || Date.now() > until) return others;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** The last one out stops the server: see EmbeddedServer.release. */
 async function releaseServer(files: DataFolderFiles, presence: pg.Client, logger: Logger): Promise<void> {
   const { dataDir } = files;
   try {
     await withStartLock(files.lock, START_TIMEOUT_MS, async () => {
-      const { rows } = await presence.query<{ others: number }>(
-        `SELECT count(*)::int AS others FROM pg_stat_activity
-         WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`,
-      );
+      const others = await otherClients(presence);
       await presence.end();
-      const others = rows[0]?.others ?? 0;
-      if (others > 0) {
-        logger.info({ dataDir, others }, 'embedded PostgreSQL: left running for its other clients');
+      if (others.all > 0) {
+        logger.info(
+          { dataDir, others: others.all, vadProcesses: others.vad },
+          'embedded PostgreSQL: left running for its other clients',
+        );
       } else if (await stopPostmaster(dataDir, STOP_TIMEOUT_MS)) {
         logger.info({ dataDir }, 'embedded PostgreSQL: stopped');
       } else {

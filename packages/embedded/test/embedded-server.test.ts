@@ -171,6 +171,31 @@ describe('startEmbeddedPostgres', () => {
     expect(await isPortOpen('127.0.0.1', port, 1000)).toBe(false);
   });
 
+  it('waits a moment for a connection that is closing, and leaves the server to one that stays', async () => {
+    // A connection closing as the last one out looks (a command's pool that just ended) does not keep it.
+    const server = await start(dataDir, port);
+    const closing = await connect(server.url);
+    const released = server.release();
+    await sleep(300);
+    await closing.end();
+    await released;
+    expect(await isPortOpen('127.0.0.1', port, 1000)).toBe(false);
+
+    // A client that is not a vad process (psql, say) and stays: the server is left to it.
+    const again = await start(dataDir, port);
+    const psql = await connect(again.url);
+    const { logger, lines } = captureLogger();
+    const joined = await start(dataDir, port, logger);
+    await again.release();
+    await joined.release();
+    expect(lines.at(-1)).toMatch(/"others":1,"vadProcesses":0}.*left running for its other clients/);
+    expect(await isPortOpen('127.0.0.1', port, 1000)).toBe(true);
+    await psql.end();
+    const last = await start(dataDir, port);
+    await last.release();
+    expect(await isPortOpen('127.0.0.1', port, 1000)).toBe(false);
+  });
+
   it('says the port is taken by another program, and leaves the data folder alone', async () => {
     const before = folderSnapshot(dataDir);
     const other = await listen(port);
