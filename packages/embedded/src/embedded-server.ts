@@ -139,14 +139,25 @@ async function reachableRunAs(dataDir: string, binaries: PostgresBinaries, logge
   return runAs;
 }
 
-/** How each vad process names the connection it holds (see connectPresence). */
-const PRESENCE_NAME = 'vad (pid %)';
 /** How long release() waits for connections closing as it looks (this process's own pools, a command that just ended). */
 const CLOSING_GRACE_MS = 3_000;
+/** The application name of a vad process's presence connection, and the pid it names. */
+const presenceName = (pid: number) => `vad (pid ${pid})`;
+const PRESENCE_PID = /^vad \(pid (\d+)\)$/;
+
+/** Whether a process of this machine runs (the embedded server only takes local clients). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /** This process's connection, counted by the other processes' release(). */
 async function connectPresence(adminUrl: string, logger: Logger): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: adminUrl, application_name: `vad (pid ${process.pid})` });
+  const client = new pg.Client({ connectionString: adminUrl, application_name: presenceName(process.pid) });
   // Without a listener, the server going away would crash the process.
   client.on('error', (error) => logger.debug({ err: error }, 'embedded PostgreSQL: connection lost'));
   await client.connect();
@@ -154,23 +165,23 @@ async function connectPresence(adminUrl: string, logger: Logger): Promise<pg.Cli
 }
 
 /**
- * The server's other clients: other vad processes (by their presence
- * connection) and any connection at all. A connection closed a moment ago
- * (this process's own pools, which close before release; a command that
- * just ended) can still be listed while its backend exits, so clients that
- * are not vad processes are given a moment to go before they count.
+ * The server's other clients: running vad processes (by their presence
+ * connection) and all of them. A connection closed a moment ago can still be
+ * listed while its backend exits: that of a vad process that has ended
+ * does not count, and other connections (this process's own pools, which
+ * close before release; a command's) are given a moment to go before they do.
  */
 async function otherClients(presence: pg.Client): Promise<{ vad: number; all: number }> {
   const until = Date.now() + CLOSING_GRACE_MS;
   for (;;) {
-    const { rows } = await presence.query<{ vad: number; all: number }>(
-      `SELECT count(*) FILTER (WHERE application_name LIKE $1)::int AS vad, count(*)::int AS "all"
-         FROM pg_stat_activity
+    const { rows } = await presence.query<{ name: string | null }>(
+      `SELECT application_name AS name FROM pg_stat_activity
         WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`,
-      [PRESENCE_NAME],
     );
-    const others = { vad: rows[0]?.vad ?? 0, all: rows[0]?.all ?? 0 };
-    if (others.vad > 0 || others.all === 0 || Date.now() > until) return others;
+    const pids = rows.map((row) => PRESENCE_PID.exec(row.name ?? '')?.[1]);
+    const vad = pids.filter((pid) => pid !== undefined && isRunning(Number(pid))).length;
+    const others = pids.filter((pid) => pid === undefined).length;
+    if (vad > 0 || others === 0 || Date.now() > until) return { vad, all: vad + others };
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
