@@ -73,6 +73,8 @@ interface Run {
   database: TcpProxy;
   ids: string[];
   unfinished(): Promise<boolean>;
+  /** How to replay the fault's random draw (e.g. `VAD_CHAOS_KILLS=ingest,embed`), said when the scenario fails. */
+  replay?: string;
 }
 
 /** A fresh deployment (database, Redis, storage, one process per role), some videos, a fault, and the checks. */
@@ -138,6 +140,7 @@ async function scenario(
     const lines = () => [...cluster.lines(), ...(extra?.lines() ?? [])];
     const result = await settle(env, name, ids, ended, lines, settings.deadlineS * 1000);
     result.fault = `${did} over ${Math.round((ended - started) / 1000)} s`;
+    if (run.replay) result.replay = run.replay;
     if (result.done < result.videos) result.unfinished = await describeUnfinished(env, producer.queues, ids);
     // When the last video was done, from the database (finished_at is the first completion).
     const { rows } = await env.db.pool.query<{ last: Date | null }>(
@@ -171,7 +174,8 @@ afterAll(async () => {
       const file = join(tmpdir(), `vad-chaos-${r.scenario.replace(/\W+/g, '-')}-${Date.now()}.log`);
       writeFileSync(file, `${[...r.unfinished, '', ...r.lines].join('\n')}\n`);
       for (const line of r.unfinished) process.stdout.write(`  ${r.scenario}: ${line}\n`);
-      process.stdout.write(`  ${r.scenario}: ${r.fault ?? ''}; the workers' log lines are in ${file}\n`);
+      const replay = r.replay ? ` (replay: ${r.replay})` : '';
+      process.stdout.write(`  ${r.scenario}: ${r.fault ?? ''}${replay}; the workers' log lines are in ${file}\n`);
     }
   }
   if (FULL) {
@@ -213,7 +217,8 @@ describe(`chaos (${FULL ? 'full' : 'short'}, queues in ${TEST_QUEUE_BACKEND}: ${
           killed.push(role);
         }
         const count = (role: Role) => killed.filter((r) => r === role).length;
-        return `${killed.length} kills (${roles.map((r) => `${r} ${count(r)}`).join(', ')}; in order ${killed.join(',')})`;
+        run.replay = `VAD_CHAOS_KILLS=${killed.join(',')}`;
+        return `${killed.length} kills (${roles.map((r) => `${r} ${count(r)}`).join(', ')})`;
       });
       expectAllWell(result);
     },

@@ -8,6 +8,8 @@ export interface ScenarioResult {
   scenario: string;
   /** What the fault did, and for how long. */
   fault?: string;
+  /** How to replay the fault's random draw, where it has one. */
+  replay?: string;
   videos: number;
   /** Videos done without any manual action. */
   done: number;

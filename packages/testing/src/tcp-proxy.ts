@@ -20,9 +20,15 @@ export class TcpProxy {
     if (this.server) return this;
     const server = createServer((client) => {
       const upstream = connect(this.target.port, this.target.host);
-      for (const socket of [client, upstream]) {
+      const pair = [client, upstream];
+      for (const socket of pair) {
         this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
+        // One side gone (a client killed with SIGKILL resets its socket) ends the other, as without the
+        // proxy: else the service would keep the session, and whatever locks it holds, for ever.
+        socket.on('close', () => {
+          this.sockets.delete(socket);
+          for (const other of pair) other.destroy();
+        });
         socket.on('error', () => socket.destroy());
       }
       client.pipe(upstream).pipe(client);
