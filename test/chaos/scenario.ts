@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { jobIds, type Queues } from '@vad/queue';
+import { jobIds, parseChildKey, type Queues } from '@vad/queue';
 import type { ProducerContext } from '@vad/runtime';
 import type { TestEnvironment } from '@vad/testing';
 import { generateVideo, waitFor } from '@vad/testing';
@@ -159,8 +159,13 @@ export async function describeUnfinished(env: TestEnvironment, queues: Queues, i
       `  children: processed ${Object.keys(deps.processed ?? {}).length}, unprocessed ${JSON.stringify(deps.unprocessed ?? [])}, failed ${JSON.stringify(deps.failed ?? [])}`,
     );
     for (const key of deps.unprocessed ?? []) {
-      const jobId = key.slice(key.lastIndexOf(':') + 1);
-      const queue = jobId.startsWith('ingest.') ? queues.ingest : queues.embed;
+      const child = parseChildKey(key);
+      if (!child) {
+        lines.push(`  ${key}: not a job vad made`);
+        continue;
+      }
+      const { jobId } = child;
+      const queue = child.job.kind === 'ingest' ? queues.ingest : queues.embed;
       const job = await queue.getJob(jobId);
       lines.push(
         `  ${queue.name} ${jobId}: ${await queue.getJobState(jobId)}, attempts ${job?.attemptsMade}/${job?.attemptsStarted}, stalled ${job?.stalledCounter}, progress ${JSON.stringify(job?.progress)}`,

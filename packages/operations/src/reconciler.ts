@@ -5,6 +5,7 @@ import {
   childFailures,
   failedForGood,
   jobIds,
+  parseChildKey,
   parseJobId,
   type Queues,
   removeVideoFlow,
@@ -162,11 +163,10 @@ export class Reconciler {
     // Only a parent whose children were all seen in one page is judged (a scan may return fewer than asked).
     if (page.nextUnprocessedCursor || unprocessed.length >= BATCH) return false;
     for (const key of unprocessed) {
-      const childId = key.slice(key.lastIndexOf(':') + 1);
-      const kind = parseJobId(childId)?.kind;
-      if (kind !== 'ingest' && kind !== 'embed') return false;
-      const queue = kind === 'ingest' ? queues.ingest : queues.embed;
-      if (LIVE_STATES.has(await queue.getJobState(childId))) return false;
+      const child = parseChildKey(key);
+      if (child?.job.kind !== 'ingest' && child?.job.kind !== 'embed') return false;
+      const queue = child.job.kind === 'ingest' ? queues.ingest : queues.embed;
+      if (LIVE_STATES.has(await queue.getJobState(child.jobId))) return false;
     }
     return (await queues.aggregate.getJobState(parentId)) === 'waiting-children';
   }

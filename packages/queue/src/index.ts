@@ -14,7 +14,7 @@ export {
   scheduleRetention,
   scheduleSearchIndex,
 } from './maintenance.js';
-export { jobIds, type ParsedJobId, parseJobId, QUEUE_NAMES, type QueueName } from './names.js';
+export { jobIds, type ParsedJobId, parseChildKey, parseJobId, QUEUE_NAMES, type QueueName } from './names.js';
 export {
   type AggregateJobData,
   aggregateJobSchema,

@@ -37,3 +37,14 @@ export function parseJobId(id: string | undefined): ParsedJobId | undefined {
   }
   return kind === 'rescore' && rest ? { kind, videoId, requestId: rest } : undefined;
 }
+
+/**
+ * The job a flow dependency names: BullMQ lists a parent's children as keys
+ * ending in `:<queue>:<job id>` (vad's ids hold no colon); undefined for a
+ * key whose id vad did not make.
+ */
+export function parseChildKey(key: string): { jobId: string; job: ParsedJobId } | undefined {
+  const jobId = key.slice(key.lastIndexOf(':') + 1);
+  const job = parseJobId(jobId);
+  return job ? { jobId, job } : undefined;
+}
