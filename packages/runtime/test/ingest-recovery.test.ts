@@ -100,8 +100,17 @@ describe('a full disk during ingest', () => {
     expect(await job?.getState()).toBe('active');
     expect(job?.attemptsMade).toBe(0);
     expect(await t.db.repos.videos.get(videoId)).toMatchObject({ status: 'ingesting', error: null });
-    // Nothing partial is in place: the first segment, whole; no temporary file.
-    expect(await segmentFiles(t.config.storage.root)).toEqual([`${videoId}/000000.seg`]);
+    // Nothing partial is in place: the first segment, whole; no temporary file once a refused write is cleaned
+    // up (the retries go on every 20-50 ms, so one may be under way as the folder is read).
+    expect(
+      await waitFor(
+        'the refused write cleaned up',
+        () => segmentFiles(t.config.storage.root),
+        (files) => files.every((file) => !file.endsWith('.tmp')),
+        5_000,
+        5,
+      ),
+    ).toEqual([`${videoId}/000000.seg`]);
     expect(lines.filter((l) => /storage full/.test(l.msg))).toHaveLength(1);
     expect(lines.find((l) => /storage full/.test(l.msg))).toMatchObject({ level: 40, videoId, code: 'ENOSPC' });
 
